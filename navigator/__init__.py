@@ -1,0 +1,51 @@
+"""navigator: care-navigation single point of access for Bedfordshire, Luton and Milton Keynes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from navigator.config import instance_dir, settings_from_env
+from navigator.errors import register_error_handlers
+from navigator.extensions import db, openapi
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(instance_dir()))
+    app.config.update(settings_from_env())
+    if config:
+        app.config.update(config)
+    _configure_logging(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    # Logs carry methods, paths, ids and outcomes only: never request bodies (patient data).
+    level = app.config.get("LOG_LEVEL", "INFO")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    openapi.init_app(app)
+    openapi.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "navigator API key"}
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from navigator.api.docs import blp as docs_blp
+    from navigator.api.health import blp as health_blp
+    from navigator.directory.oruk_views import blp as oruk_blp
+    from navigator.directory.views import blp as services_blp
+
+    for blueprint in (health_blp, services_blp):
+        openapi.register_blueprint(blueprint)
+    app.register_blueprint(docs_blp)
+    app.register_blueprint(oruk_blp)

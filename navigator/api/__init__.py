@@ -1,0 +1,1 @@
+"""Cross-cutting API pieces: authentication, shared fields, the docs page, health."""

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from navigator.extensions import db
+
+blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()
+
+
+@blp.route("/health")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=HealthSchema, description="The database is unreachable")
+def health() -> ResponseReturnValue:
+    """Liveness and database status (no authentication)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

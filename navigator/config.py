@@ -1,0 +1,64 @@
+"""Settings read from environment variables (documented in `.env.example`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_dir() -> Path:
+    path = Path(os.environ.get("NAVIGATOR_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'navigator.db'}"
+    # psycopg 3 is the driver we ship; accept the plain URLs operators usually have.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_dir() / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def settings_from_env() -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": secret_key(),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "NAVIGATOR_DIRECTORY_DATA": os.environ.get(
+            "NAVIGATOR_DIRECTORY_DATA", str(PROJECT_ROOT / "directory_of_services")
+        ),
+        # Capacity: how long an amber/red status lasts when the service does not say.
+        "CAPACITY_DEFAULT_RESET_MINUTES": _int("CAPACITY_DEFAULT_RESET_MINUTES", 240),
+        "CAPACITY_STALE_HOURS": _int("CAPACITY_STALE_HOURS", 24),
+        "ASSURANCE_STALE_DAYS": _int("ASSURANCE_STALE_DAYS", 90),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "navigator API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "JSON_SORT_KEYS": False,
+    }

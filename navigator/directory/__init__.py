@@ -1,0 +1,1 @@
+"""The directory of services: model, data loading, opening times, capacity, search, ORUK."""

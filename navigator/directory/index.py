@@ -1,0 +1,205 @@
+"""An in-memory index of the directory's static data, shared by search and routing.
+
+Built from the canonical records (three queries) and rebuilt when the directory's revision
+token changes. Lookups intersect small integer sets (by type, need, place, district and a
+coarse grid for radius coverage) before any per-service check, which is what keeps a
+postcode + need + open-now search on 100,000 services within a few milliseconds.
+Capacity is deliberately not here: it is read live (see `capacity`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from navigator.directory.opening import Schedule, describe, schedule_from_opening
+from navigator.directory.places import Gazetteer, Located, distance_km
+from navigator.directory.records import Record, read_organisations, read_services
+from navigator.directory.store import current_revision
+
+# Grid cell for radius coverage, roughly 28 km square at England's latitudes.
+CELL_LAT, CELL_LNG = 0.25, 0.4
+DAYS_PER_YEAR = 365.25
+
+
+def age_in_days(years: float) -> int:
+    """DoS convention: one year is 365.25 days, rounded up (18 years = 6575 days)."""
+    return math.ceil(years * DAYS_PER_YEAR)
+
+
+def _cell(lat: float, lng: float) -> tuple[int, int]:
+    return (math.floor(lat / CELL_LAT), math.floor(lng / CELL_LNG))
+
+
+@dataclass(slots=True)
+class Entry:
+    """One service as the index holds it: its record plus precomputed lookups."""
+
+    pos: int
+    record: Record
+    organisation: Record
+    schedule: Schedule
+    opening_summary: str
+    needs: frozenset[str]
+    caller_roles: frozenset[str]
+    gp_restriction: frozenset[str]
+    place_restriction: frozenset[str]
+    coverage_places: frozenset[str]
+    coverage_districts: frozenset[str]
+    radius_km: float | None
+    points: tuple[tuple[float, float], ...]
+    text: str
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def service_type(self) -> str:
+        return str(self.record["service_type"])
+
+    @property
+    def active(self) -> bool:
+        return bool(self.record["status"] == "active")
+
+    def age_ok(self, age_days: int) -> bool:
+        elig = self.record["eligibility"]
+        maximum = elig["max_age_days"]
+        return bool(elig["min_age_days"] <= age_days and (maximum is None or age_days <= maximum))
+
+    def sex_ok(self, sex: str) -> bool:
+        wanted = self.record["eligibility"]["sex"]
+        return bool(wanted == "any" or wanted == sex)
+
+    def restriction_ok(self, gp_practice: str | None, place: str | None) -> bool:
+        """Services restricted to listed GP practices or places admit only those patients."""
+        if self.gp_restriction and (gp_practice or "").upper() not in self.gp_restriction:
+            return False
+        return not self.place_restriction or place in self.place_restriction
+
+    def distance_to(self, located: Located) -> float | None:
+        if not self.points or located.lat is None or located.lng is None:
+            return None
+        return min(distance_km(located.lat, located.lng, lat, lng) for lat, lng in self.points)
+
+    def covers(self, located: Located) -> bool:
+        if located.place and located.place in self.coverage_places:
+            return True
+        if located.postcode.district in self.coverage_districts:
+            return True
+        if self.radius_km is None:
+            return False
+        distance = self.distance_to(located)
+        return distance is not None and distance <= self.radius_km
+
+
+@dataclass
+class DirectoryIndex:
+    revision: str | None
+    gazetteer: Gazetteer
+    entries: list[Entry] = field(default_factory=list)
+    by_id: dict[str, Entry] = field(default_factory=dict)
+    by_type: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_need: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_sector: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_place: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_district: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_cell: dict[tuple[int, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, record: Record, organisation: Record) -> None:
+        schedule = schedule_from_opening(record["opening"])
+        elig, cov = record["eligibility"], record["coverage"]
+        points = tuple(
+            (loc["lat"], loc["lng"])
+            for loc in record["locations"]
+            if loc["lat"] is not None and loc["lng"] is not None
+        )
+        entry = Entry(
+            pos=len(self.entries),
+            record=record,
+            organisation=organisation,
+            schedule=schedule,
+            opening_summary=describe(schedule),
+            needs=frozenset(record["needs"]),
+            caller_roles=frozenset(elig["caller_roles"]),
+            gp_restriction=frozenset(elig["gp_practices"]),
+            place_restriction=frozenset(elig["places"]),
+            coverage_places=frozenset(cov["places"]),
+            coverage_districts=frozenset(cov["postcode_districts"]),
+            radius_km=cov["radius_km"],
+            points=points,
+            text=" ".join(
+                [record["name"], record["public_name"] or "", record["description"], organisation["name"]]
+            ).lower(),
+        )
+        self.entries.append(entry)
+        self.by_id[entry.id] = entry
+        pos = entry.pos
+        self.by_type[entry.service_type].add(pos)
+        self.by_sector[record["sector"]].add(pos)
+        for need in entry.needs:
+            self.by_need[need].add(pos)
+        for place in entry.coverage_places:
+            self.by_place[place].add(pos)
+        for district in entry.coverage_districts:
+            self.by_district[district].add(pos)
+        if entry.radius_km:
+            for cell in self._cells_within(points, entry.radius_km):
+                self.by_cell[cell].add(pos)
+
+    @staticmethod
+    def _cells_within(points: Iterable[tuple[float, float]], radius_km: float) -> set[tuple[int, int]]:
+        cells = set()
+        for lat, lng in points:
+            dlat = radius_km / 111.0
+            dlng = radius_km / (111.0 * max(math.cos(math.radians(lat)), 0.1))
+            (lo_lat, lo_lng), (hi_lat, hi_lng) = _cell(lat - dlat, lng - dlng), _cell(lat + dlat, lng + dlng)
+            cells.update((i, j) for i in range(lo_lat, hi_lat + 1) for j in range(lo_lng, hi_lng + 1))
+        return cells
+
+    def covering(self, located: Located) -> set[int]:
+        """Positions of services that may cover this postcode (checked exactly by `covers`)."""
+        found = set(self.by_district.get(located.postcode.district, ()))
+        if located.place:
+            found |= self.by_place.get(located.place, set())
+        if located.lat is not None and located.lng is not None:
+            found |= self.by_cell.get(_cell(located.lat, located.lng), set())
+        return found
+
+
+def narrow(current: set[int] | None, more: set[int]) -> set[int]:
+    if current is None:
+        return set(more)
+    return current & more if len(current) <= len(more) else more & current
+
+
+def build_index(session: Session, gazetteer: Gazetteer, revision: str | None) -> DirectoryIndex:
+    index = DirectoryIndex(revision=revision, gazetteer=gazetteer)
+    organisations = read_organisations(session)
+    for record in sorted(read_services(session).values(), key=lambda r: r["id"]):
+        index.add(record, organisations[record["organisation"]])
+    return index
+
+
+_lock = threading.Lock()
+_cache: dict[str, DirectoryIndex] = {}
+
+
+def get_index(session: Session, gazetteer: Gazetteer) -> DirectoryIndex:
+    """The current index for this database, rebuilt when the revision token has moved."""
+    key = str(session.get_bind().url)
+    revision = current_revision(session)
+    cached = _cache.get(key)
+    if cached is not None and cached.revision == revision:
+        return cached
+    with _lock:
+        cached = _cache.get(key)
+        if cached is None or cached.revision != revision:
+            cached = build_index(session, gazetteer, revision)
+            _cache[key] = cached
+    return cached

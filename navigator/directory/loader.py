@@ -1,0 +1,243 @@
+"""`navigator directory load`: read navigator-format or Open Referral UK files into the
+directory. Idempotent (same data twice changes nothing), updates in place, and keeps the
+good records when others are rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from navigator.directory import oruk
+from navigator.directory.records import (
+    OrganisationSchema,
+    Record,
+    ServiceSchema,
+    canonical_organisation,
+    canonical_service,
+    read_organisations,
+    read_services,
+    vocabulary_errors,
+)
+from navigator.directory.store import (
+    bump_revision,
+    chunks,
+    insert_organisations,
+    insert_services,
+    update_organisation,
+    update_service,
+)
+from navigator.directory.vocabulary import Vocabulary
+from navigator.errors import flatten_errors
+
+NAVIGATOR_FORMAT = "navigator-directory/1"
+DATA_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Rejection:
+    kind: str
+    id: str
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"rejected {self.kind} {self.id} ({self.source}): {self.reason}"
+
+
+@dataclass
+class LoadReport:
+    organisations: Counter[str] = field(default_factory=Counter)
+    services: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def reject(self, kind: str, ident: Any, source: str, reason: str) -> None:
+        (self.organisations if kind == "organisation" else self.services)["rejected"] += 1
+        self.rejections.append(Rejection(kind, str(ident or "?"), source, reason))
+
+    def lines(self) -> list[str]:
+        def counts(c: Counter[str]) -> str:
+            return ", ".join(f"{k} {c[k]}" for k in ("created", "updated", "unchanged", "rejected"))
+
+        return [
+            f"organisations: {counts(self.organisations)}",
+            f"services: {counts(self.services)}",
+            *(str(r) for r in self.rejections),
+        ]
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.organisations["created"]
+            + self.organisations["updated"]
+            + self.services["created"]
+            + self.services["updated"]
+        )
+
+
+def _plain(value: Any) -> Any:
+    """YAML gives dates and datetimes as objects; the schemas take ISO strings."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def read_documents(path: Path) -> list[tuple[str, Any]]:
+    files = (
+        sorted(p for p in path.rglob("*") if p.suffix in DATA_SUFFIXES and p.is_file())
+        if path.is_dir()
+        else [path]
+    )
+    documents = []
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        documents.append((file.name, _plain(data)))
+    return documents
+
+
+def _split(
+    documents: list[tuple[str, Any]], report: LoadReport
+) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """Sort the raw records of every document into organisations and services."""
+    orgs: list[tuple[str, Any]] = []
+    services: list[tuple[str, Any]] = []
+    for source, data in documents:
+        if isinstance(data, dict) and "format" in data:
+            if data["format"] != NAVIGATOR_FORMAT:
+                report.reject("document", source, source, f"unknown format {data['format']!r}")
+                continue
+            unknown = set(data) - {"format", "organisations", "services"}
+            if unknown:
+                report.reject("document", source, source, f"unknown keys {sorted(unknown)}")
+                continue
+            orgs += [(source, raw) for raw in data.get("organisations") or []]
+            services += [(source, raw) for raw in data.get("services") or []]
+        elif oruk.looks_like_oruk(data):
+            result = oruk.records_from_oruk(data)
+            orgs += [(source, raw) for raw in result.organisations]
+            services += [(source, raw) for raw in result.services]
+            for ident, reason in result.rejected:
+                report.reject("service", ident, source, reason)
+        else:
+            report.reject("document", source, source, "neither navigator format nor ORUK JSON")
+    return orgs, services
+
+
+def _validate(schema: Any, raw: Any) -> tuple[dict[str, Any] | None, str | None]:
+    if not isinstance(raw, dict):
+        return None, "not an object"
+    try:
+        return schema.load(raw), None
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        return None, "; ".join(f"{k}: {' '.join(v)}" for k, v in flatten_errors(messages).items())
+
+
+def load_documents(
+    session: Session, documents: list[tuple[str, Any]], *, vocab: Vocabulary, changed_by: str
+) -> LoadReport:
+    report = LoadReport()
+    raw_orgs, raw_services = _split(documents, report)
+
+    existing_orgs = read_organisations(session)
+    ods_owner = {o["ods_code"]: o["id"] for o in existing_orgs.values() if o["ods_code"]}
+    new_orgs: dict[str, Record] = {}
+    changed_orgs: list[Record] = []
+    seen_orgs: dict[str, Record] = {}
+    org_schema = OrganisationSchema()
+    for source, raw in raw_orgs:
+        data, error = _validate(org_schema, raw)
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        if data is None:
+            report.reject("organisation", ident, source, error or "invalid")
+            continue
+        record = canonical_organisation(data)
+        if errors := vocabulary_errors(record, vocab):
+            report.reject("organisation", ident, source, _join(errors))
+            continue
+        if record["id"] in seen_orgs:
+            if seen_orgs[record["id"]] != record:
+                report.reject("organisation", ident, source, "id given twice with different data")
+            continue
+        owner = ods_owner.get(record["ods_code"]) if record["ods_code"] else None
+        if owner and owner != record["id"]:
+            report.reject(
+                "organisation", ident, source, f"ods_code {record['ods_code']} belongs to {owner}"
+            )
+            continue
+        seen_orgs[record["id"]] = record
+        if record["ods_code"]:
+            ods_owner[record["ods_code"]] = record["id"]
+        old = existing_orgs.get(record["id"])
+        if old is None:
+            new_orgs[record["id"]] = record
+            report.organisations["created"] += 1
+        elif old != record:
+            changed_orgs.append(record)
+            report.organisations["updated"] += 1
+        else:
+            report.organisations["unchanged"] += 1
+    insert_organisations(session, list(new_orgs.values()))
+    for record in changed_orgs:
+        update_organisation(session, record)
+
+    known_orgs = set(existing_orgs) | set(new_orgs)
+    service_schema = ServiceSchema()
+    valid: dict[str, Record] = {}
+    for source, raw in raw_services:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        data, error = _validate(service_schema, raw)
+        if data is None:
+            report.reject("service", ident, source, error or "invalid")
+            continue
+        record = canonical_service(data)
+        if errors := vocabulary_errors(record, vocab):
+            report.reject("service", ident, source, _join(errors))
+        elif record["organisation"] not in known_orgs:
+            report.reject("service", ident, source, f"unknown organisation {record['organisation']!r}")
+        elif record["id"] in valid and valid[record["id"]] != record:
+            report.reject("service", ident, source, "id given twice with different data")
+        else:
+            valid[record["id"]] = record
+
+    existing: dict[str, Record] = {}
+    for batch in chunks(list(valid)):
+        existing.update(read_services(session, batch))
+    created = [r for sid, r in valid.items() if sid not in existing]
+    insert_services(session, created, changed_by=changed_by)
+    report.services["created"] += len(created)
+    for sid, record in valid.items():
+        if sid not in existing:
+            continue
+        if existing[sid] == record:
+            report.services["unchanged"] += 1
+        else:
+            update_service(session, existing[sid], record, changed_by=changed_by)
+            report.services["updated"] += 1
+    if report.changed:
+        bump_revision(session)
+    session.flush()
+    return report
+
+
+def _join(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+
+
+def load_path(session: Session, path: Path, *, vocab: Vocabulary, changed_by: str) -> LoadReport:
+    return load_documents(session, read_documents(path), vocab=vocab, changed_by=changed_by)

@@ -1,0 +1,227 @@
+"""`/oruk/`: the open Open Referral UK (HSDS 3.0) read API.
+
+No authentication and `Access-Control-Allow-Origin: *`, as the UK profile requires; it
+carries no patient data and never shows professional-only contact or referral details.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from navigator.api.fields import PostcodeField
+from navigator.directory.context import directory_index, vocabulary
+from navigator.directory.index import Entry, age_in_days
+from navigator.directory.opening import WEEKDAYS, parse_hhmm
+from navigator.directory.oruk import (
+    DAYS,
+    TAXONOMIES,
+    service_to_oruk,
+    taxonomy_id,
+    taxonomy_object,
+    term_id,
+    term_object,
+)
+from navigator.errors import Problem, flatten_errors
+
+blp = Blueprint("oruk", __name__, url_prefix="/oruk")
+
+PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile/blob/main/docs/index.md"
+SPEC_URL = "https://openreferraluk.org/specifications/3.0/openapi.json"
+
+
+@blp.after_request
+def _open_cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _hhmm(value: str) -> None:
+    try:
+        parse_hhmm(value[:5])
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class OrukServiceArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE  # ORUK clients send profile parameters we do not filter on (format, full)
+
+    search = fields.String(validate=validate.Length(max=200))
+    text = fields.String(validate=validate.Length(max=200))
+    taxonomy_term_id = fields.String()
+    taxonomy_id = fields.String()
+    organization_id = fields.String()
+    minimum_age = fields.Float(validate=validate.Range(0, 130))
+    maximum_age = fields.Float(validate=validate.Range(0, 130))
+    day = fields.String(validate=validate.OneOf([*WEEKDAYS, *DAYS, *(d.title() for d in WEEKDAYS)]))
+    start_time = fields.String(validate=_hhmm)
+    end_time = fields.String(validate=_hhmm)
+    postcode = PostcodeField()
+    proximity = fields.Integer(validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _pairs(self, data: dict[str, Any], **_: Any) -> None:
+        if "proximity" in data and "postcode" not in data:
+            raise ValidationError("proximity needs a postcode", "proximity")
+
+
+def _args() -> dict[str, Any]:
+    try:
+        return dict(OrukServiceArgs().load(request.args.to_dict()))
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        raise Problem(400, "Invalid query parameters", errors=flatten_errors(messages)) from exc
+
+
+def _terms_of(entry: Entry) -> set[str]:
+    record = entry.record
+    ids = {term_id("service_types", record["service_type"]), term_id("sectors", record["sector"])}
+    ids |= {term_id("needs", n) for n in record["needs"]}
+    return ids | {record["service_type"], record["sector"], *record["needs"]}
+
+
+def _open_in_window(entry: Entry, day: str | None, start: int | None, end: int | None) -> bool:
+    schedule = entry.schedule
+    if schedule.open_all_hours:
+        return True
+    days = [WEEKDAYS.index(day)] if day else range(7)
+    lo, hi = start if start is not None else 0, end if end is not None else 1440
+    return any(s <= lo and hi <= e for d in days for s, e in schedule.weekly[d])
+
+
+def _matches(entry: Entry, args: dict[str, Any]) -> bool:
+    record = entry.record
+    words = (args.get("search") or args.get("text") or "").lower().split()
+    if words and not all(w in entry.text for w in words):
+        return False
+    if "taxonomy_term_id" in args and args["taxonomy_term_id"] not in _terms_of(entry):
+        return False
+    if "taxonomy_id" in args:
+        scheme = next((s for s in TAXONOMIES if taxonomy_id(s) == args["taxonomy_id"]), None)
+        if scheme == "needs" and not record["needs"]:
+            return False
+        if scheme is None:
+            return False
+    if "organization_id" in args and entry.organisation["id"] != args["organization_id"]:
+        return False
+    elig = record["eligibility"]
+    if "minimum_age" in args and elig["max_age_days"] is not None:
+        if elig["max_age_days"] < age_in_days(args["minimum_age"]):
+            return False
+    if "maximum_age" in args and elig["min_age_days"] > age_in_days(args["maximum_age"] + 1) - 1:
+        return False
+    if any(k in args for k in ("day", "start_time", "end_time")):
+        day = args.get("day")
+        if day:
+            day = next(d for d in WEEKDAYS if d == day.lower() or DAYS[WEEKDAYS.index(d)] == day)
+        start = parse_hhmm(args["start_time"][:5]) if "start_time" in args else None
+        end = parse_hhmm(args["end_time"][:5]) if "end_time" in args else None
+        if not _open_in_window(entry, day, start, end):
+            return False
+    if "postcode" in args:
+        located = args["postcode"]
+        if "proximity" in args:
+            distance = entry.distance_to(located)
+            return distance is not None and distance * 1000 <= args["proximity"]
+        return entry.covers(located)
+    return True
+
+
+def _page(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
+    total_pages = max(1, math.ceil(len(items) / per_page))
+    contents = items[(page - 1) * per_page : page * per_page]
+    return {
+        "total_items": len(items),
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": len(contents),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": not contents,
+        "contents": contents,
+    }
+
+
+@blp.route("/")
+def root() -> ResponseReturnValue:
+    return jsonify(
+        {
+            "version": "3.0",
+            "profile": PROFILE_URL,
+            "openapi_url": SPEC_URL,
+            "description": "navigator directory of services for Bedfordshire, Luton and Milton Keynes",
+            "services_url": url_for("oruk.services", _external=True),
+        }
+    )
+
+
+@blp.route("/services")
+def services() -> ResponseReturnValue:
+    args = _args()
+    index = directory_index()
+    vocab = vocabulary()
+    matched = [entry for entry in index.entries if _matches(entry, args)]
+    if "postcode" in args:
+        located = args["postcode"]
+        matched.sort(key=lambda e: (e.distance_to(located) or float("inf"), e.record["name"]))
+    else:
+        matched.sort(key=lambda e: (e.record["name"], e.id))
+    page = _page(matched, args["page"], args["per_page"])
+    page["contents"] = [
+        service_to_oruk(e.record, e.organisation, vocab, include_professional=False) for e in page["contents"]
+    ]
+    return jsonify(page)
+
+
+@blp.route("/services/<string:service_id>")
+def service(service_id: str) -> ResponseReturnValue:
+    entry = directory_index().by_id.get(service_id)
+    if entry is None:
+        raise Problem(404, f"No service with id {service_id!r}.")
+    return jsonify(service_to_oruk(entry.record, entry.organisation, vocabulary(), include_professional=False))
+
+
+@blp.route("/taxonomies")
+def taxonomies() -> ResponseReturnValue:
+    items = [taxonomy_object(scheme) for scheme in TAXONOMIES]
+    return jsonify(_page(items, 1, max(len(items), 1)))
+
+
+@blp.route("/taxonomies/<string:ident>")
+def taxonomy(ident: str) -> ResponseReturnValue:
+    for scheme in TAXONOMIES:
+        if ident in (taxonomy_id(scheme), TAXONOMIES[scheme][0]):
+            return jsonify(taxonomy_object(scheme))
+    raise Problem(404, f"No taxonomy with id {ident!r}.")
+
+
+def _all_terms() -> list[dict[str, Any]]:
+    vocab = vocabulary()
+    return [term_object(vocab, scheme, code) for scheme in TAXONOMIES for code in vocab.codes(scheme)]
+
+
+@blp.route("/taxonomy_terms")
+def taxonomy_terms() -> ResponseReturnValue:
+    page = request.args.get("page", "1")
+    per_page = request.args.get("per_page", "100")
+    if not (page.isdigit() and per_page.isdigit() and int(page) >= 1 and 1 <= int(per_page) <= 1000):
+        raise Problem(400, "page and per_page must be positive whole numbers (per_page at most 1000)")
+    terms = _all_terms()
+    if wanted := request.args.get("taxonomy_id"):
+        terms = [t for t in terms if t["taxonomy_id"] == wanted or t["taxonomy"] == wanted]
+    return jsonify(_page(terms, int(page), int(per_page)))
+
+
+@blp.route("/taxonomy_terms/<string:ident>")
+def taxonomy_term(ident: str) -> ResponseReturnValue:
+    for term in _all_terms():
+        if ident == term["id"]:
+            return jsonify(term)
+    raise Problem(404, f"No taxonomy term with id {ident!r}.")

@@ -1,0 +1,100 @@
+"""Postcodes to places and coordinates.
+
+A BLMK postcode district gives its place and centroid; an English postcode area outside
+BLMK gives only an approximate centroid (so distances are "where known").
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_FULL = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
+_OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")
+_AREA = re.compile(r"^[A-Z]{1,2}")
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True, slots=True)
+class Postcode:
+    """A parsed postcode: `text` is normalised ("MK42 9DJ"); inward is None for "MK42"."""
+
+    text: str
+    district: str
+    inward: str | None
+
+    @property
+    def area(self) -> str:
+        match = _AREA.match(self.district)
+        assert match
+        return match.group(0)
+
+
+def parse_postcode(value: str, *, allow_outward: bool = True) -> Postcode | None:
+    cleaned = re.sub(r"\s+", " ", value.strip().upper())
+    if match := _FULL.match(cleaned):
+        district, inward = match.groups()
+        return Postcode(f"{district} {inward}", district, inward)
+    if allow_outward and (match := _OUTWARD.match(cleaned)):
+        return Postcode(match.group(1), match.group(1), None)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    postcode: Postcode
+    place: str | None
+    lat: float | None
+    lng: float | None
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lng is not None
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    districts: dict[str, tuple[str, float, float]]  # district -> (place, lat, lng)
+    areas: dict[str, tuple[float, float]]  # area -> (lat, lng), England-wide, approximate
+
+    def locate(self, postcode: Postcode) -> Located:
+        if hit := self.districts.get(postcode.district):
+            place, lat, lng = hit
+            return Located(postcode, place, lat, lng)
+        if area := self.areas.get(postcode.area):
+            return Located(postcode, None, area[0], area[1])
+        return Located(postcode, None, None, None)
+
+    def districts_of(self, place: str) -> list[str]:
+        return sorted(d for d, (p, _, _) in self.districts.items() if p == place)
+
+
+@lru_cache(maxsize=4)
+def load_gazetteer(data_dir: str) -> Gazetteer:
+    folder = Path(data_dir) / "places"
+    districts: dict[str, tuple[str, float, float]] = {}
+    with (folder / "postcode_districts.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            districts[row["district"].strip().upper()] = (
+                row["place"].strip(),
+                float(row["lat"]),
+                float(row["lng"]),
+            )
+    areas: dict[str, tuple[float, float]] = {}
+    with (folder / "postcode_areas.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            areas[row["area"].strip().upper()] = (float(row["lat"]), float(row["lng"]))
+    return Gazetteer(districts, areas)
+
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle (haversine) distance."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))

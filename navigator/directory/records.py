@@ -1,0 +1,445 @@
+"""Directory records: the navigator format's schema, its canonical form, and the mapping to
+and from the tables.
+
+A *record* is the canonical, JSON-able dict of one organisation or service. Loading,
+exporting, change history and the in-memory index all work on records, so "unchanged"
+means exactly "the same canonical record".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import phonenumbers
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from navigator.directory.models import OpeningSession, Organisation, Service, ServiceLocation
+from navigator.directory.opening import WEEKDAYS, period
+from navigator.directory.places import parse_postcode
+from navigator.directory.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
+
+Record = dict[str, Any]
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+MAX_AGE_DAYS = 130 * 366
+
+
+def _phone(value: str) -> None:
+    if value.isdigit() and 3 <= len(value) <= 6:  # 111, 999 and other short codes
+        return
+    try:
+        parsed = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError("Not a phone number") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValidationError("Not a possible UK phone number")
+
+
+def _postcode(value: str) -> None:
+    if parse_postcode(value, allow_outward=False) is None:
+        raise ValidationError("Not a valid UK postcode")
+
+
+def _time_pair(value: list[str]) -> None:
+    if len(value) != 2:
+        raise ValidationError("A period is [opens, closes]")
+    try:
+        period(value[0], value[1])
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+_Periods = fields.List(fields.List(fields.String(), validate=_time_pair), load_default=list)
+_Text = fields.String(allow_none=True, load_default=None)
+
+
+class OrganisationSchema(_Strict):
+    id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    ods_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
+    charity_number = fields.String(allow_none=True, load_default=None)
+    sector = fields.String(required=True)
+    website = fields.Url(allow_none=True, load_default=None)
+
+
+class EligibilitySchema(_Strict):
+    min_age_days = fields.Integer(load_default=0, validate=validate.Range(0, MAX_AGE_DAYS))
+    max_age_days = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(0, MAX_AGE_DAYS)
+    )
+    sex = fields.String(load_default="any", validate=validate.OneOf(SEXES))
+    caller_roles = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    gp_practices = fields.List(fields.String(), load_default=list)
+    places = fields.List(fields.String(), load_default=list)
+
+    @validates_schema
+    def _ages_in_order(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data.get("max_age_days") is not None and data["max_age_days"] < data["min_age_days"]:
+            raise ValidationError("max_age_days is below min_age_days", "max_age_days")
+
+
+class CoverageSchema(_Strict):
+    places = fields.List(fields.String(), load_default=list)
+    postcode_districts = fields.List(fields.String(), load_default=list)
+    radius_km = fields.Float(allow_none=True, load_default=None, validate=validate.Range(0, 500))
+
+
+class LocationSchema(_Strict):
+    name = _Text
+    address = _Text
+    postcode = fields.String(allow_none=True, load_default=None, validate=_postcode)
+    lat = fields.Float(allow_none=True, load_default=None, validate=validate.Range(49.0, 61.0))
+    lng = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-9.0, 2.5))
+
+
+class ContactSchema(_Strict):
+    public_phone = fields.String(allow_none=True, load_default=None, validate=_phone)
+    professional_phone = fields.String(allow_none=True, load_default=None, validate=_phone)
+    email = fields.Email(allow_none=True, load_default=None)
+    website = fields.Url(allow_none=True, load_default=None)
+
+
+class ReferralSchema(_Strict):
+    method = fields.String(
+        allow_none=True, load_default=None, validate=validate.OneOf(REFERRAL_METHODS)
+    )
+    info = _Text
+
+
+class SpecifiedDateSchema(_Strict):
+    date = fields.Date(required=True)
+    closed = fields.Boolean(load_default=False)
+    sessions = _Periods
+
+    @validates_schema
+    def _closed_or_sessions(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data["closed"] and data["sessions"]:
+            raise ValidationError("A closed date has no sessions", "sessions")
+        if not data["closed"] and not data["sessions"]:
+            raise ValidationError("Give sessions or closed: true", "sessions")
+
+
+class WeeklySchema(_Strict):
+    monday = _Periods
+    tuesday = _Periods
+    wednesday = _Periods
+    thursday = _Periods
+    friday = _Periods
+    saturday = _Periods
+    sunday = _Periods
+
+
+class OpeningSchema(_Strict):
+    open_all_hours = fields.Boolean(load_default=False)
+    weekly = fields.Nested(WeeklySchema, load_default=dict)
+    bank_holidays = _Periods
+    specified_dates = fields.List(fields.Nested(SpecifiedDateSchema), load_default=list)
+
+
+class ServiceSchema(_Strict):
+    id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
+    organisation = fields.String(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    public_name = fields.String(allow_none=True, load_default=None)
+    description = fields.String(load_default="")
+    service_type = fields.String(required=True)
+    sector = fields.String(required=True)
+    needs = fields.List(fields.String(), load_default=list)
+    status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    eligibility = fields.Nested(EligibilitySchema, required=True)
+    coverage = fields.Nested(CoverageSchema, load_default=dict)
+    locations = fields.List(fields.Nested(LocationSchema), load_default=list)
+    contact = fields.Nested(ContactSchema, load_default=dict)
+    referral = fields.Nested(ReferralSchema, load_default=dict)
+    opening = fields.Nested(OpeningSchema, load_default=dict)
+    assured_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=UTC)
+    assured_by = fields.String(allow_none=True, load_default=None)
+
+
+def vocabulary_errors(record: Mapping[str, Any], vocab: Vocabulary) -> dict[str, list[str]]:
+    """Values outside the controlled vocabulary, by field."""
+    errors: dict[str, list[str]] = defaultdict(list)
+
+    def check(field: str, scheme: str, values: Iterable[str]) -> None:
+        for value in values:
+            if not vocab.has(scheme, value):
+                errors[field].append(f"{value!r} is not a known {scheme[:-1].replace('_', ' ')}")
+
+    check("sector", "sectors", [record["sector"]])
+    if "service_type" in record:
+        check("service_type", "service_types", [record["service_type"]])
+        check("needs", "needs", record["needs"])
+        check("eligibility.caller_roles", "caller_roles", record["eligibility"]["caller_roles"])
+        check("eligibility.places", "places", record["eligibility"]["places"])
+        check("coverage.places", "places", record["coverage"]["places"])
+    return dict(errors)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def canonical_organisation(data: Mapping[str, Any]) -> Record:
+    return {
+        "id": data["id"],
+        "name": data["name"],
+        "ods_code": data["ods_code"].upper() if data.get("ods_code") else None,
+        "charity_number": data.get("charity_number"),
+        "sector": data["sector"],
+        "website": data.get("website"),
+    }
+
+
+def canonical_service(data: Mapping[str, Any]) -> Record:
+    """The one canonical shape of a service record (from a loaded file or from the tables)."""
+    elig, cov = data["eligibility"], data.get("coverage") or {}
+    contact, referral = data.get("contact") or {}, data.get("referral") or {}
+    opening = data.get("opening") or {}
+    weekly = opening.get("weekly") or {}
+    assured = data.get("assured_at")
+    return {
+        "id": data["id"],
+        "organisation": data["organisation"],
+        "name": data["name"],
+        "public_name": data.get("public_name"),
+        "description": data.get("description") or "",
+        "service_type": data["service_type"],
+        "sector": data["sector"],
+        "needs": sorted(set(data.get("needs") or [])),
+        "status": data.get("status") or "active",
+        "eligibility": {
+            "min_age_days": int(elig.get("min_age_days") or 0),
+            "max_age_days": elig.get("max_age_days"),
+            "sex": elig.get("sex") or "any",
+            "caller_roles": sorted(set(elig["caller_roles"])),
+            "gp_practices": sorted({p.upper() for p in elig.get("gp_practices") or []}),
+            "places": sorted(set(elig.get("places") or [])),
+        },
+        "coverage": {
+            "places": sorted(set(cov.get("places") or [])),
+            "postcode_districts": sorted({d.upper() for d in cov.get("postcode_districts") or []}),
+            "radius_km": _opt_float(cov.get("radius_km")),
+        },
+        "locations": [
+            {
+                "name": loc.get("name"),
+                "address": loc.get("address"),
+                "postcode": _normal_postcode(loc.get("postcode")),
+                "lat": _opt_float(loc.get("lat")),
+                "lng": _opt_float(loc.get("lng")),
+            }
+            for loc in data.get("locations") or []
+        ],
+        "contact": {
+            key: contact.get(key)
+            for key in ("public_phone", "professional_phone", "email", "website")
+        },
+        "referral": {"method": referral.get("method"), "info": referral.get("info")},
+        "opening": {
+            "open_all_hours": bool(opening.get("open_all_hours")),
+            "weekly": {
+                day: sorted([list(p) for p in weekly[day]]) for day in WEEKDAYS if weekly.get(day)
+            },
+            "bank_holidays": sorted([list(p) for p in opening.get("bank_holidays") or []]),
+            "specified_dates": sorted(
+                (
+                    {
+                        "date": str(entry["date"]),
+                        "closed": bool(entry.get("closed")),
+                        "sessions": sorted([list(p) for p in entry.get("sessions") or []]),
+                    }
+                    for entry in opening.get("specified_dates") or []
+                ),
+                key=lambda entry: entry["date"],
+            ),
+        },
+        "assured_at": _iso(assured) if isinstance(assured, datetime) else assured,
+        "assured_by": data.get("assured_by"),
+    }
+
+
+def _normal_postcode(value: str | None) -> str | None:
+    parsed = parse_postcode(value, allow_outward=False) if value else None
+    return parsed.text if parsed else value
+
+
+# --- tables -> records ---------------------------------------------------------------------
+
+
+def read_organisations(session: Session) -> dict[str, Record]:
+    rows = session.execute(select(Organisation.__table__)).mappings()
+    return {row["id"]: canonical_organisation(row) for row in rows}
+
+
+def read_services(session: Session, ids: Iterable[str] | None = None) -> dict[str, Record]:
+    """Canonical records straight from the tables, three queries whatever the size."""
+    services_t = Service.__table__
+    query = select(services_t)
+    loc_query = select(ServiceLocation.__table__).order_by(ServiceLocation.position)
+    sess_query = select(OpeningSession.__table__).order_by(OpeningSession.id)
+    if ids is not None:
+        wanted = list(ids)
+        query = query.where(services_t.c.id.in_(wanted))
+        loc_query = loc_query.where(ServiceLocation.service_id.in_(wanted))
+        sess_query = sess_query.where(OpeningSession.service_id.in_(wanted))
+    locations: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in session.execute(loc_query).mappings():
+        locations[row["service_id"]].append(row)
+    sessions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in session.execute(sess_query).mappings():
+        sessions[row["service_id"]].append(row)
+    return {
+        row["id"]: _record_from_row(row, locations[row["id"]], sessions[row["id"]])
+        for row in session.execute(query).mappings()
+    }
+
+
+def _opening_from_rows(open_all_hours: bool, rows: Iterable[Mapping[str, Any]]) -> Record:
+    weekly: dict[str, list[list[str]]] = defaultdict(list)
+    bank: list[list[str]] = []
+    dates: dict[date, Record] = {}
+    for row in rows:
+        pair = [row["opens"], row["closes"]]
+        if row["kind"] == "weekly":
+            weekly[WEEKDAYS[row["weekday"]]].append(pair)
+        elif row["kind"] == "bank_holiday":
+            bank.append(pair)
+        else:
+            entry = dates.setdefault(
+                row["on_date"], {"date": row["on_date"], "closed": False, "sessions": []}
+            )
+            if row["closed"]:
+                entry["closed"] = True
+            else:
+                entry["sessions"].append(pair)
+    return {
+        "open_all_hours": open_all_hours,
+        "weekly": weekly,
+        "bank_holidays": bank,
+        "specified_dates": list(dates.values()),
+    }
+
+
+def _record_from_row(
+    row: Mapping[str, Any],
+    locations: Iterable[Mapping[str, Any]],
+    sessions: Iterable[Mapping[str, Any]],
+) -> Record:
+    return canonical_service(
+        {
+            **row,
+            "organisation": row["organisation_id"],
+            "eligibility": {
+                "min_age_days": row["min_age_days"],
+                "max_age_days": row["max_age_days"],
+                "sex": row["sex"],
+                "caller_roles": row["caller_roles"],
+                "gp_practices": row["restrict_gp_practices"],
+                "places": row["restrict_places"],
+            },
+            "coverage": {
+                "places": row["coverage_places"],
+                "postcode_districts": row["coverage_districts"],
+                "radius_km": row["radius_km"],
+            },
+            "locations": [dict(loc) for loc in locations],
+            "contact": row,
+            "referral": {"method": row["referral_method"], "info": row["referral_info"]},
+            "opening": _opening_from_rows(row["open_all_hours"], sessions),
+        }
+    )
+
+
+# --- records -> tables ---------------------------------------------------------------------
+
+
+def service_columns(record: Record) -> dict[str, Any]:
+    elig, cov, contact = record["eligibility"], record["coverage"], record["contact"]
+    assured = record["assured_at"]
+    return {
+        "id": record["id"],
+        "organisation_id": record["organisation"],
+        "name": record["name"],
+        "public_name": record["public_name"],
+        "description": record["description"],
+        "service_type": record["service_type"],
+        "sector": record["sector"],
+        "status": record["status"],
+        "needs": record["needs"],
+        "min_age_days": elig["min_age_days"],
+        "max_age_days": elig["max_age_days"],
+        "sex": elig["sex"],
+        "caller_roles": elig["caller_roles"],
+        "restrict_gp_practices": elig["gp_practices"],
+        "restrict_places": elig["places"],
+        "coverage_places": cov["places"],
+        "coverage_districts": cov["postcode_districts"],
+        "radius_km": cov["radius_km"],
+        "public_phone": contact["public_phone"],
+        "professional_phone": contact["professional_phone"],
+        "email": contact["email"],
+        "website": contact["website"],
+        "referral_method": record["referral"]["method"],
+        "referral_info": record["referral"]["info"],
+        "open_all_hours": record["opening"]["open_all_hours"],
+        "assured_at": datetime.fromisoformat(assured) if assured else None,
+        "assured_by": record["assured_by"],
+    }
+
+
+def location_rows(record: Record) -> list[dict[str, Any]]:
+    return [
+        {"service_id": record["id"], "position": index, **location}
+        for index, location in enumerate(record["locations"])
+    ]
+
+
+def session_rows(record: Record) -> list[dict[str, Any]]:
+    service_id, opening = record["id"], record["opening"]
+    rows: list[dict[str, Any]] = []
+
+    def add(kind: str, pairs: Iterable[list[str]], **extra: Any) -> None:
+        for opens, closes in pairs:
+            rows.append(
+                {"service_id": service_id, "kind": kind, "opens": opens, "closes": closes}
+                | {"weekday": None, "on_date": None, "closed": False}
+                | extra
+            )
+
+    for day, pairs in opening["weekly"].items():
+        add("weekly", pairs, weekday=WEEKDAYS.index(day))
+    add("bank_holiday", opening["bank_holidays"])
+    for entry in opening["specified_dates"]:
+        on_date = date.fromisoformat(entry["date"])
+        if entry["closed"]:
+            rows.append(
+                {"service_id": service_id, "kind": "date", "weekday": None, "on_date": on_date}
+                | {"opens": None, "closes": None, "closed": True}
+            )
+        else:
+            add("date", entry["sessions"], on_date=on_date)
+    return rows

@@ -1,0 +1,141 @@
+"""API schemas for the directory: query arguments and the documented response shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from navigator.api.fields import InstantField, InVocabulary, PostcodeField
+from navigator.directory.capacity import MAX_RESET_MINUTES, MIN_RESET_MINUTES
+from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
+from navigator.directory.records import MAX_AGE_DAYS
+from navigator.directory.vocabulary import PATIENT_SEXES
+
+
+class ServiceSearchArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Free text over name, description and organisation"})
+    need = fields.String(validate=InVocabulary("needs"))
+    service_type = fields.String(validate=InVocabulary("service_types"))
+    sector = fields.String(validate=InVocabulary("sectors"))
+    place = fields.String(validate=InVocabulary("places"))
+    postcode = PostcodeField(metadata={"description": "Full postcode or outward code; adds distance_km and orders by distance", "type": "string"})
+    radius_km = fields.Float(validate=validate.Range(min=0, max=500, min_inclusive=False))
+    age = fields.Float(validate=validate.Range(0, 130), metadata={"description": "Age in years"})
+    age_days = fields.Integer(validate=validate.Range(0, MAX_AGE_DAYS))
+    sex = fields.String(validate=validate.OneOf(PATIENT_SEXES))
+    caller_role = fields.String(validate=InVocabulary("caller_roles"))
+    open_at = InstantField(metadata={"description": "ISO 8601; no offset means Europe/London"})
+    open_now = fields.Boolean()
+    include_unavailable = fields.Boolean(load_default=False, metadata={"description": "Include defunct, temporarily closed and red-capacity services"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _combinations(self, data: dict[str, Any], **_: Any) -> None:
+        if "age" in data and "age_days" in data:
+            raise ValidationError("Give age or age_days, not both", "age_days")
+        if "open_at" in data and data.get("open_now"):
+            raise ValidationError("Give open_at or open_now, not both", "open_now")
+        if "radius_km" in data and "postcode" not in data:
+            raise ValidationError("radius_km needs a postcode", "radius_km")
+
+
+class CapacityUpdateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(CAPACITY_STATUSES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reset_after_minutes = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(MIN_RESET_MINUTES, MAX_RESET_MINUTES),
+        metadata={"description": "Amber/red return to green after this (15–1440); default from settings"},
+    )
+
+
+# --- documented responses --------------------------------------------------------------
+
+
+class OrganisationRefSchema(Schema):
+    name = fields.String()
+    ods_code = fields.String(allow_none=True)
+
+
+class LocationOutSchema(Schema):
+    address = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lng = fields.Float(allow_none=True)
+
+
+class CapacityOutSchema(Schema):
+    status = fields.String()
+    note = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+    stale = fields.Boolean()
+
+
+class EligibilityOutSchema(Schema):
+    min_age_days = fields.Integer()
+    max_age_days = fields.Integer(allow_none=True)
+    sex = fields.String()
+    caller_roles = fields.List(fields.String())
+
+
+class ContactOutSchema(Schema):
+    public_phone = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    professional_phone = fields.String(allow_none=True)
+
+
+class ServiceItemSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    public_name = fields.String(allow_none=True)
+    description = fields.String()
+    organisation = fields.Nested(OrganisationRefSchema)
+    sector = fields.String()
+    service_type = fields.String()
+    status = fields.String()
+    needs = fields.List(fields.String())
+    places = fields.List(fields.String())
+    location = fields.Nested(LocationOutSchema, allow_none=True)
+    distance_km = fields.Float(allow_none=True)
+    capacity = fields.Nested(CapacityOutSchema)
+    open_now = fields.Boolean()
+    next_open = fields.String(allow_none=True)
+    opening_summary = fields.String()
+    eligibility = fields.Nested(EligibilityOutSchema)
+    contact = fields.Nested(ContactOutSchema)
+    referral_method = fields.String(allow_none=True)
+    referral_info = fields.String(allow_none=True)
+
+
+class ServiceListSchema(Schema):
+    items = fields.List(fields.Nested(ServiceItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ChangeSchema(Schema):
+    changed_at = fields.String()
+    changed_by = fields.String()
+    field = fields.String()
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+class ServiceDetailSchema(ServiceItemSchema):
+    locations = fields.List(fields.Dict())
+    coverage = fields.Dict()
+    restrictions = fields.Dict()
+    opening = fields.Dict()
+    assured_at = fields.String(allow_none=True)
+    assured_by = fields.String(allow_none=True)
+    changes = fields.List(fields.Nested(ChangeSchema))

@@ -1,0 +1,170 @@
+"""Directory search (`GET /api/v1/services`) on the in-memory index plus live capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from navigator.directory.capacity import Capacity, capacities, red_service_ids
+from navigator.directory.index import DirectoryIndex, Entry, narrow
+from navigator.directory.places import Located
+
+
+@dataclass(frozen=True)
+class ServiceQuery:
+    q: str | None = None
+    need: str | None = None
+    service_type: str | None = None
+    sector: str | None = None
+    place: str | None = None
+    located: Located | None = None
+    radius_km: float | None = None
+    age_days: int | None = None
+    sex: str | None = None
+    caller_role: str | None = None
+    open_at: datetime | None = None
+    include_unavailable: bool = False
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchResult:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+
+def _static_match(entry: Entry, query: ServiceQuery, words: list[str]) -> bool:
+    """Every filter that does not need the database, cheapest first."""
+    if not query.include_unavailable and not entry.active:
+        return False
+    if query.caller_role and query.caller_role not in entry.caller_roles:
+        return False
+    if query.age_days is not None and not entry.age_ok(query.age_days):
+        return False
+    if query.sex and not entry.sex_ok(query.sex):
+        return False
+    if query.located is not None and not entry.covers(query.located):
+        return False
+    if query.radius_km is not None and query.located is not None:
+        distance = entry.distance_to(query.located)
+        if distance is None or distance > query.radius_km:
+            return False
+    if words and not all(word in entry.text for word in words):
+        return False
+    return query.open_at is None or entry.schedule.is_open(query.open_at)
+
+
+def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Entry]:
+    positions: set[int] | None = None
+    if query.service_type:
+        positions = narrow(positions, index.by_type.get(query.service_type, set()))
+    if query.need:
+        positions = narrow(positions, index.by_need.get(query.need, set()))
+    if query.sector:
+        positions = narrow(positions, index.by_sector.get(query.sector, set()))
+    if query.place:
+        positions = narrow(positions, index.by_place.get(query.place, set()))
+    if query.located is not None:
+        positions = narrow(positions, index.covering(query.located))
+    words = (query.q or "").lower().split()
+    pool = index.entries if positions is None else (index.entries[p] for p in sorted(positions))
+    return [entry for entry in pool if _static_match(entry, query, words)]
+
+
+def render_item(
+    entry: Entry,
+    capacity: Capacity,
+    *,
+    now: datetime,
+    located: Located | None,
+    professional: bool,
+) -> dict[str, Any]:
+    """The directory item integrators see; professional-only fields only for professionals."""
+    record, org = entry.record, entry.organisation
+    location = record["locations"][0] if record["locations"] else None
+    open_now = entry.active and entry.schedule.is_open(now)
+    next_open = None if open_now or not entry.active else entry.schedule.next_open(now)
+    distance = entry.distance_to(located) if located is not None else None
+    elig, contact = record["eligibility"], record["contact"]
+    return {
+        "id": entry.id,
+        "name": record["name"],
+        "public_name": record["public_name"],
+        "description": record["description"],
+        "organisation": {"name": org["name"], "ods_code": org["ods_code"]},
+        "sector": record["sector"],
+        "service_type": entry.service_type,
+        "status": record["status"],
+        "needs": record["needs"],
+        "places": record["coverage"]["places"],
+        "location": {
+            "address": location["address"],
+            "postcode": location["postcode"],
+            "lat": location["lat"],
+            "lng": location["lng"],
+        }
+        if location
+        else None,
+        "distance_km": round(distance, 2) if distance is not None else None,
+        "capacity": {
+            "status": capacity.status,
+            "note": capacity.note,
+            "updated_at": capacity.updated_at.isoformat() if capacity.updated_at else None,
+            "stale": capacity.stale,
+        },
+        "open_now": open_now,
+        "next_open": next_open.isoformat() if next_open else None,
+        "opening_summary": entry.opening_summary,
+        "eligibility": {
+            "min_age_days": elig["min_age_days"],
+            "max_age_days": elig["max_age_days"],
+            "sex": elig["sex"],
+            "caller_roles": elig["caller_roles"],
+        },
+        "contact": {
+            "public_phone": contact["public_phone"],
+            "website": contact["website"],
+            "professional_phone": contact["professional_phone"] if professional else None,
+        },
+        "referral_method": record["referral"]["method"],
+        "referral_info": record["referral"]["info"] if professional else None,
+    }
+
+
+def search_services(
+    session: Session,
+    index: DirectoryIndex,
+    query: ServiceQuery,
+    *,
+    now: datetime,
+    stale_hours: int,
+) -> SearchResult:
+    matches = candidates(index, query)
+    if not query.include_unavailable:
+        red = red_service_ids(session, now)
+        if red:
+            matches = [entry for entry in matches if entry.id not in red]
+    if query.located is not None:
+        located = query.located
+
+        def by_distance(entry: Entry) -> tuple[float, str]:
+            distance = entry.distance_to(located)
+            return (distance if distance is not None else float("inf"), entry.record["name"])
+
+        matches.sort(key=by_distance)
+    else:
+        matches.sort(key=lambda entry: (entry.record["name"], entry.id))
+    start = (query.page - 1) * query.per_page
+    page = matches[start : start + query.per_page]
+    caps = capacities(session, [entry.id for entry in page], now, stale_hours)
+    items = [
+        render_item(entry, caps[entry.id], now=now, located=query.located, professional=True)
+        for entry in page
+    ]
+    return SearchResult(items, len(matches), query.page, query.per_page)

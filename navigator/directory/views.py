@@ -1,0 +1,137 @@
+"""`/api/v1/services`: directory search, service detail, capacity updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+from sqlalchemy import select
+
+from navigator.api.auth import current_caller, require_roles
+from navigator.db import transaction, utcnow
+from navigator.directory.capacity import capacities, set_capacity
+from navigator.directory.context import directory_index, stale_hours
+from navigator.directory.index import Entry, age_in_days
+from navigator.directory.models import ServiceChange
+from navigator.directory.schemas import (
+    CapacityOutSchema,
+    CapacityUpdateSchema,
+    ServiceDetailSchema,
+    ServiceListSchema,
+    ServiceSearchArgs,
+)
+from navigator.directory.search import ServiceQuery, render_item, search_services
+from navigator.errors import Problem
+from navigator.extensions import db
+
+blp = Blueprint("services", __name__, url_prefix="/api/v1/services", description="Directory of services")
+
+
+@blp.route("")
+@require_roles()
+@blp.arguments(ServiceSearchArgs, location="query", as_kwargs=True, unknown=RAISE)
+@blp.response(200, ServiceListSchema)
+def list_services(**args: Any) -> ResponseReturnValue:
+    """Search the directory; filters combine with AND."""
+    now = utcnow()
+    age_days = args.get("age_days")
+    if "age" in args:
+        age_days = age_in_days(args["age"])
+    query = ServiceQuery(
+        q=args.get("q"),
+        need=args.get("need"),
+        service_type=args.get("service_type"),
+        sector=args.get("sector"),
+        place=args.get("place"),
+        located=args.get("postcode"),
+        radius_km=args.get("radius_km"),
+        age_days=age_days,
+        sex=args.get("sex"),
+        caller_role=args.get("caller_role"),
+        open_at=now if args.get("open_now") else args.get("open_at"),
+        include_unavailable=args["include_unavailable"],
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    result = search_services(db.session, directory_index(), query, now=now, stale_hours=stale_hours())
+    # Built as plain dicts (documented by ServiceListSchema) to keep the hot path fast.
+    return jsonify(
+        {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page}
+    )
+
+
+def _entry(service_id: str) -> Entry:
+    entry = directory_index().by_id.get(service_id)
+    if entry is None:
+        raise Problem(404, f"No service with id {service_id!r}.")
+    return entry
+
+
+def service_detail(entry: Entry) -> dict[str, Any]:
+    now = utcnow()
+    capacity = capacities(db.session, [entry.id], now, stale_hours())[entry.id]
+    record = entry.record
+    changes = db.session.scalars(
+        select(ServiceChange)
+        .where(ServiceChange.service_id == entry.id)
+        .order_by(ServiceChange.changed_at.desc(), ServiceChange.id.desc())
+        .limit(200)
+    )
+    return render_item(entry, capacity, now=now, located=None, professional=True) | {
+        "locations": record["locations"],
+        "coverage": record["coverage"],
+        "restrictions": {
+            "gp_practices": record["eligibility"]["gp_practices"],
+            "places": record["eligibility"]["places"],
+        },
+        "opening": record["opening"],
+        "assured_at": record["assured_at"],
+        "assured_by": record["assured_by"],
+        "changes": [
+            {
+                "changed_at": change.changed_at.isoformat(),
+                "changed_by": change.changed_by,
+                "field": change.field,
+                "old": change.old_value,
+                "new": change.new_value,
+            }
+            for change in changes
+        ],
+    }
+
+
+@blp.route("/<string:service_id>")
+@require_roles()
+@blp.response(200, ServiceDetailSchema)
+def get_service(service_id: str) -> ResponseReturnValue:
+    """A service with full opening times and its change history."""
+    return jsonify(service_detail(_entry(service_id)))
+
+
+@blp.route("/<string:service_id>/capacity", methods=["PUT"])
+@require_roles("provider", "navigator", "admin")
+@blp.arguments(CapacityUpdateSchema)
+@blp.response(200, CapacityOutSchema)
+def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
+    """Set a service's capacity; providers only for their own organisation's services."""
+    entry = _entry(service_id)
+    caller = current_caller()
+    if caller.role == "provider" and caller.organisation_ods != entry.organisation["ods_code"]:
+        raise Problem(403, "A provider may only update its own organisation's services.")
+    now = utcnow()
+    with transaction(db.session):
+        set_capacity(
+            db.session,
+            service_id,
+            status=body["status"],
+            note=body["note"],
+            reset_after_minutes=body["reset_after_minutes"],
+            changed_by=caller.label,
+            now=now,
+            default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
+        )
+    capacity = capacities(db.session, [service_id], now, stale_hours())[service_id]
+    return jsonify(capacity.as_dict())

@@ -1,0 +1,127 @@
+"""One error shape for the whole API: RFC 9457 `application/problem+json`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raised by services for an outcome the client must be told about (409, 404, 422 …)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        errors: Mapping[str, Any] | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(detail or title or HTTPStatus(status).phrase)
+        self.status = status
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail
+        self.errors = dict(errors) if errors else None
+        self.code = code
+
+
+def field_error(field: str, message: str, status: int = 422) -> Problem:
+    return Problem(status, f"{field}: {message}", errors={field: [message]})
+
+
+def flatten_errors(messages: Mapping[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into `{"field.sub": ["message"]}`."""
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(flatten_errors(value, name))
+        elif isinstance(value, list | tuple):
+            flat.setdefault(name, []).extend(str(v) for v in value)
+        else:
+            flat.setdefault(name, []).append(str(value))
+    return flat
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    if errors:
+        body["errors"] = errors
+    if request:
+        body["instance"] = request.path
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _handle_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    errors = None
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if isinstance(messages, Mapping):
+        # webargs nests errors under the request location ("json", "query"); callers want fields.
+        errors = {}
+        for location_messages in messages.values():
+            if isinstance(location_messages, Mapping):
+                errors.update(flatten_errors(location_messages))
+    detail = exc.description if exc.description and status != 422 else None
+    if errors and not detail:
+        detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+    headers = dict(data.get("headers") or {})
+    if exc.response is not None:
+        headers.update(exc.response.headers)
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="navigator"')
+    return problem_response(status, detail=detail, errors=errors, headers=headers)
+
+
+def _handle_problem(exc: Problem) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="navigator"'} if exc.status == 401 else None
+    return problem_response(
+        exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        code=exc.code,
+        headers=headers,
+    )
+
+
+def _handle_unexpected(exc: Exception) -> Response:
+    # Log the type and where, never the request body: it may hold patient data.
+    log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+    return problem_response(500, detail="Something went wrong on our side; it has been logged.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(Exception, _handle_unexpected)

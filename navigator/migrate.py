@@ -1,0 +1,20 @@
+"""Run the Alembic migrations in `migrations/` against the app's database."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from navigator.config import PROJECT_ROOT
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    # '%' is ConfigParser interpolation; escape it so URLs with encoded passwords survive.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
