@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from navigator.commands import register_commands
 from navigator.config import instance_dir, settings_from_env
 from navigator.errors import register_error_handlers
 from navigator.extensions import db, openapi
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
+    register_commands(app)
     return app
 
 

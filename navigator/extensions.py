@@ -2,8 +2,14 @@
 
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Session
 
 from navigator.db import Base
 
 db = SQLAlchemy(model_class=Base)
 openapi = Api()
+
+
+def current_session() -> Session:
+    """The app context's SQLAlchemy session, typed as a plain Session for the services."""
+    return db.session()

@@ -14,7 +14,9 @@ from navigator.extensions import db
 ALL_ROLES = ["public", "relative", "care_home", "professional", "nhs111"]
 
 
-def organisation(*, id: str = "test-trust", ods_code: str | None = "RC9", **extra: Any) -> dict[str, Any]:
+def organisation(
+    *, id: str = "test-trust", ods_code: str | None = "RC9", **extra: Any
+) -> dict[str, Any]:
     return {"id": id, "name": f"Organisation {id}", "ods_code": ods_code, "sector": "acute"} | extra
 
 
@@ -42,10 +44,27 @@ def service(
         "sector": "community",
         "needs": needs if needs is not None else ["fall_no_injury"],
         "status": "active",
-        "eligibility": {"min_age_days": 0, "max_age_days": None, "sex": "any", "caller_roles": ALL_ROLES}
+        "eligibility": {
+            "min_age_days": 0,
+            "max_age_days": None,
+            "sex": "any",
+            "caller_roles": ALL_ROLES,
+        }
         | (eligibility or {}),
-        "coverage": {"places": places if places is not None else ["bedford"], "postcode_districts": [], "radius_km": None},
-        "locations": [{"name": "Base", "address": "1 Test Street, Bedford", "postcode": postcode, "lat": lat, "lng": lng}],
+        "coverage": {
+            "places": places if places is not None else ["bedford"],
+            "postcode_districts": [],
+            "radius_km": None,
+        },
+        "locations": [
+            {
+                "name": "Base",
+                "address": "1 Test Street, Bedford",
+                "postcode": postcode,
+                "lat": lat,
+                "lng": lng,
+            }
+        ],
         "contact": {"public_phone": "01632 960001", "professional_phone": "01632 960002"},
         "referral": {"method": "phone", "info": "Ring the professional line."},
         "opening": opening if opening is not None else {"open_all_hours": True},
@@ -55,7 +74,9 @@ def service(
     return record | extra
 
 
-def directory_document(*, organisations: list[dict[str, Any]] | None = None, services: list[dict[str, Any]]) -> dict[str, Any]:
+def directory_document(
+    *, organisations: list[dict[str, Any]] | None = None, services: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "format": "navigator-directory/1",
         "organisations": organisations if organisations is not None else [organisation()],
@@ -63,7 +84,9 @@ def directory_document(*, organisations: list[dict[str, Any]] | None = None, ser
     }
 
 
-def load_directory(*, organisations: list[dict[str, Any]] | None = None, services: list[dict[str, Any]]) -> LoadReport:
+def load_directory(
+    *, organisations: list[dict[str, Any]] | None = None, services: list[dict[str, Any]]
+) -> LoadReport:
     """Load services through the real loader (so the index revision moves). Needs an app context."""
     with transaction(db.session):
         return load_documents(

@@ -58,10 +58,9 @@ def _empty_all_tables(url: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(database_url: str) -> Iterator[None]:
+def _clean_database(database_url: str) -> None:
     _empty_all_tables(database_url)
     directory_index._cache.clear()
-    yield
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from flask import g, request
 
 from navigator.auth.keys import Caller, authenticate
 from navigator.errors import Problem
-from navigator.extensions import db
+from navigator.extensions import current_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def current_caller() -> Caller:
@@ -35,7 +35,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
             scheme, _, key = header.partition(" ")
             if scheme.lower() != "bearer" or not key.strip():
                 raise Problem(401, "Send an API key as 'Authorization: Bearer <key>'.")
-            caller = authenticate(db.session, key.strip())
+            caller = authenticate(current_session(), key.strip())
             if caller is None:
                 raise Problem(401, "The API key is not valid or has been revoked.")
             if roles and caller.role not in roles:

@@ -21,7 +21,9 @@ class InVocabulary(validate.Validator):
     def __call__(self, value: str) -> str:
         if not vocabulary().has(self.scheme, value):
             codes = ", ".join(vocabulary().codes(self.scheme))
-            raise ValidationError(f"Not a known {self.scheme[:-1].replace('_', ' ')}. Use one of: {codes}")
+            raise ValidationError(
+                f"Not a known {self.scheme[:-1].replace('_', ' ')}. Use one of: {codes}"
+            )
         return value
 
 
@@ -33,6 +35,9 @@ class PostcodeField(fields.Field):
         if parsed is None:
             raise ValidationError("Not a valid UK postcode")
         return gazetteer().locate(parsed)
+
+
+EARLIEST, LATEST = 1900, 2200
 
 
 class InstantField(fields.DateTime):
@@ -47,4 +52,7 @@ class InstantField(fields.DateTime):
             raise ValidationError("Not a valid ISO 8601 date-time") from exc
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=LONDON)
+        # Opening-time arithmetic looks a week either side; keep well inside datetime's range.
+        if not EARLIEST <= parsed.year <= LATEST:
+            raise ValidationError(f"Must be between the years {EARLIEST} and {LATEST}")
         return parsed

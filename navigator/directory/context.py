@@ -7,7 +7,7 @@ from flask import current_app
 from navigator.directory.index import DirectoryIndex, get_index
 from navigator.directory.places import Gazetteer, load_gazetteer
 from navigator.directory.vocabulary import Vocabulary, load_vocabulary
-from navigator.extensions import db
+from navigator.extensions import current_session
 
 
 def data_dir() -> str:
@@ -23,7 +23,7 @@ def gazetteer() -> Gazetteer:
 
 
 def directory_index() -> DirectoryIndex:
-    return get_index(db.session, gazetteer())
+    return get_index(current_session(), gazetteer())
 
 
 def stale_hours() -> int:

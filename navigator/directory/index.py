@@ -134,7 +134,12 @@ class DirectoryIndex:
             radius_km=cov["radius_km"],
             points=points,
             text=" ".join(
-                [record["name"], record["public_name"] or "", record["description"], organisation["name"]]
+                [
+                    record["name"],
+                    record["public_name"] or "",
+                    record["description"],
+                    organisation["name"],
+                ]
             ).lower(),
         )
         self.entries.append(entry)
@@ -153,13 +158,20 @@ class DirectoryIndex:
                 self.by_cell[cell].add(pos)
 
     @staticmethod
-    def _cells_within(points: Iterable[tuple[float, float]], radius_km: float) -> set[tuple[int, int]]:
-        cells = set()
+    def _cells_within(
+        points: Iterable[tuple[float, float]], radius_km: float
+    ) -> set[tuple[int, int]]:
+        cells: set[tuple[int, int]] = set()
         for lat, lng in points:
             dlat = radius_km / 111.0
             dlng = radius_km / (111.0 * max(math.cos(math.radians(lat)), 0.1))
-            (lo_lat, lo_lng), (hi_lat, hi_lng) = _cell(lat - dlat, lng - dlng), _cell(lat + dlat, lng + dlng)
-            cells.update((i, j) for i in range(lo_lat, hi_lat + 1) for j in range(lo_lng, hi_lng + 1))
+            (lo_lat, lo_lng), (hi_lat, hi_lng) = (
+                _cell(lat - dlat, lng - dlng),
+                _cell(lat + dlat, lng + dlng),
+            )
+            cells.update(
+                (i, j) for i in range(lo_lat, hi_lat + 1) for j in range(lo_lng, hi_lng + 1)
+            )
         return cells
 
     def covering(self, located: Located) -> set[int]:
@@ -192,7 +204,7 @@ _cache: dict[str, DirectoryIndex] = {}
 
 def get_index(session: Session, gazetteer: Gazetteer) -> DirectoryIndex:
     """The current index for this database, rebuilt when the revision token has moved."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     revision = current_revision(session)
     cached = _cache.get(key)
     if cached is not None and cached.revision == revision:

@@ -209,7 +209,9 @@ def load_documents(
         if errors := vocabulary_errors(record, vocab):
             report.reject("service", ident, source, _join(errors))
         elif record["organisation"] not in known_orgs:
-            report.reject("service", ident, source, f"unknown organisation {record['organisation']!r}")
+            report.reject(
+                "service", ident, source, f"unknown organisation {record['organisation']!r}"
+            )
         elif record["id"] in valid and valid[record["id"]] != record:
             report.reject("service", ident, source, "id given twice with different data")
         else:

@@ -130,7 +130,9 @@ class Schedule:
             if start <= now < end:
                 if end >= (horizon_days + 2) * DAY_MINUTES:
                     return None
-                return to_utc(datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=end))
+                return to_utc(
+                    datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=end)
+                )
         return None
 
     def next_open(self, at: datetime, horizon_days: int = 8) -> datetime | None:
@@ -140,7 +142,9 @@ class Schedule:
         now = local.hour * 60 + local.minute + local.second / 60
         for start, _ in self._stretches(first_day, horizon_days):
             if start > now:
-                return to_utc(datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=start))
+                return to_utc(
+                    datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=start)
+                )
         return None
 
 
@@ -153,7 +157,9 @@ def schedule_from_opening(opening: Mapping[str, Any]) -> Schedule:
     weekly = opening.get("weekly") or {}
     dates: dict[date, tuple[Period, ...]] = {}
     for entry in opening.get("specified_dates") or []:
-        day = entry["date"] if isinstance(entry["date"], date) else date.fromisoformat(entry["date"])
+        day = (
+            entry["date"] if isinstance(entry["date"], date) else date.fromisoformat(entry["date"])
+        )
         dates[day] = () if entry.get("closed") else _periods(entry.get("sessions") or [])
     return Schedule(
         open_all_hours=bool(opening.get("open_all_hours")),

@@ -31,7 +31,11 @@ TAXONOMIES = {
 }
 DETAILS_TERM = "navigator-details"
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-STATUS_TO_HSDS = {"active": "active", "temporarily_closed": "temporarily closed", "defunct": "defunct"}
+STATUS_TO_HSDS = {
+    "active": "active",
+    "temporarily_closed": "temporarily closed",
+    "defunct": "defunct",
+}
 STATUS_FROM_HSDS = {v: k for k, v in STATUS_TO_HSDS.items()} | {"inactive": "defunct"}
 ALL_CALLER_ROLES = ["care_home", "nhs111", "professional", "public", "relative"]
 PROFESSIONAL_ONLY = (("contact", "professional_phone"), ("referral", "info"))
@@ -80,10 +84,19 @@ def _schedules(service_id: str, opening: Record) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def add(**fields: Any) -> None:
-        out.append({"id": stable_id(service_id, "schedule", str(len(out))), "service_id": service_id} | fields)
+        out.append(
+            {"id": stable_id(service_id, "schedule", str(len(out))), "service_id": service_id}
+            | fields
+        )
 
     if opening["open_all_hours"]:
-        add(freq="WEEKLY", byday=",".join(DAYS), opens_at="00:00", closes_at="23:59", description="Open 24 hours")
+        add(
+            freq="WEEKLY",
+            byday=",".join(DAYS),
+            opens_at="00:00",
+            closes_at="23:59",
+            description="Open 24 hours",
+        )
     for day, periods in opening["weekly"].items():
         for opens, closes in periods:
             add(freq="WEEKLY", byday=DAYS[WEEKDAYS.index(day)], opens_at=opens, closes_at=closes)
@@ -93,7 +106,13 @@ def _schedules(service_id: str, opening: Record) -> list[dict[str, Any]]:
         if entry["closed"]:
             add(valid_from=entry["date"], valid_to=entry["date"], description="Closed")
         for opens, closes in entry["sessions"]:
-            add(valid_from=entry["date"], valid_to=entry["date"], opens_at=opens, closes_at=closes, description="Special opening")
+            add(
+                valid_from=entry["date"],
+                valid_to=entry["date"],
+                opens_at=opens,
+                closes_at=closes,
+                description="Special opening",
+            )
     return out
 
 
@@ -120,7 +139,13 @@ def service_to_oruk(
     sid = record["id"]
     elig = record["eligibility"]
     identifiers = [
-        {"id": stable_id(organisation["id"], scheme), "organization_id": organisation["id"], "identifier_scheme": scheme, "identifier_type": label, "identifier": value}
+        {
+            "id": stable_id(organisation["id"], scheme),
+            "organization_id": organisation["id"],
+            "identifier_scheme": scheme,
+            "identifier_type": label,
+            "identifier": value,
+        }
         for scheme, label, value in (
             ("ODS", "ODS code", organisation["ods_code"]),
             ("GB-CHC", "Charity number", organisation["charity_number"]),
@@ -128,7 +153,13 @@ def service_to_oruk(
         if value
     ]
     attributes = [
-        {"id": stable_id(sid, "attr", scheme, code), "link_id": sid, "link_type": "service", "taxonomy_term_id": term_id(scheme, code), "taxonomy_term": term_object(vocab, scheme, code)}
+        {
+            "id": stable_id(sid, "attr", scheme, code),
+            "link_id": sid,
+            "link_type": "service",
+            "taxonomy_term_id": term_id(scheme, code),
+            "taxonomy_term": term_object(vocab, scheme, code),
+        }
         for scheme, codes in (
             ("service_types", [record["service_type"]]),
             ("sectors", [record["sector"]]),
@@ -137,7 +168,11 @@ def service_to_oruk(
         for code in codes
         if vocab.has(scheme, code)
     ]
-    details = {k: v for k, v in record.items() if k not in ("id", "organisation", "name", "description", "status")}
+    details = {
+        k: v
+        for k, v in record.items()
+        if k not in ("id", "organisation", "name", "description", "status")
+    }
     details["organisation_sector"] = organisation["sector"]
     attributes.append(
         {
@@ -145,7 +180,12 @@ def service_to_oruk(
             "link_id": sid,
             "link_type": "service",
             "taxonomy_term_id": stable_id("term", DETAILS_TERM),
-            "taxonomy_term": {"id": stable_id("term", DETAILS_TERM), "name": DETAILS_TERM, "term": DETAILS_TERM, "description": "navigator fields HSDS cannot carry (JSON in value)"},
+            "taxonomy_term": {
+                "id": stable_id("term", DETAILS_TERM),
+                "name": DETAILS_TERM,
+                "term": DETAILS_TERM,
+                "description": "navigator fields HSDS cannot carry (JSON in value)",
+            },
             "value": json.dumps(details, sort_keys=True),
         }
     )
@@ -164,7 +204,13 @@ def service_to_oruk(
         "eligibility_description": _eligibility_text(record),
         "assured_date": (record["assured_at"] or "")[:10] or None,
         "phones": [
-            {"id": stable_id(sid, "phone", "public"), "service_id": sid, "number": record["contact"]["public_phone"], "type": "voice", "description": "Public"}
+            {
+                "id": stable_id(sid, "phone", "public"),
+                "service_id": sid,
+                "number": record["contact"]["public_phone"],
+                "type": "voice",
+                "description": "Public",
+            }
         ]
         if record["contact"]["public_phone"]
         else [],
@@ -177,11 +223,23 @@ def service_to_oruk(
         },
         "schedules": _schedules(sid, record["opening"]),
         "service_areas": [
-            {"id": stable_id(sid, "area", code), "service_id": sid, "name": vocab.label("places", code), "extent_type": "place", "uri": code}
+            {
+                "id": stable_id(sid, "area", code),
+                "service_id": sid,
+                "name": vocab.label("places", code),
+                "extent_type": "place",
+                "uri": code,
+            }
             for code in record["coverage"]["places"]
         ]
         + [
-            {"id": stable_id(sid, "area", district), "service_id": sid, "name": district, "extent_type": "postcode_district", "uri": district}
+            {
+                "id": stable_id(sid, "area", district),
+                "service_id": sid,
+                "name": district,
+                "extent_type": "postcode_district",
+                "uri": district,
+            }
             for district in record["coverage"]["postcode_districts"]
         ],
         "service_at_locations": [
@@ -195,7 +253,9 @@ def service_to_oruk(
                     "name": loc["name"],
                     "latitude": loc["lat"],
                     "longitude": loc["lng"],
-                    "addresses": [_address(sid, i, loc)] if loc["address"] or loc["postcode"] else [],
+                    "addresses": [_address(sid, i, loc)]
+                    if loc["address"] or loc["postcode"]
+                    else [],
                 },
             }
             for i, loc in enumerate(record["locations"])
@@ -215,14 +275,21 @@ def _eligibility_text(record: Record) -> str:
     return "; ".join(parts)
 
 
-def export_oruk(session: Session, vocab: Vocabulary | None = None, *, include_professional: bool) -> list[dict[str, Any]]:
+def export_oruk(
+    session: Session, vocab: Vocabulary | None = None, *, include_professional: bool
+) -> list[dict[str, Any]]:
     from navigator.directory.context import vocabulary
 
     vocab = vocab or vocabulary()
     organisations = read_organisations(session)
     services = read_services(session)
     return [
-        service_to_oruk(services[sid], organisations[services[sid]["organisation"]], vocab, include_professional=include_professional)
+        service_to_oruk(
+            services[sid],
+            organisations[services[sid]["organisation"]],
+            vocab,
+            include_professional=include_professional,
+        )
         for sid in sorted(services)
     ]
 
@@ -240,7 +307,9 @@ class OrukImport:
 def looks_like_oruk(data: Any) -> bool:
     if isinstance(data, dict) and "format" not in data:
         data = data.get("contents", data.get("services"))
-    return isinstance(data, list) and all(isinstance(s, dict) and "id" in s and "name" in s for s in data)
+    return isinstance(data, list) and all(
+        isinstance(s, dict) and "id" in s and "name" in s for s in data
+    )
 
 
 def _service_list(data: Any) -> list[dict[str, Any]]:
@@ -251,7 +320,10 @@ def _service_list(data: Any) -> list[dict[str, Any]]:
 
 def _organisation_from(org: dict[str, Any], sector: str) -> dict[str, Any]:
     """An organisation record from an HSDS organization (sector from navigator-details)."""
-    identifiers = {i.get("identifier_scheme"): i.get("identifier") for i in org.get("organization_identifiers") or []}
+    identifiers = {
+        i.get("identifier_scheme"): i.get("identifier")
+        for i in org.get("organization_identifiers") or []
+    }
     return {
         "id": str(org["id"]).lower(),
         "name": org.get("name") or str(org["id"]),
@@ -268,7 +340,9 @@ def _terms(service: dict[str, Any], scheme: str) -> list[str]:
     for attribute in service.get("attributes") or []:
         term = attribute.get("taxonomy_term") or {}
         if term.get("taxonomy") == tax_name or term.get("taxonomy_id") == tax_id:
-            codes.append(term.get("code") or term.get("name"))
+            code = term.get("code") or term.get("name")
+            if code:
+                codes.append(str(code))
     return codes
 
 
@@ -294,7 +368,9 @@ def _opening_from_schedules(schedules: list[dict[str, Any]]) -> dict[str, Any]:
         elif s.get("freq") == "WEEKLY" and s.get("byday") and opens and closes:
             for code in str(s["byday"]).split(","):
                 if code.strip() in DAYS:
-                    weekly.setdefault(WEEKDAYS[DAYS.index(code.strip())], []).append([opens, closes])
+                    weekly.setdefault(WEEKDAYS[DAYS.index(code.strip())], []).append(
+                        [opens, closes]
+                    )
     return {"weekly": weekly, "specified_dates": list(specified.values())}
 
 
@@ -305,7 +381,9 @@ def _service_from_hsds(service: dict[str, Any], vocab: Vocabulary) -> dict[str, 
     service_type = types[0]
     term = vocab.terms["service_types"].get(service_type)
     sectors = _terms(service, "sectors")
-    sector = sectors[0] if sectors else (term.extra.get("sector", "community") if term else "community")
+    sector = (
+        sectors[0] if sectors else (term.extra.get("sector", "community") if term else "community")
+    )
     min_age, max_age = service.get("minimum_age"), service.get("maximum_age")
     places = {t.label.lower(): code for code, t in vocab.terms["places"].items()}
     coverage_places, districts = [], []
@@ -321,7 +399,15 @@ def _service_from_hsds(service: dict[str, Any], vocab: Vocabulary) -> dict[str, 
         location = sal.get("location") or {}
         address = (location.get("addresses") or [{}])[0]
         text = ", ".join(p for p in (address.get("address_1"), address.get("city")) if p)
-        locations.append({"name": location.get("name"), "address": text or None, "postcode": address.get("postal_code") or None, "lat": location.get("latitude"), "lng": location.get("longitude")})
+        locations.append(
+            {
+                "name": location.get("name"),
+                "address": text or None,
+                "postcode": address.get("postal_code") or None,
+                "lat": location.get("latitude"),
+                "lng": location.get("longitude"),
+            }
+        )
     phones = service.get("phones") or []
     return {
         "public_name": service.get("alternate_name"),
@@ -335,9 +421,15 @@ def _service_from_hsds(service: dict[str, Any], vocab: Vocabulary) -> dict[str, 
         },
         "coverage": {"places": coverage_places, "postcode_districts": districts},
         "locations": locations,
-        "contact": {"public_phone": phones[0].get("number") if phones else None, "email": service.get("email"), "website": service.get("url")},
+        "contact": {
+            "public_phone": phones[0].get("number") if phones else None,
+            "email": service.get("email"),
+            "website": service.get("url"),
+        },
         "opening": _opening_from_schedules(service.get("schedules") or []),
-        "assured_at": f"{service['assured_date']}T00:00:00Z" if service.get("assured_date") else None,
+        "assured_at": f"{service['assured_date']}T00:00:00Z"
+        if service.get("assured_date")
+        else None,
     }
 
 
@@ -354,7 +446,10 @@ def records_from_oruk(data: Any, vocab: Vocabulary | None = None) -> OrukImport:
             details = _details(service)
             base = details if details is not None else _service_from_hsds(service, vocab)
             org_sector = base.pop("organisation_sector", None) or base["sector"]
-            org = service.get("organization") or {"id": service.get("organization_id"), "name": service.get("organization_id")}
+            org = service.get("organization") or {
+                "id": service.get("organization_id"),
+                "name": service.get("organization_id"),
+            }
             if not org.get("id"):
                 raise ValueError("no organization")
             record = dict(base) | {

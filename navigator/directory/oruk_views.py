@@ -62,7 +62,9 @@ class OrukServiceArgs(Schema):
     start_time = fields.String(validate=_hhmm)
     end_time = fields.String(validate=_hhmm)
     postcode = PostcodeField()
-    proximity = fields.Integer(validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"})
+    proximity = fields.Integer(
+        validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"}
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -104,17 +106,17 @@ def _matches(entry: Entry, args: dict[str, Any]) -> bool:
     if "taxonomy_term_id" in args and args["taxonomy_term_id"] not in _terms_of(entry):
         return False
     if "taxonomy_id" in args:
+        # Every service has a service type and a sector term; only "needs" can be missing.
         scheme = next((s for s in TAXONOMIES if taxonomy_id(s) == args["taxonomy_id"]), None)
-        if scheme == "needs" and not record["needs"]:
-            return False
-        if scheme is None:
+        if scheme is None or (scheme == "needs" and not record["needs"]):
             return False
     if "organization_id" in args and entry.organisation["id"] != args["organization_id"]:
         return False
     elig = record["eligibility"]
-    if "minimum_age" in args and elig["max_age_days"] is not None:
-        if elig["max_age_days"] < age_in_days(args["minimum_age"]):
-            return False
+    # Ages filter by overlap: the service admits someone within [minimum_age, maximum_age].
+    maximum = elig["max_age_days"]
+    if "minimum_age" in args and maximum is not None and maximum < age_in_days(args["minimum_age"]):
+        return False
     if "maximum_age" in args and elig["min_age_days"] > age_in_days(args["maximum_age"] + 1) - 1:
         return False
     if any(k in args for k in ("day", "start_time", "end_time")):
@@ -156,7 +158,7 @@ def root() -> ResponseReturnValue:
             "version": "3.0",
             "profile": PROFILE_URL,
             "openapi_url": SPEC_URL,
-            "description": "navigator directory of services for Bedfordshire, Luton and Milton Keynes",
+            "description": "BLMK directory of services (navigator)",
             "services_url": url_for("oruk.services", _external=True),
         }
     )
@@ -175,7 +177,8 @@ def services() -> ResponseReturnValue:
         matched.sort(key=lambda e: (e.record["name"], e.id))
     page = _page(matched, args["page"], args["per_page"])
     page["contents"] = [
-        service_to_oruk(e.record, e.organisation, vocab, include_professional=False) for e in page["contents"]
+        service_to_oruk(e.record, e.organisation, vocab, include_professional=False)
+        for e in page["contents"]
     ]
     return jsonify(page)
 
@@ -185,7 +188,9 @@ def service(service_id: str) -> ResponseReturnValue:
     entry = directory_index().by_id.get(service_id)
     if entry is None:
         raise Problem(404, f"No service with id {service_id!r}.")
-    return jsonify(service_to_oruk(entry.record, entry.organisation, vocabulary(), include_professional=False))
+    return jsonify(
+        service_to_oruk(entry.record, entry.organisation, vocabulary(), include_professional=False)
+    )
 
 
 @blp.route("/taxonomies")
@@ -204,15 +209,21 @@ def taxonomy(ident: str) -> ResponseReturnValue:
 
 def _all_terms() -> list[dict[str, Any]]:
     vocab = vocabulary()
-    return [term_object(vocab, scheme, code) for scheme in TAXONOMIES for code in vocab.codes(scheme)]
+    return [
+        term_object(vocab, scheme, code) for scheme in TAXONOMIES for code in vocab.codes(scheme)
+    ]
 
 
 @blp.route("/taxonomy_terms")
 def taxonomy_terms() -> ResponseReturnValue:
     page = request.args.get("page", "1")
     per_page = request.args.get("per_page", "100")
-    if not (page.isdigit() and per_page.isdigit() and int(page) >= 1 and 1 <= int(per_page) <= 1000):
-        raise Problem(400, "page and per_page must be positive whole numbers (per_page at most 1000)")
+    if not (
+        page.isdigit() and per_page.isdigit() and int(page) >= 1 and 1 <= int(per_page) <= 1000
+    ):
+        raise Problem(
+            400, "page and per_page must be positive whole numbers (per_page at most 1000)"
+        )
     terms = _all_terms()
     if wanted := request.args.get("taxonomy_id"):
         terms = [t for t in terms if t["taxonomy_id"] == wanted or t["taxonomy"] == wanted]

@@ -292,7 +292,7 @@ def _normal_postcode(value: str | None) -> str | None:
 
 def read_organisations(session: Session) -> dict[str, Record]:
     rows = session.execute(select(Organisation.__table__)).mappings()
-    return {row["id"]: canonical_organisation(row) for row in rows}
+    return {row["id"]: canonical_organisation(dict(row)) for row in rows}
 
 
 def read_services(session: Session, ids: Iterable[str] | None = None) -> dict[str, Record]:
@@ -308,12 +308,12 @@ def read_services(session: Session, ids: Iterable[str] | None = None) -> dict[st
         sess_query = sess_query.where(OpeningSession.service_id.in_(wanted))
     locations: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in session.execute(loc_query).mappings():
-        locations[row["service_id"]].append(row)
+        locations[row["service_id"]].append(dict(row))
     sessions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in session.execute(sess_query).mappings():
-        sessions[row["service_id"]].append(row)
+        sessions[row["service_id"]].append(dict(row))
     return {
-        row["id"]: _record_from_row(row, locations[row["id"]], sessions[row["id"]])
+        row["id"]: _record_from_row(dict(row), locations[row["id"]], sessions[row["id"]])
         for row in session.execute(query).mappings()
     }
 

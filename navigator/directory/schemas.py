@@ -17,12 +17,20 @@ class ServiceSearchArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Free text over name, description and organisation"})
+    q = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "Free text over name, description and organisation"},
+    )
     need = fields.String(validate=InVocabulary("needs"))
     service_type = fields.String(validate=InVocabulary("service_types"))
     sector = fields.String(validate=InVocabulary("sectors"))
     place = fields.String(validate=InVocabulary("places"))
-    postcode = PostcodeField(metadata={"description": "Full postcode or outward code; adds distance_km and orders by distance", "type": "string"})
+    postcode = PostcodeField(
+        metadata={
+            "description": "Full postcode or outward code; adds distance_km and orders by distance",
+            "type": "string",
+        }
+    )
     radius_km = fields.Float(validate=validate.Range(min=0, max=500, min_inclusive=False))
     age = fields.Float(validate=validate.Range(0, 130), metadata={"description": "Age in years"})
     age_days = fields.Integer(validate=validate.Range(0, MAX_AGE_DAYS))
@@ -30,7 +38,10 @@ class ServiceSearchArgs(Schema):
     caller_role = fields.String(validate=InVocabulary("caller_roles"))
     open_at = InstantField(metadata={"description": "ISO 8601; no offset means Europe/London"})
     open_now = fields.Boolean()
-    include_unavailable = fields.Boolean(load_default=False, metadata={"description": "Include defunct, temporarily closed and red-capacity services"})
+    include_unavailable = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Include defunct, temporarily closed and red-capacity services"},
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -54,7 +65,9 @@ class CapacityUpdateSchema(Schema):
         load_default=None,
         allow_none=True,
         validate=validate.Range(MIN_RESET_MINUTES, MAX_RESET_MINUTES),
-        metadata={"description": "Amber/red return to green after this (15–1440); default from settings"},
+        metadata={
+            "description": "Amber/red return to green after this (15–1440); default from settings"
+        },
     )
 
 

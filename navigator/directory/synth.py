@@ -84,7 +84,8 @@ def synthesise(count: int, *, seed: int, data_dir: str) -> dict[str, Any]:
     for i in range(count):
         area, lat, lng, districts, _ = rng.choices(areas, weights)[0]
         district = f"{area}{rng.randint(1, districts)}"
-        postcode = f"{district} {rng.randint(1, 9)}{rng.choice(string.ascii_uppercase)}{rng.choice(string.ascii_uppercase)}"
+        inward = rng.choice(string.digits[1:]) + "".join(rng.choices(string.ascii_uppercase, k=2))
+        postcode = f"{district} {inward}"
         lat += rng.uniform(-0.15, 0.15)
         lng += rng.uniform(-0.2, 0.2)
         place = gazetteer.districts.get(district, (None,))[0]
@@ -95,9 +96,11 @@ def synthesise(count: int, *, seed: int, data_dir: str) -> dict[str, Any]:
                 "id": f"synth-{i:06d}",
                 "organisation": organisations[i % org_count]["id"],
                 "name": f"{vocab.label('service_types', service_type)} {district} #{i}",
-                "description": f"Synthetic {service_type.replace('_', ' ')} service near {district}.",
+                "description": f"Synthetic {vocab.label('service_types', service_type)} service.",
                 "service_type": service_type,
-                "sector": vocab.terms["service_types"][service_type].extra.get("sector", "community"),
+                "sector": vocab.terms["service_types"][service_type].extra.get(
+                    "sector", "community"
+                ),
                 "needs": rng.sample(needs, rng.randint(1, 4)),
                 "status": "active" if rng.random() < 0.97 else "temporarily_closed",
                 "eligibility": {

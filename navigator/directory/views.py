@@ -25,9 +25,11 @@ from navigator.directory.schemas import (
 )
 from navigator.directory.search import ServiceQuery, render_item, search_services
 from navigator.errors import Problem
-from navigator.extensions import db
+from navigator.extensions import current_session
 
-blp = Blueprint("services", __name__, url_prefix="/api/v1/services", description="Directory of services")
+blp = Blueprint(
+    "services", __name__, url_prefix="/api/v1/services", description="Directory of services"
+)
 
 
 @blp.route("")
@@ -56,10 +58,17 @@ def list_services(**args: Any) -> ResponseReturnValue:
         page=args["page"],
         per_page=args["per_page"],
     )
-    result = search_services(db.session, directory_index(), query, now=now, stale_hours=stale_hours())
+    result = search_services(
+        current_session(), directory_index(), query, now=now, stale_hours=stale_hours()
+    )
     # Built as plain dicts (documented by ServiceListSchema) to keep the hot path fast.
     return jsonify(
-        {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page}
+        {
+            "items": result.items,
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+        }
     )
 
 
@@ -72,9 +81,9 @@ def _entry(service_id: str) -> Entry:
 
 def service_detail(entry: Entry) -> dict[str, Any]:
     now = utcnow()
-    capacity = capacities(db.session, [entry.id], now, stale_hours())[entry.id]
+    capacity = capacities(current_session(), [entry.id], now, stale_hours())[entry.id]
     record = entry.record
-    changes = db.session.scalars(
+    changes = current_session().scalars(
         select(ServiceChange)
         .where(ServiceChange.service_id == entry.id)
         .order_by(ServiceChange.changed_at.desc(), ServiceChange.id.desc())
@@ -122,9 +131,9 @@ def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
     if caller.role == "provider" and caller.organisation_ods != entry.organisation["ods_code"]:
         raise Problem(403, "A provider may only update its own organisation's services.")
     now = utcnow()
-    with transaction(db.session):
+    with transaction(current_session()):
         set_capacity(
-            db.session,
+            current_session(),
             service_id,
             status=body["status"],
             note=body["note"],
@@ -133,5 +142,5 @@ def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
             now=now,
             default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
         )
-    capacity = capacities(db.session, [service_id], now, stale_hours())[service_id]
+    capacity = capacities(current_session(), [service_id], now, stale_hours())[service_id]
     return jsonify(capacity.as_dict())

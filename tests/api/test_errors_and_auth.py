@@ -31,9 +31,13 @@ def test_missing_or_wrong_key_is_401_problem_json(client: FlaskClient) -> None:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_role_that_may_not_is_403(client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: object) -> None:
+def test_role_that_may_not_is_403(
+    client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: object
+) -> None:
     load_directory(services=[service(id="s")])
-    response = client.put("/api/v1/services/s/capacity", json={"status": "red"}, headers=auth["integrator"])
+    response = client.put(
+        "/api/v1/services/s/capacity", json={"status": "red"}, headers=auth["integrator"]
+    )
     assert response.status_code == 403
     assert response.mimetype == "application/problem+json"
 
@@ -50,18 +54,24 @@ def test_bad_query_names_each_field(client: FlaskClient, auth: dict[str, dict[st
     assert "need" in errors and "per_page" in errors
 
 
-def test_unknown_query_parameter_is_reported_not_ignored(client: FlaskClient, auth: dict[str, dict[str, str]]) -> None:
+def test_unknown_query_parameter_is_reported_not_ignored(
+    client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
     response = client.get("/api/v1/services?neeed=loneliness", headers=auth["integrator"])
     assert response.status_code == 422
     assert "neeed" in response.json["errors"]
 
 
-def test_unknown_service_is_404_problem_json(client: FlaskClient, auth: dict[str, dict[str, str]]) -> None:
+def test_unknown_service_is_404_problem_json(
+    client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
     response = client.get("/api/v1/services/nope", headers=auth["integrator"])
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
 
 
-def test_malformed_json_body_is_400_not_500(client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: object) -> None:
+def test_malformed_json_body_is_400_not_500(
+    client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: object
+) -> None:
     load_directory(services=[service(id="s")])
     response = client.put(
         "/api/v1/services/s/capacity",

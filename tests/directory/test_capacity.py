@@ -16,7 +16,14 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def _set(session: Session, status: str, minutes: int | None = None) -> None:
     set_capacity(
-        session, "s", status=status, note="n", reset_after_minutes=minutes, changed_by="t", now=T0, default_reset_minutes=240
+        session,
+        "s",
+        status=status,
+        note="n",
+        reset_after_minutes=minutes,
+        changed_by="t",
+        now=T0,
+        default_reset_minutes=240,
     )
 
 
@@ -49,21 +56,43 @@ def test_never_reported_capacity_is_green_but_stale(session: Session) -> None:
     assert (capacity.status, capacity.stale, capacity.updated_at) == ("green", True, None)
 
 
-def test_provider_may_update_only_its_own_organisations_services(client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: Any) -> None:
+def test_provider_may_update_only_its_own_organisations_services(
+    client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: Any
+) -> None:
     load_directory(
-        organisations=[organisation(id="rc9", ods_code="RC9"), organisation(id="other", ods_code="RD8")],
-        services=[service(id="mine", organisation="rc9"), service(id="theirs", organisation="other")],
+        organisations=[
+            organisation(id="rc9", ods_code="RC9"),
+            organisation(id="other", ods_code="RD8"),
+        ],
+        services=[
+            service(id="mine", organisation="rc9"),
+            service(id="theirs", organisation="other"),
+        ],
     )
-    ok = client.put("/api/v1/services/mine/capacity", json={"status": "amber", "reset_after_minutes": 60}, headers=auth["provider"])
+    ok = client.put(
+        "/api/v1/services/mine/capacity",
+        json={"status": "amber", "reset_after_minutes": 60},
+        headers=auth["provider"],
+    )
     assert ok.status_code == 200 and ok.json["status"] == "amber" and not ok.json["stale"]
-    denied = client.put("/api/v1/services/theirs/capacity", json={"status": "red"}, headers=auth["provider"])
+    denied = client.put(
+        "/api/v1/services/theirs/capacity", json={"status": "red"}, headers=auth["provider"]
+    )
     assert denied.status_code == 403
 
 
-def test_reset_time_outside_15_minutes_to_24_hours_is_422(client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: Any) -> None:
+def test_reset_time_outside_15_minutes_to_24_hours_is_422(
+    client: FlaskClient, auth: dict[str, dict[str, str]], app_ctx: Any
+) -> None:
     load_directory(services=[service(id="s")])
     for minutes in (5, 1441):
-        response = client.put("/api/v1/services/s/capacity", json={"status": "red", "reset_after_minutes": minutes}, headers=auth["navigator"])
+        response = client.put(
+            "/api/v1/services/s/capacity",
+            json={"status": "red", "reset_after_minutes": minutes},
+            headers=auth["navigator"],
+        )
         assert response.status_code == 422 and "reset_after_minutes" in response.json["errors"]
-    bad_status = client.put("/api/v1/services/s/capacity", json={"status": "purple"}, headers=auth["navigator"])
+    bad_status = client.put(
+        "/api/v1/services/s/capacity", json={"status": "purple"}, headers=auth["navigator"]
+    )
     assert bad_status.status_code == 422 and "status" in bad_status.json["errors"]

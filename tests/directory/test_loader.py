@@ -26,7 +26,9 @@ def test_loading_the_same_data_twice_changes_nothing(session: Session) -> None:
 def test_changed_data_updates_in_place_and_records_each_field(session: Session) -> None:
     load_directory(services=[service(id="a")])
     report = load_directory(
-        services=[service(id="a", name="Renamed", opening={"weekly": {"monday": [["09:00", "17:00"]]}})]
+        services=[
+            service(id="a", name="Renamed", opening={"weekly": {"monday": [["09:00", "17:00"]]}})
+        ]
     )
     assert report.services["updated"] == 1
     assert session.scalar(select(func.count()).select_from(Service)) == 1
@@ -39,7 +41,11 @@ def test_changed_data_updates_in_place_and_records_each_field(session: Session) 
     assert fields == {"name", "opening"}
     change = session.scalar(select(ServiceChange).where(ServiceChange.field == "name"))
     assert change is not None
-    assert (change.old_value, change.new_value, change.changed_by) == ("Service a", "Renamed", "tests")
+    assert (change.old_value, change.new_value, change.changed_by) == (
+        "Service a",
+        "Renamed",
+        "tests",
+    )
 
 
 def test_bad_records_are_rejected_with_reasons_and_good_ones_kept(session: Session) -> None:
@@ -71,7 +77,10 @@ def test_unknown_fields_are_rejected_not_silently_dropped(session: Session) -> N
 
 def test_an_ods_code_cannot_belong_to_two_organisations(session: Session) -> None:
     report = load_directory(
-        organisations=[organisation(id="one", ods_code="RC9"), organisation(id="two", ods_code="rc9")],
+        organisations=[
+            organisation(id="one", ods_code="RC9"),
+            organisation(id="two", ods_code="rc9"),
+        ],
         services=[service(id="s", organisation="one")],
     )
     assert report.organisations["created"] == 1 and report.organisations["rejected"] == 1

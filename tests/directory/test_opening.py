@@ -14,7 +14,9 @@ from navigator.directory.opening import (
     schedule_from_opening,
 )
 
-WEEKDAYS_8_TO_1830 = {d: [["08:00", "18:30"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+WEEKDAYS_8_TO_1830 = {
+    d: [["08:00", "18:30"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")
+}
 
 
 def london(*args: int) -> datetime:
@@ -57,7 +59,9 @@ def test_weekly_service_is_closed_on_a_bank_holiday_without_bank_holiday_session
 
 
 def test_bank_holiday_sessions_replace_the_weekday_on_a_bank_holiday() -> None:
-    ucr = schedule_from_opening({"weekly": WEEKDAYS_8_TO_1830, "bank_holidays": [["10:00", "16:00"]]})
+    ucr = schedule_from_opening(
+        {"weekly": WEEKDAYS_8_TO_1830, "bank_holidays": [["10:00", "16:00"]]}
+    )
     assert not ucr.is_open(london(2026, 8, 31, 9, 0))
     assert ucr.is_open(london(2026, 8, 31, 15, 0))
 
@@ -108,14 +112,19 @@ def test_wall_clock_hours_hold_on_both_sides_of_the_autumn_clock_change() -> Non
 
 
 def test_whole_days_merge_so_a_24_hour_service_is_not_closing_at_midnight() -> None:
-    every_day = {d: [["00:00", "24:00"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+    every_day = {
+        d: [["00:00", "24:00"]]
+        for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    }
     service = schedule_from_opening({"weekly": every_day, "bank_holidays": [["00:00", "24:00"]]})
     assert service.closes_at(london(2026, 11, 23, 23, 50)) is None
 
 
 def test_a_service_closing_soon_reports_its_closing_time() -> None:
     gp = schedule_from_opening({"weekly": WEEKDAYS_8_TO_1830})
-    assert gp.closes_at(london(2026, 11, 23, 18, 10)) == london(2026, 11, 23, 18, 30).astimezone(UTC)
+    assert gp.closes_at(london(2026, 11, 23, 18, 10)) == london(2026, 11, 23, 18, 30).astimezone(
+        UTC
+    )
     assert gp.closes_at(london(2026, 11, 23, 19, 0)) is None  # closed: nothing to close
 
 

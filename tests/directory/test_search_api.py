@@ -47,25 +47,41 @@ def directory(app_ctx: Any) -> None:
                 needs=["loneliness"],
             ),
             service(id="closed", status="temporarily_closed"),
-            service(id="near-radius", places=[], coverage={"places": [], "postcode_districts": [], "radius_km": 5.0}),
+            service(
+                id="near-radius",
+                places=[],
+                coverage={"places": [], "postcode_districts": [], "radius_km": 5.0},
+            ),
         ]
     )
 
 
-def test_need_and_postcode_give_covering_services_nearest_first(client: FlaskClient, auth: Auth, directory: None) -> None:
-    assert ids(client, auth, "need=fall_no_injury&postcode=MK42 9AA") == ["bedford-ucr", "near-radius"] or ids(
-        client, auth, "need=fall_no_injury&postcode=MK42 9AA"
-    ) == ["near-radius", "bedford-ucr"]
+def test_need_and_postcode_give_covering_services_nearest_first(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    assert ids(client, auth, "need=fall_no_injury&postcode=MK42 9AA") == [
+        "bedford-ucr",
+        "near-radius",
+    ] or ids(client, auth, "need=fall_no_injury&postcode=MK42 9AA") == [
+        "near-radius",
+        "bedford-ucr",
+    ]
     assert ids(client, auth, "need=fall_no_injury&postcode=LU4 0DZ") == ["luton-ucr"]
 
 
-def test_postcode_adds_distance_and_orders_by_it(client: FlaskClient, auth: Auth, directory: None) -> None:
-    response = client.get("/api/v1/services?postcode=MK42&place=bedford", headers=auth["integrator"])
+def test_postcode_adds_distance_and_orders_by_it(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    response = client.get(
+        "/api/v1/services?postcode=MK42&place=bedford", headers=auth["integrator"]
+    )
     distances = [item["distance_km"] for item in response.json["items"]]
     assert all(d is not None for d in distances) and distances == sorted(distances)
 
 
-def test_radius_keeps_only_services_within_it(client: FlaskClient, auth: Auth, directory: None) -> None:
+def test_radius_keeps_only_services_within_it(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
     far = ids(client, auth, "place=bedford&postcode=MK42 9AA&radius_km=0.5")
     assert far == []  # the MK42 centroid is more than 500 m from the test site
     assert "bedford-ucr" in ids(client, auth, "postcode=MK42 9AA&radius_km=50")
@@ -75,7 +91,9 @@ def test_place_filter_uses_coverage(client: FlaskClient, auth: Auth, directory: 
     assert ids(client, auth, "place=luton") == ["luton-ucr"]
 
 
-def test_age_in_years_or_days_is_eligibility_with_day_precision(client: FlaskClient, auth: Auth, directory: None) -> None:
+def test_age_in_years_or_days_is_eligibility_with_day_precision(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
     assert "adults-only" not in ids(client, auth, "need=loneliness&age_days=6574")
     assert "adults-only" in ids(client, auth, "need=loneliness&age_days=6575")
     assert "adults-only" in ids(client, auth, "need=loneliness&age=18")
@@ -95,15 +113,21 @@ def test_open_at_uses_opening_times(client: FlaskClient, auth: Auth, directory: 
     assert ids(client, auth, "service_type=gp_practice&open_at=2026-11-24T12:00:00Z") == []
 
 
-def test_free_text_searches_name_description_and_organisation(client: FlaskClient, auth: Auth, directory: None) -> None:
+def test_free_text_searches_name_description_and_organisation(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
     assert ids(client, auth, "q=luton-ucr") == ["luton-ucr"]
     assert len(ids(client, auth, "q=organisation test-trust&per_page=100")) == 7
 
 
-def test_unavailable_services_are_left_out_unless_asked_for(client: FlaskClient, auth: Auth, directory: None) -> None:
+def test_unavailable_services_are_left_out_unless_asked_for(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
     assert "closed" not in ids(client, auth, "per_page=100")
     assert "closed" in ids(client, auth, "per_page=100&include_unavailable=true")
-    client.put("/api/v1/services/bedford-ucr/capacity", json={"status": "red"}, headers=auth["navigator"])
+    client.put(
+        "/api/v1/services/bedford-ucr/capacity", json={"status": "red"}, headers=auth["navigator"]
+    )
     assert "bedford-ucr" not in ids(client, auth, "per_page=100")
     assert "bedford-ucr" in ids(client, auth, "per_page=100&include_unavailable=true")
 
@@ -115,7 +139,9 @@ def test_paging_reports_total(client: FlaskClient, auth: Auth, directory: None) 
 
 
 def test_item_has_the_documented_shape(client: FlaskClient, auth: Auth, directory: None) -> None:
-    response = client.get("/api/v1/services?q=bedford-gp&postcode=MK40 1AA", headers=auth["integrator"])
+    response = client.get(
+        "/api/v1/services?q=bedford-gp&postcode=MK40 1AA", headers=auth["integrator"]
+    )
     item = response.json["items"][0]
     assert set(item) == set(ServiceItemSchema().fields)
     assert ServiceItemSchema().load(item) is not None  # every value fits the documented type
@@ -126,8 +152,14 @@ def test_item_has_the_documented_shape(client: FlaskClient, auth: Auth, director
     assert item["opening_summary"].startswith("Mon 08:00–18:30")
 
 
-def test_detail_has_opening_times_and_change_history(client: FlaskClient, auth: Auth, directory: None) -> None:
-    client.put("/api/v1/services/bedford-gp/capacity", json={"status": "amber", "note": "busy"}, headers=auth["navigator"])
+def test_detail_has_opening_times_and_change_history(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    client.put(
+        "/api/v1/services/bedford-gp/capacity",
+        json={"status": "amber", "note": "busy"},
+        headers=auth["navigator"],
+    )
     body = client.get("/api/v1/services/bedford-gp", headers=auth["integrator"]).json
     assert body["opening"]["weekly"] == {"monday": [["08:00", "18:30"]]}
     assert body["capacity"]["status"] == "amber" and body["capacity"]["note"] == "busy"

@@ -1,0 +1,183 @@
+"""navigator's CLI commands, registered on `app.cli` by the app factory."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select, update
+
+from navigator.auth.keys import create_api_client
+from navigator.auth.models import API_ROLES, USER_ROLES, ApiClient, User
+from navigator.auth.passwords import create_user, set_password
+from navigator.db import transaction, utcnow
+from navigator.directory.context import vocabulary
+from navigator.directory.loader import load_path
+from navigator.directory.oruk import export_oruk
+from navigator.directory.synth import synthesise
+from navigator.extensions import current_session
+from navigator.migrate import upgrade
+
+# --- db -------------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create or upgrade the database with the migrations."""
+    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo("database is at the latest migration")
+
+
+# --- directory --------------------------------------------------------------------------
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """Directory of services data."""
+
+
+@directory_group.command("load")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def directory_load(path: Path) -> None:
+    """Load a directory file or folder (navigator format or Open Referral UK JSON)."""
+    with transaction(current_session()):
+        report = load_path(
+            current_session(), path, vocab=vocabulary(), changed_by=f"load:{path.name}"
+        )
+    for line in report.lines():
+        click.echo(line)
+
+
+@directory_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["oruk"]), required=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)"
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Leave out professional-only contact and referral details (as the open /oruk/ feed does).",
+)
+@with_appcontext
+def directory_export(fmt: str, out: Path | None, public: bool) -> None:
+    """Export the whole directory as Open Referral UK (HSDS 3.0) JSON."""
+    data = export_oruk(current_session(), include_professional=not public)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"exported {len(data)} services to {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@directory_group.command("synth")
+@click.option("--services", "count", type=click.IntRange(1, 2_000_000), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@with_appcontext
+def directory_synth(count: int, out: Path, seed: int) -> None:
+    """Write a synthetic England-wide directory (for benchmarks) in navigator format."""
+    data = synthesise(count, seed=seed, data_dir=current_app.config["NAVIGATOR_DIRECTORY_DATA"])
+    out.write_text(json.dumps(data), encoding="utf-8")
+    click.echo(f"wrote {len(data['services'])} services to {out}")
+
+
+# --- access ---------------------------------------------------------------------------
+
+
+@click.group("api-client")
+def api_client_group() -> None:
+    """API clients (bearer keys)."""
+
+
+@api_client_group.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(API_ROLES), required=True)
+@click.option("--organisation", "organisation_ods", help="ODS code (required for provider)")
+@with_appcontext
+def api_client_create(name: str, role: str, organisation_ods: str | None) -> None:
+    """Create an API client; prints its key, alone, on the last line (only a hash is kept)."""
+    try:
+        with transaction(current_session()):
+            client, key = create_api_client(
+                current_session(), name=name, role=role, organisation_ods=organisation_ods
+            )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(
+        f"created API client {client.id} ({name}, {role}); keep this key, it is not shown again:"
+    )
+    click.echo(key)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Console users."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(USER_ROLES), required=True)
+@with_appcontext
+def user_create(email: str, role: str) -> None:
+    """Create a console user; the password comes from a prompt or standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        with transaction(current_session()):
+            user = create_user(current_session(), email=email, password=password, role=role)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"created user {user.email} ({user.role})")
+
+
+DEMO_CLIENTS = {"integrator": None, "navigator": None, "provider": "RC9", "admin": None}
+DEMO_DOMAIN = "demo.navigator.example"
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create fresh demo API keys and demo logins (local use only) and print them."""
+    lines = []
+    with transaction(current_session()):
+        current_session().execute(
+            update(ApiClient)
+            .where(ApiClient.name.like("demo-%"), ApiClient.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        for role, ods in DEMO_CLIENTS.items():
+            _, key = create_api_client(
+                current_session(), name=f"demo-{role}", role=role, organisation_ods=ods
+            )
+            lines.append(f"  API key ({role}{', ' + ods if ods else ''}): {key}")
+        for role in USER_ROLES:
+            email, password = f"{role}@{DEMO_DOMAIN}", secrets.token_urlsafe(9)
+            user = current_session().scalar(select(User).where(User.email == email))
+            if user is None:
+                create_user(current_session(), email=email, password=password, role=role)
+            else:
+                set_password(user, password)
+            lines.append(f"  login ({role}): {email} / {password}")
+    click.echo("Demo credentials (new each run; earlier demo keys are revoked):")
+    for line in lines:
+        click.echo(line)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, directory_group, api_client_group, user_group, demo):
+        app.cli.add_command(command)

@@ -1,0 +1,177 @@
+"""Open Referral UK: the open feed, its filters, and export-then-import round trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from navigator.db import transaction
+from navigator.directory.context import vocabulary
+from navigator.directory.loader import load_documents, load_path
+from navigator.directory.oruk import export_oruk, taxonomy_id, term_id
+from navigator.directory.records import read_organisations, read_services
+from tests.builders import load_directory, service
+from tests.conftest import PROJECT_ROOT, _empty_all_tables
+
+BLMK = PROJECT_ROOT / "directory_of_services" / "blmk"
+
+
+@pytest.fixture
+def small(app_ctx: Any) -> None:
+    load_directory(
+        services=[
+            service(
+                id="ucr",
+                needs=["fall_no_injury"],
+                opening={"weekly": {"monday": [["08:00", "20:00"]]}},
+            ),
+            service(
+                id="child",
+                service_type="district_nursing",
+                needs=["wound_or_catheter_care"],
+                eligibility={"max_age_days": 6574},
+            ),
+        ]
+    )
+
+
+def test_root_and_cors_and_no_auth(client: FlaskClient) -> None:
+    response = client.get("/oruk/")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert {"version", "profile", "openapi_url"} <= set(response.json)
+
+
+def test_services_page_envelope_and_no_professional_fields(
+    client: FlaskClient, small: None
+) -> None:
+    response = client.get("/oruk/services?per_page=1")
+    body = response.json
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert (body["total_items"], body["total_pages"], body["page_number"], body["size"]) == (
+        2,
+        2,
+        1,
+        1,
+    )
+    assert (body["first_page"], body["last_page"], body["empty"]) == (True, False, False)
+    text = json.dumps(client.get("/oruk/services").json)
+    assert "01632 960002" not in text  # the professional-only phone
+    assert "Ring the professional line" not in text  # the professional-only referral info
+    detail = client.get("/oruk/services/ucr").json
+    assert (
+        detail["status"] == "active" and detail["organization"]["name"] == "Organisation test-trust"
+    )
+    assert "01632 960002" not in json.dumps(detail)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("search=ucr", {"ucr"}),
+        ("text=nursing", set()),  # description and names only: "district_nursing" is a code
+        (f"taxonomy_term_id={term_id('service_types', 'district_nursing')}", {"child"}),
+        (f"taxonomy_id={taxonomy_id('needs')}", {"ucr", "child"}),
+        ("minimum_age=18", {"ucr"}),
+        ("maximum_age=10", {"ucr", "child"}),
+        ("day=monday&start_time=09:00&end_time=17:00", {"ucr", "child"}),
+        ("day=tuesday&start_time=09:00&end_time=10:00", {"child"}),
+        ("postcode=MK42 9DJ&proximity=1000", {"ucr", "child"}),
+        ("postcode=LU1 1AA&proximity=1000", set()),
+        ("postcode=MK40 1AA", {"ucr", "child"}),
+    ],
+)
+def test_profile_query_parameters(
+    client: FlaskClient, small: None, query: str, expected: set[str]
+) -> None:
+    response = client.get(f"/oruk/services?{query}")
+    assert response.status_code == 200
+    assert {s["id"] for s in response.json["contents"]} == expected
+
+
+def test_bad_parameters_are_problem_json(client: FlaskClient) -> None:
+    response = client.get("/oruk/services?postcode=nope&per_page=0")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert {"postcode", "per_page"} <= set(response.json["errors"])
+
+
+def test_taxonomies_and_terms(client: FlaskClient) -> None:
+    taxonomies = client.get("/oruk/taxonomies").json["contents"]
+    assert {t["name"] for t in taxonomies} >= {"navigator-service-types", "navigator-needs"}
+    terms = client.get(f"/oruk/taxonomy_terms?taxonomy_id={taxonomy_id('needs')}&per_page=100").json
+    assert terms["total_items"] == len(vocabulary_codes("needs"))
+    one = client.get(f"/oruk/taxonomy_terms/{term_id('needs', 'loneliness')}").json
+    assert one["name"] and one["description"]
+
+
+def vocabulary_codes(scheme: str) -> tuple[str, ...]:
+    from navigator.directory.vocabulary import load_vocabulary
+
+    return load_vocabulary(str(PROJECT_ROOT / "directory_of_services")).codes(scheme)
+
+
+def test_blmk_directory_round_trips_through_oruk(session: Session, database_url: str) -> None:
+    """Export then import into an empty database gives the same directory, field for field."""
+    with transaction(session):
+        load_path(session, BLMK, vocab=vocabulary(), changed_by="test")
+    before = (read_organisations(session), read_services(session))
+    exported = export_oruk(session, include_professional=True)
+    session.close()
+    _empty_all_tables(database_url)
+    with transaction(session):
+        report = load_documents(
+            session, [("oruk.json", exported)], vocab=vocabulary(), changed_by="test"
+        )
+    assert report.services["rejected"] == 0, report.lines()
+    assert (read_organisations(session), read_services(session)) == before
+    # and importing the same export again changes nothing
+    with transaction(session):
+        again = load_documents(
+            session, [("oruk.json", exported)], vocab=vocabulary(), changed_by="test"
+        )
+    assert not again.changed
+
+
+def test_third_party_oruk_without_navigator_details_is_mapped_from_hsds(session: Session) -> None:
+    load_directory(
+        services=[service(id="s", opening={"weekly": {"tuesday": [["09:00", "17:00"]]}})]
+    )
+    feed = export_oruk(session, include_professional=False)
+    for item in feed:
+        item["attributes"] = [
+            a for a in item["attributes"] if a["taxonomy_term"]["name"] != "navigator-details"
+        ]
+        item["id"] = "third-party-" + item["id"]
+    with transaction(session):
+        report = load_documents(
+            session, [("third.json", feed)], vocab=vocabulary(), changed_by="test"
+        )
+    assert report.services["created"] == 1, report.lines()
+    record = read_services(session)["third-party-s"]
+    assert record["service_type"] == "urgent_community_response"
+    assert record["opening"]["weekly"] == {"tuesday": [["09:00", "17:00"]]}
+    assert record["coverage"]["places"] == ["bedford"]
+    assert record["locations"][0]["postcode"] == "MK42 9DJ"
+
+
+def test_oruk_export_file_loads_with_the_cli_detection(tmp_path: Path, session: Session) -> None:
+    load_directory(services=[service(id="s")])
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"contents": export_oruk(session, include_professional=True)}))
+    with transaction(session):
+        report = load_path(session, path, vocab=vocabulary(), changed_by="test")
+    assert report.services["unchanged"] == 1
+    assert report.lines()[1].startswith("services: created 0, updated 0, unchanged 1")
+
+
+def test_vocabulary_terms_appear_as_oruk_attributes(session: Session) -> None:
+    load_directory(services=[service(id="s", needs=["loneliness", "carer_support"])])
+    item = export_oruk(session, vocabulary(), include_professional=False)[0]
+    names = {a["taxonomy_term"].get("code") for a in item["attributes"]}
+    assert {"urgent_community_response", "loneliness", "carer_support", "community"} <= names
