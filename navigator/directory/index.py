@@ -9,6 +9,8 @@ Capacity is deliberately not here: it is read live (see `capacity`).
 
 from __future__ import annotations
 
+import gc
+import json
 import math
 import threading
 from collections import defaultdict
@@ -22,8 +24,9 @@ from navigator.directory.places import Gazetteer, Located, distance_km
 from navigator.directory.records import Record, read_organisations, read_services
 from navigator.directory.store import current_revision
 
-# Grid cell for radius coverage, roughly 28 km square at England's latitudes.
-CELL_LAT, CELL_LNG = 0.25, 0.4
+# Grid cell for radius coverage, about 11 km square at England's latitudes. A service is filed
+# under every cell its coverage circle reaches, so a postcode's cell lists its candidates.
+CELL_LAT, CELL_LNG = 0.1, 0.16
 DAYS_PER_YEAR = 365.25
 
 
@@ -54,18 +57,14 @@ class Entry:
     radius_km: float | None
     points: tuple[tuple[float, float], ...]
     text: str
+    id: str = ""
+    service_type: str = ""
+    active: bool = False
 
-    @property
-    def id(self) -> str:
-        return str(self.record["id"])
-
-    @property
-    def service_type(self) -> str:
-        return str(self.record["service_type"])
-
-    @property
-    def active(self) -> bool:
-        return bool(self.record["status"] == "active")
+    def __post_init__(self) -> None:
+        self.id = str(self.record["id"])
+        self.service_type = str(self.record["service_type"])
+        self.active = self.record["status"] == "active"
 
     def age_ok(self, age_days: int) -> bool:
         elig = self.record["eligibility"]
@@ -85,16 +84,20 @@ class Entry:
     def distance_to(self, located: Located) -> float | None:
         if not self.points or located.lat is None or located.lng is None:
             return None
+        if len(self.points) == 1:
+            return distance_km(located.lat, located.lng, *self.points[0])
         return min(distance_km(located.lat, located.lng, lat, lng) for lat, lng in self.points)
 
-    def covers(self, located: Located) -> bool:
+    def covers(self, located: Located, distance: float | None = None) -> bool:
+        """Serves this postcode by place, district, or radius (give `distance` if known)."""
         if located.place and located.place in self.coverage_places:
             return True
         if located.postcode.district in self.coverage_districts:
             return True
         if self.radius_km is None:
             return False
-        distance = self.distance_to(located)
+        if distance is None:
+            distance = self.distance_to(located)
         return distance is not None and distance <= self.radius_km
 
 
@@ -111,8 +114,18 @@ class DirectoryIndex:
     by_district: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_cell: dict[tuple[int, int], set[int]] = field(default_factory=lambda: defaultdict(set))
 
+    _schedules: dict[str, tuple[Schedule, str]] = field(default_factory=dict)
+
+    def _schedule(self, opening: Record) -> tuple[Schedule, str]:
+        # Most services share a handful of opening patterns: build each Schedule once.
+        key = json.dumps(opening, sort_keys=True)
+        if key not in self._schedules:
+            schedule = schedule_from_opening(opening)
+            self._schedules[key] = (schedule, describe(schedule))
+        return self._schedules[key]
+
     def add(self, record: Record, organisation: Record) -> None:
-        schedule = schedule_from_opening(record["opening"])
+        schedule, summary = self._schedule(record["opening"])
         elig, cov = record["eligibility"], record["coverage"]
         points = tuple(
             (loc["lat"], loc["lng"])
@@ -124,7 +137,7 @@ class DirectoryIndex:
             record=record,
             organisation=organisation,
             schedule=schedule,
-            opening_summary=describe(schedule),
+            opening_summary=summary,
             needs=frozenset(record["needs"]),
             caller_roles=frozenset(elig["caller_roles"]),
             gp_restriction=frozenset(elig["gp_practices"]),
@@ -214,4 +227,8 @@ def get_index(session: Session, gazetteer: Gazetteer) -> DirectoryIndex:
         if cached is None or cached.revision != revision:
             cached = build_index(session, gazetteer, revision)
             _cache[key] = cached
+            # The index is long-lived: move it out of the cyclic GC's way so that full
+            # collections stay short and do not show up as latency spikes.
+            gc.collect()
+            gc.freeze()
     return cached

@@ -38,6 +38,7 @@ def is_bank_holiday(day: date) -> bool:
     return day in _bank_holidays(day.year)
 
 
+@lru_cache(maxsize=4096)  # a directory uses few distinct times; 100,000 services parse fast
 def parse_hhmm(value: str) -> int:
     """'08:30' -> 510; '24:00' is allowed as the end of a day."""
     hours, sep, minutes = value.partition(":")
@@ -54,6 +55,7 @@ def format_minutes(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+@lru_cache(maxsize=4096)
 def period(opens: str, closes: str) -> Period:
     start, end = parse_hhmm(opens), parse_hhmm(closes)
     if start == DAY_MINUTES:
@@ -96,7 +98,12 @@ class Schedule:
     def is_open(self, at: datetime) -> bool:
         if self.always_open:
             return True
-        local = to_local(at)
+        return self.is_open_local(to_local(at))
+
+    def is_open_local(self, local: datetime) -> bool:
+        """`is_open` for a naive Europe/London time (convert once, check many services)."""
+        if self.always_open:
+            return True
         minute = local.hour * 60 + local.minute + local.second / 60
         day = local.date()
         if any(start <= minute < end for start, end in self.periods_on(day)):

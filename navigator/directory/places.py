@@ -92,9 +92,14 @@ def load_gazetteer(data_dir: str) -> Gazetteer:
     return Gazetteer(districts, areas)
 
 
+_RAD = math.pi / 180
+
+
 def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle (haversine) distance."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    """Great-circle (haversine) distance; on the hot path of every search, so kept lean."""
+    p1, p2 = lat1 * _RAD, lat2 * _RAD
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin((lng2 - lng1) * _RAD / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from navigator.directory.capacity import Capacity, capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, Entry, narrow
+from navigator.directory.opening import to_local
 from navigator.directory.places import Located
 
 
@@ -39,28 +40,39 @@ class SearchResult:
     per_page: int
 
 
-def _static_match(entry: Entry, query: ServiceQuery, words: list[str]) -> bool:
-    """Every filter that does not need the database, cheapest first."""
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry: Entry
+    distance_km: float | None
+
+
+def _static_match(
+    entry: Entry, query: ServiceQuery, words: list[str], open_local: datetime | None
+) -> Match | None:
+    """Every filter that does not need the database, cheapest first; None if it fails one."""
     if not query.include_unavailable and not entry.active:
-        return False
+        return None
     if query.caller_role and query.caller_role not in entry.caller_roles:
-        return False
+        return None
     if query.age_days is not None and not entry.age_ok(query.age_days):
-        return False
+        return None
     if query.sex and not entry.sex_ok(query.sex):
-        return False
-    if query.located is not None and not entry.covers(query.located):
-        return False
-    if query.radius_km is not None and query.located is not None:
-        distance = entry.distance_to(query.located)
-        if distance is None or distance > query.radius_km:
-            return False
+        return None
     if words and not all(word in entry.text for word in words):
-        return False
-    return query.open_at is None or entry.schedule.is_open(query.open_at)
+        return None
+    if open_local is not None and not entry.schedule.is_open_local(open_local):
+        return None
+    distance = None
+    if query.located is not None:
+        distance = entry.distance_to(query.located)
+        if not entry.covers(query.located, distance):
+            return None
+        if query.radius_km is not None and (distance is None or distance > query.radius_km):
+            return None
+    return Match(entry, distance)
 
 
-def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Entry]:
+def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Match]:
     positions: set[int] | None = None
     if query.service_type:
         positions = narrow(positions, index.by_type.get(query.service_type, set()))
@@ -73,8 +85,11 @@ def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Entry]:
     if query.located is not None:
         positions = narrow(positions, index.covering(query.located))
     words = (query.q or "").lower().split()
-    pool = index.entries if positions is None else (index.entries[p] for p in sorted(positions))
-    return [entry for entry in pool if _static_match(entry, query, words)]
+    pool = index.entries if positions is None else (index.entries[p] for p in positions)
+    open_local = to_local(query.open_at) if query.open_at is not None else None
+    return [
+        m for entry in pool if (m := _static_match(entry, query, words, open_local)) is not None
+    ]
 
 
 def render_item(
@@ -149,22 +164,20 @@ def search_services(
     if not query.include_unavailable:
         red = red_service_ids(session, now)
         if red:
-            matches = [entry for entry in matches if entry.id not in red]
+            matches = [m for m in matches if m.entry.id not in red]
     if query.located is not None:
-        located = query.located
-
-        def by_distance(entry: Entry) -> tuple[float, str]:
-            distance = entry.distance_to(located)
-            return (distance if distance is not None else float("inf"), entry.record["name"])
-
-        matches.sort(key=by_distance)
+        matches.sort(key=lambda m: (_or_inf(m.distance_km), m.entry.record["name"], m.entry.id))
     else:
-        matches.sort(key=lambda entry: (entry.record["name"], entry.id))
+        matches.sort(key=lambda m: (m.entry.record["name"], m.entry.id))
     start = (query.page - 1) * query.per_page
     page = matches[start : start + query.per_page]
-    caps = capacities(session, [entry.id for entry in page], now, stale_hours)
+    caps = capacities(session, [m.entry.id for m in page], now, stale_hours)
     items = [
-        render_item(entry, caps[entry.id], now=now, located=query.located, professional=True)
-        for entry in page
+        render_item(m.entry, caps[m.entry.id], now=now, located=query.located, professional=True)
+        for m in page
     ]
     return SearchResult(items, len(matches), query.page, query.per_page)
+
+
+def _or_inf(distance: float | None) -> float:
+    return float("inf") if distance is None else distance

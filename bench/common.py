@@ -1,0 +1,79 @@
+"""Shared benchmark helpers: a fresh migrated database, a loaded directory, timing stats."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from navigator import create_app
+from navigator.db import transaction
+from navigator.directory.context import vocabulary
+from navigator.directory.loader import load_documents, read_documents
+from navigator.extensions import current_session
+from navigator.migrate import upgrade
+from navigator.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+BLMK = ROOT / "directory_of_services" / "blmk"
+
+
+def fresh_app(database_url: str | None) -> tuple[Flask, str]:
+    """An app on an empty, migrated database (a temporary SQLite file by default)."""
+    if not database_url:
+        database_url = f"sqlite:///{tempfile.mkdtemp(prefix='navigator-bench-')}/bench.db"
+    else:
+        engine = create_engine(database_url)
+        with engine.begin() as conn:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"DROP TABLE IF EXISTS {tables}, alembic_version CASCADE"))
+        engine.dispose()
+    upgrade(database_url)
+    os.environ.setdefault(
+        "NAVIGATOR_INSTANCE_DIR", tempfile.mkdtemp(prefix="navigator-bench-inst-")
+    )
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "LOG_LEVEL": "WARNING"})
+    return app, database_url
+
+
+def load(app: Flask, documents: list[tuple[str, Any]]) -> float:
+    started = time.perf_counter()
+    with app.app_context(), transaction(current_session()):
+        report = load_documents(
+            current_session(), documents, vocab=vocabulary(), changed_by="bench"
+        )
+        assert not report.rejections, report.lines()[:5]
+    return time.perf_counter() - started
+
+
+def blmk_documents() -> list[tuple[str, Any]]:
+    return read_documents(BLMK)
+
+
+def timed(fn: Callable[[], Any], count: int) -> list[float]:
+    """Milliseconds per call."""
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    median = statistics.median(ordered)
+    return f"n={len(samples)} median={median:.2f} ms p99={p99:.2f} ms max={ordered[-1]:.2f} ms"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
