@@ -113,6 +113,11 @@ class DirectoryIndex:
     by_place: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_district: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_cell: dict[tuple[int, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+    # The same filed again by need: in dense cities a cell lists thousands of services, and a
+    # need + postcode search should start from the few hundred that meet the need.
+    by_cell_need: dict[tuple[int, int, str], set[int]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
 
     _schedules: dict[str, tuple[Schedule, str]] = field(default_factory=dict)
 
@@ -169,6 +174,8 @@ class DirectoryIndex:
         if entry.radius_km:
             for cell in self._cells_within(points, entry.radius_km):
                 self.by_cell[cell].add(pos)
+                for need in entry.needs:
+                    self.by_cell_need[(*cell, need)].add(pos)
 
     @staticmethod
     def _cells_within(
@@ -187,13 +194,21 @@ class DirectoryIndex:
             )
         return cells
 
-    def covering(self, located: Located) -> set[int]:
-        """Positions of services that may cover this postcode (checked exactly by `covers`)."""
-        found = set(self.by_district.get(located.postcode.district, ()))
+    def covering(self, located: Located, need: str | None = None) -> set[int]:
+        """Positions of services that may cover this postcode (checked exactly by `covers`),
+        limited to those meeting `need` when one is given."""
+        empty: set[int] = set()
+        found = set(self.by_district.get(located.postcode.district, empty))
         if located.place:
-            found |= self.by_place.get(located.place, set())
+            found |= self.by_place.get(located.place, empty)
+        if need is not None:
+            found &= self.by_need.get(need, empty)
         if located.lat is not None and located.lng is not None:
-            found |= self.by_cell.get(_cell(located.lat, located.lng), set())
+            cell = _cell(located.lat, located.lng)
+            if need is None:
+                found |= self.by_cell.get(cell, empty)
+            else:
+                found |= self.by_cell_need.get((*cell, need), empty)
         return found
 
 

@@ -47,7 +47,11 @@ class Match:
 
 
 def _static_match(
-    entry: Entry, query: ServiceQuery, words: list[str], open_local: datetime | None
+    entry: Entry,
+    query: ServiceQuery,
+    words: list[str],
+    open_local: datetime | None,
+    open_by_schedule: dict[int, bool],
 ) -> Match | None:
     """Every filter that does not need the database, cheapest first; None if it fails one."""
     if not query.include_unavailable and not entry.active:
@@ -60,8 +64,14 @@ def _static_match(
         return None
     if words and not all(word in entry.text for word in words):
         return None
-    if open_local is not None and not entry.schedule.is_open_local(open_local):
-        return None
+    if open_local is not None:
+        # Services share a few opening patterns (and Schedule objects): decide each once.
+        key = id(entry.schedule)
+        is_open = open_by_schedule.get(key)
+        if is_open is None:
+            is_open = open_by_schedule[key] = entry.schedule.is_open_local(open_local)
+        if not is_open:
+            return None
     distance = None
     if query.located is not None:
         distance = entry.distance_to(query.located)
@@ -76,19 +86,22 @@ def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Match]:
     positions: set[int] | None = None
     if query.service_type:
         positions = narrow(positions, index.by_type.get(query.service_type, set()))
-    if query.need:
+    if query.need and query.located is None:
         positions = narrow(positions, index.by_need.get(query.need, set()))
     if query.sector:
         positions = narrow(positions, index.by_sector.get(query.sector, set()))
     if query.place:
         positions = narrow(positions, index.by_place.get(query.place, set()))
     if query.located is not None:
-        positions = narrow(positions, index.covering(query.located))
+        positions = narrow(positions, index.covering(query.located, query.need))
     words = (query.q or "").lower().split()
     pool = index.entries if positions is None else (index.entries[p] for p in positions)
     open_local = to_local(query.open_at) if query.open_at is not None else None
+    memo: dict[int, bool] = {}
     return [
-        m for entry in pool if (m := _static_match(entry, query, words, open_local)) is not None
+        m
+        for entry in pool
+        if (m := _static_match(entry, query, words, open_local, memo)) is not None
     ]
 
 

@@ -1,0 +1,1 @@
+"""The routing rules engine: rule sets as validated data, evaluated in order."""

@@ -1,0 +1,146 @@
+"""Rule sets, rules and the facts of a call, as the engine sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from navigator.directory.opening import is_bank_holiday, to_local
+
+URGENCIES = ("emergency", "urgent", "same_day", "within_72h", "routine")
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    name: str
+    days: frozenset[int]  # 0 = Monday
+    start: int  # minutes from midnight
+    end: int  # may exceed 1440 when the window runs past midnight
+    bank_holidays: bool
+
+    def contains(self, at: datetime) -> bool:
+        local = to_local(at)
+        if not self.bank_holidays and is_bank_holiday(local.date()):
+            return False
+        minute = local.hour * 60 + local.minute
+        if local.weekday() in self.days and self.start <= minute < self.end:
+            return True
+        # the tail of yesterday's window when it runs past midnight
+        yesterday = (local.weekday() - 1) % 7
+        return self.end > 1440 and yesterday in self.days and minute < self.end - 1440
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known about a call; every rule condition reads from here."""
+
+    need: str | None
+    red_flags: frozenset[str]
+    caller_role: str
+    age_days: int | None
+    sex: str | None
+    place: str | None
+    at: datetime
+    disposition: str | None = None
+    lives_in_care_home: bool = False
+
+
+@dataclass(frozen=True)
+class Conditions:
+    need: frozenset[str] | None = None
+    red_flags: frozenset[str] | None = None  # empty set = any red flag
+    caller_role: frozenset[str] | None = None
+    min_age_days: int | None = None
+    max_age_days: int | None = None  # exclusive
+    sex: frozenset[str] | None = None
+    place: frozenset[str] | None = None
+    within: str | None = None
+    outside: str | None = None
+    bank_holiday: bool | None = None
+    disposition: frozenset[str] | None = None
+    lives_in_care_home: bool | None = None
+
+    def holds(self, facts: Facts, windows: dict[str, TimeWindow]) -> bool:
+        if self.need is not None and facts.need not in self.need:
+            return False
+        if self.red_flags is not None:
+            if not facts.red_flags:
+                return False
+            if self.red_flags and not (self.red_flags & facts.red_flags):
+                return False
+        if self.caller_role is not None and facts.caller_role not in self.caller_role:
+            return False
+        if self.min_age_days is not None and (
+            facts.age_days is None or facts.age_days < self.min_age_days
+        ):
+            return False
+        if self.max_age_days is not None and (
+            facts.age_days is None or facts.age_days >= self.max_age_days
+        ):
+            return False
+        if self.sex is not None and facts.sex not in self.sex:
+            return False
+        if self.place is not None and facts.place not in self.place:
+            return False
+        if self.within is not None and not windows[self.within].contains(facts.at):
+            return False
+        if self.outside is not None and windows[self.outside].contains(facts.at):
+            return False
+        if self.bank_holiday is not None and is_bank_holiday(to_local(facts.at).date()) != (
+            self.bank_holiday
+        ):
+            return False
+        if self.disposition is not None and facts.disposition not in self.disposition:
+            return False
+        return self.lives_in_care_home is None or facts.lives_in_care_home == (
+            self.lives_in_care_home
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    urgency: str
+    service_types: tuple[str, ...]
+    fallbacks: tuple[str, ...]
+    safety_netting: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: Conditions
+    then: Outcome
+    reasoning: str = ""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    version: str
+    source: str
+    urgency_windows: dict[str, int]
+    time_windows: dict[str, TimeWindow]
+    rules: tuple[Rule, ...]
+    description: str = ""
+    by_id: dict[str, Rule] = field(default_factory=dict, compare=False)
+
+    def window_minutes(self, urgency: str) -> int:
+        return self.urgency_windows[urgency]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The rule that applies, and every rule whose conditions held (the ones that fired)."""
+
+    rule: Rule
+    fired: tuple[str, ...]
+
+
+def evaluate(ruleset: RuleSet, facts: Facts) -> Decision:
+    fired = tuple(r.id for r in ruleset.rules if r.when.holds(facts, ruleset.time_windows))
+    if not fired:
+        # Validation guarantees a catch-all for every need; reaching here is a bug.
+        raise LookupError(f"no rule matches need {facts.need!r} in rule set {ruleset.version}")
+    return Decision(ruleset.by_id[fired[0]], fired)
