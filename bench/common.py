@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -29,7 +31,9 @@ BLMK = ROOT / "directory_of_services" / "blmk"
 def fresh_app(database_url: str | None) -> tuple[Flask, str]:
     """An app on an empty, migrated database (a temporary SQLite file by default)."""
     if not database_url:
-        database_url = f"sqlite:///{tempfile.mkdtemp(prefix='navigator-bench-')}/bench.db"
+        folder = tempfile.mkdtemp(prefix="navigator-bench-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        database_url = f"sqlite:///{folder}/bench.db"
     else:
         engine = create_engine(database_url)
         with engine.begin() as conn:

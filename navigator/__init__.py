@@ -12,6 +12,7 @@ from navigator.commands import register_commands
 from navigator.config import instance_dir, settings_from_env
 from navigator.errors import register_error_handlers
 from navigator.extensions import db, openapi
+from navigator.rules.context import install_ruleset
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     _configure_logging(app)
+    install_ruleset(app)  # raises RuleSetError: the service refuses to start with invalid rules
     _register_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -46,8 +48,9 @@ def _register_blueprints(app: Flask) -> None:
     from navigator.api.health import blp as health_blp
     from navigator.directory.oruk_views import blp as oruk_blp
     from navigator.directory.views import blp as services_blp
+    from navigator.navigation.views import blp as navigations_blp
 
-    for blueprint in (health_blp, services_blp):
+    for blueprint in (health_blp, services_blp, navigations_blp):
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)
     app.register_blueprint(oruk_blp)

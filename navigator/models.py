@@ -11,11 +11,14 @@ from navigator.directory.models import (
     ServiceChange,
     ServiceLocation,
 )
+from navigator.navigation.models import Navigation, NavigationGap
 
 __all__ = [
     "ApiClient",
     "Base",
     "DirectoryState",
+    "Navigation",
+    "NavigationGap",
     "OpeningSession",
     "Organisation",
     "Service",

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate
 from navigator.directory.context import gazetteer, vocabulary
 from navigator.directory.opening import LONDON
 from navigator.directory.places import Located, parse_postcode
+from navigator.patients.nhs_number import normalise_nhs_number
 
 
 class InVocabulary(validate.Validator):
@@ -56,3 +57,13 @@ class InstantField(fields.DateTime):
         if not EARLIEST <= parsed.year <= LATEST:
             raise ValidationError(f"Must be between the years {EARLIEST} and {LATEST}")
         return parsed
+
+
+class NhsNumberField(fields.String):
+    """An NHS number, normalised to its 10 digits."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        digits = normalise_nhs_number(value) if isinstance(value, str) else None
+        if digits is None:
+            raise ValidationError("Not a valid NHS number")
+        return digits

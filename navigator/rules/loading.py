@@ -135,7 +135,7 @@ class _Builder:
         def codes(key: str, scheme: str) -> frozenset[str] | None:
             return self.codes(where, f"when.{key}", scheme, data[key]) if key in data else None
 
-        red_flags = None
+        red_flags: frozenset[str] | None = None
         if "red_flags" in data:
             raw = data["red_flags"]
             if raw == "any":

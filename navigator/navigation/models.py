@@ -1,0 +1,56 @@
+"""Navigations (one routed call each) and the gaps they found."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from navigator.db import Base, UTCDateTime, utcnow
+
+
+class Navigation(Base):
+    __tablename__ = "navigations"
+    __table_args__ = (Index("ix_navigations_created_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    caller_role: Mapped[str] = mapped_column(String(20))
+    need: Mapped[str | None] = mapped_column(String(60))
+    red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    age_days: Mapped[int | None] = mapped_column()
+    sex: Mapped[str | None] = mapped_column(String(10))
+    postcode: Mapped[str] = mapped_column(String(10))
+    place: Mapped[str | None] = mapped_column(String(40))
+    gp_practice_ods: Mapped[str | None] = mapped_column(String(20))
+    disposition: Mapped[str | None] = mapped_column(String(10))
+    lives_in_care_home: Mapped[bool] = mapped_column(default=False)
+    care_home_service_id: Mapped[str | None] = mapped_column(String(100))
+    case_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    urgency: Mapped[str] = mapped_column(String(20))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    rule_id: Mapped[str] = mapped_column(String(100))
+    rule_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recommended_service_id: Mapped[str | None] = mapped_column(String(100))
+    recommended_service_type: Mapped[str | None] = mapped_column(String(60))
+    fallback: Mapped[str | None] = mapped_column(String(20))
+    # The full response as first returned, so GET gives back exactly what was recommended.
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class NavigationGap(Base):
+    """A service that failed exactly one criterion for a navigation (for commissioners)."""
+
+    __tablename__ = "navigation_gaps"
+    __table_args__ = (Index("ix_navigation_gaps_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    navigation_id: Mapped[str] = mapped_column(ForeignKey("navigations.id"), index=True)
+    service_id: Mapped[str] = mapped_column(String(100))
+    criterion: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

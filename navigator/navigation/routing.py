@@ -1,0 +1,268 @@
+"""Match and rank services for a rule's outcome, DoS-style, and never return nothing.
+
+For each service of an acceptable type filed for the caller's area, every criterion is
+checked in the national DoS order: active → caller role → age and sex → GP-practice / place
+restriction → coverage → open (or opening within the urgency window, and not closing within
+30 minutes) → capacity not red. Services that pass are ranked by the rule's order of service
+types, then home place before out-of-place, then distance. A service that fails exactly one
+criterion is a *gap* for commissioners. When nothing fits, the rule's fallbacks are tried,
+then a catch-all (an ambulance for emergencies, otherwise the nearest emergency department).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from navigator.directory.capacity import Capacity
+from navigator.directory.index import DirectoryIndex, Entry
+from navigator.directory.places import Located
+from navigator.directory.vocabulary import Vocabulary
+from navigator.rules.model import Decision, Facts, RuleSet
+
+CLOSING_SOON = timedelta(minutes=30)
+CATCH_ALL_KM = 60.0
+MAX_ALTERNATIVES = 4
+
+CRITERIA: dict[str, str] = {
+    "active": "is temporarily closed or decommissioned",
+    "caller_role": "does not take calls or referrals from this caller",
+    "age": "does not see patients of this age",
+    "sex": "does not see patients of this sex",
+    "restriction": "only sees patients of particular GP practices or places",
+    "coverage": "does not cover this postcode",
+    "open": "is not open (or closes within 30 minutes) and does not open within the urgency window",
+    "capacity": "has reported that it is full (red capacity)",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call as routing needs it: the rule facts plus where the patient is."""
+
+    facts: Facts
+    located: Located
+    gp_practice_ods: str | None = None
+
+
+@dataclass
+class Assessment:
+    entry: Entry
+    failures: list[str]
+    distance_km: float | None
+    opens_at: datetime | None = None  # set when closed now but opening within the window
+    closes_at: datetime | None = None
+    capacity: Capacity | None = None
+
+
+@dataclass
+class Ranked:
+    entry: Entry
+    distance_km: float | None
+    home: bool
+    type_rank: int
+    opens_at: datetime | None
+    capacity: Capacity | None
+    reasons: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple[int, int, float, str]:
+        distance = math.inf if self.distance_km is None else self.distance_km
+        return (self.type_rank, 0 if self.home else 1, distance, self.entry.id)
+
+
+@dataclass
+class Routing:
+    urgency: str
+    decision: Decision
+    best: Ranked | None
+    alternatives: list[Ranked]
+    gaps: list[tuple[Entry, str]]
+    fallback: str | None  # None, "fallback" or "catch_all"
+    reasons: list[str]
+
+
+def _open_check(
+    entry: Entry, at: datetime, window: timedelta
+) -> tuple[bool, datetime | None, datetime | None]:
+    """(ok, opens_at, closes_at): open now and not closing within 30 minutes, or opening within
+    the window (measured in real time, so clock changes do not stretch or shrink it)."""
+    schedule = entry.schedule
+    if schedule.is_open(at):
+        closes_at = schedule.closes_at(at)
+        if closes_at is None or closes_at - at >= CLOSING_SOON:
+            return True, None, closes_at
+    if window > timedelta(0):
+        horizon = math.ceil(window / timedelta(days=1)) + 1
+        opens_at = schedule.next_open(at, horizon_days=horizon)
+        if opens_at is not None and opens_at - at <= window:
+            return True, opens_at, None
+    return False, None, None
+
+
+def assess(entry: Entry, call: Call, window: timedelta, red: set[str]) -> Assessment:
+    facts, located = call.facts, call.located
+    failures = []
+    if not entry.active:
+        failures.append("active")
+    if facts.caller_role not in entry.caller_roles:
+        failures.append("caller_role")
+    if facts.age_days is not None and not entry.age_ok(facts.age_days):
+        failures.append("age")
+    if not entry.sex_ok(facts.sex or "unknown"):
+        failures.append("sex")
+    if not entry.restriction_ok(call.gp_practice_ods, facts.place):
+        failures.append("restriction")
+    distance = entry.distance_to(located)
+    if not entry.covers(located, distance):
+        failures.append("coverage")
+    ok, opens_at, closes_at = _open_check(entry, facts.at, window)
+    if not ok:
+        failures.append("open")
+    if entry.id in red:
+        failures.append("capacity")
+    return Assessment(entry, failures, distance, opens_at, closes_at)
+
+
+def _pool(index: DirectoryIndex, types: Iterable[str], located: Located) -> list[Entry]:
+    area = index.covering(located)
+    wanted = set().union(*(index.by_type.get(t, set()) for t in types))
+    return [index.entries[p] for p in sorted(area & wanted)]
+
+
+def _rank(assessments: list[Assessment], types: tuple[str, ...], call: Call) -> list[Ranked]:
+    ranked = [
+        Ranked(
+            entry=a.entry,
+            distance_km=a.distance_km,
+            home=bool(call.facts.place and call.facts.place in a.entry.coverage_places),
+            type_rank=types.index(a.entry.service_type),
+            opens_at=a.opens_at,
+            capacity=a.capacity,
+        )
+        for a in assessments
+    ]
+    ranked.sort(key=Ranked.key)
+    return ranked
+
+
+def _service_reasons(item: Ranked, vocab: Vocabulary) -> list[str]:
+    reasons = []
+    label = vocab.label("service_types", item.entry.service_type)
+    reasons.append(f"{label}: accepts this caller, sees this patient and covers this postcode.")
+    if item.opens_at is not None:
+        reasons.append(
+            f"Closed now; opens at {item.opens_at.isoformat()}, within the urgency window."
+        )
+    else:
+        reasons.append("Open now and not closing within 30 minutes.")
+    if item.capacity is not None:
+        if item.capacity.status == "amber":
+            reasons.append("Capacity is amber (busy but accepting).")
+        if item.capacity.stale:
+            reasons.append(
+                "Capacity has not been confirmed in the last 24 hours: check when you call."
+            )
+    if item.distance_km is not None:
+        reasons.append(f"{item.distance_km:.1f} km from the patient's postcode.")
+    return reasons
+
+
+def _why_lower(item: Ranked, best: Ranked, vocab: Vocabulary) -> str:
+    if item.type_rank != best.type_rank:
+        return (
+            f"{vocab.label('service_types', item.entry.service_type)} is a less preferred type of "
+            f"service for this call than {vocab.label('service_types', best.entry.service_type)}."
+        )
+    if item.home != best.home:
+        return "Outside the patient's home place."
+    if (
+        item.distance_km is not None
+        and best.distance_km is not None
+        and item.distance_km > best.distance_km
+    ):
+        return f"Further away ({item.distance_km:.1f} km against {best.distance_km:.1f} km)."
+    return "Equally suitable; listed after by name."
+
+
+def route(
+    *,
+    index: DirectoryIndex,
+    ruleset: RuleSet,
+    decision: Decision,
+    call: Call,
+    red: set[str],
+    capacities: Any,
+    vocab: Vocabulary,
+) -> Routing:
+    """Pick the best service and alternatives for `decision` (capacities: ids -> Capacity)."""
+    outcome = decision.rule.then
+    window = timedelta(minutes=ruleset.window_minutes(outcome.urgency))
+    reasons = [outcome.reason]
+
+    def try_types(types: tuple[str, ...]) -> tuple[list[Ranked], list[Assessment]]:
+        assessed = [assess(e, call, window, red) for e in _pool(index, types, call.located)]
+        passing = [a for a in assessed if not a.failures]
+        return _rank(passing, types, call), assessed
+
+    ranked, assessed = try_types(outcome.service_types)
+    gaps = [(a.entry, a.failures[0]) for a in assessed if len(a.failures) == 1]
+    fallback = None
+    if not ranked and outcome.fallbacks:
+        for position, fallback_type in enumerate(outcome.fallbacks):
+            ranked, _ = try_types((fallback_type,))
+            if ranked:
+                fallback = "fallback"
+                tried = ", ".join(vocab.label("service_types", t) for t in outcome.service_types)
+                reasons.append(
+                    f"No {tried} service fits this call now; using fallback {position + 1}: "
+                    f"{vocab.label('service_types', fallback_type)}."
+                )
+                break
+    if not ranked:
+        ranked = _catch_all(index, call, outcome.urgency)
+        fallback = "catch_all"
+        if ranked:
+            kind = (
+                "an ambulance (999)"
+                if outcome.urgency == "emergency"
+                else "the nearest emergency department"
+            )
+            reasons.append(
+                f"Nothing in the directory fits this call; the catch-all is {kind}, "
+                "regardless of capacity."
+            )
+    caps = capacities([r.entry.id for r in ranked[: MAX_ALTERNATIVES + 1]])
+    for item in ranked[: MAX_ALTERNATIVES + 1]:
+        item.capacity = caps.get(item.entry.id)
+        item.reasons = _service_reasons(item, vocab)
+    best = ranked[0] if ranked else None
+    alternatives = ranked[1 : MAX_ALTERNATIVES + 1]
+    if best is not None:
+        for item in alternatives:
+            item.reasons.insert(0, _why_lower(item, best, vocab))
+    return Routing(outcome.urgency, decision, best, alternatives, gaps, fallback, reasons)
+
+
+def _catch_all(index: DirectoryIndex, call: Call, urgency: str) -> list[Ranked]:
+    """DoS catch-all: never an empty answer. Emergencies get an ambulance service (covering the
+    postcode if one does, else the nearest); others the nearest emergency department within
+    60 km, whatever its capacity."""
+    service_type = "ambulance_999" if urgency == "emergency" else "emergency_department"
+    located = call.located
+    entries = [index.entries[p] for p in sorted(index.by_type.get(service_type, set()))]
+    active = [e for e in entries if e.active]
+    covering = [e for e in active if e.covers(located)]
+    pool = covering if (service_type == "ambulance_999" and covering) else active
+    ranked = []
+    for entry in pool:
+        distance = entry.distance_to(located)
+        if service_type == "emergency_department" and (distance is None or distance > CATCH_ALL_KM):
+            continue
+        ranked.append(
+            Ranked(entry, distance, bool(call.facts.place in entry.coverage_places), 0, None, None)
+        )
+    ranked.sort(key=Ranked.key)
+    return ranked

@@ -1,0 +1,232 @@
+"""Create and read navigations: facts → rules → directory → a recorded recommendation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from navigator.directory.capacity import capacities, red_service_ids
+from navigator.directory.index import DirectoryIndex, age_in_days
+from navigator.directory.places import Located
+from navigator.directory.search import render_item
+from navigator.directory.vocabulary import Vocabulary
+from navigator.errors import Problem, field_error
+from navigator.navigation.models import Navigation, NavigationGap
+from navigator.navigation.routing import CRITERIA, Call, Ranked, route
+from navigator.rules.model import Facts, RuleSet, evaluate
+
+# Last-resort answers when the directory itself has nothing (an empty or out-of-area directory):
+# the national numbers are always a safe next step.
+NATIONAL = {
+    "ambulance_999": ("national-999", "Emergency ambulance (call 999)", "999"),
+    "nhs_111": ("national-111", "NHS 111 (call 111)", "111"),
+}
+
+
+def _national_item(service_type: str) -> dict[str, Any]:
+    ident, name, phone = NATIONAL[service_type]
+    return {
+        "id": ident,
+        "name": name,
+        "public_name": name,
+        "description": "National service, always available.",
+        "organisation": {"name": "NHS England", "ods_code": None},
+        "sector": "ambulance" if service_type == "ambulance_999" else "urgent_care",
+        "service_type": service_type,
+        "status": "active",
+        "needs": [],
+        "places": [],
+        "location": None,
+        "distance_km": None,
+        "capacity": {"status": "green", "note": None, "updated_at": None, "stale": False},
+        "open_now": True,
+        "next_open": None,
+        "opening_summary": "Open 24 hours, every day",
+        "eligibility": {"min_age_days": 0, "max_age_days": None, "sex": "any", "caller_roles": []},
+        "contact": {"public_phone": phone, "website": None, "professional_phone": None},
+        "referral_method": "phone",
+        "referral_info": None,
+    }
+
+
+def facts_for(body: Mapping[str, Any], located: Located) -> Facts:
+    age_days = body.get("age_days")
+    if body.get("age") is not None:
+        age_days = age_in_days(body["age"])
+    return Facts(
+        need=body.get("need"),
+        red_flags=frozenset(body.get("red_flags") or []),
+        caller_role=body["caller_role"],
+        age_days=age_days,
+        sex=body.get("sex") or "unknown",
+        place=located.place,
+        at=body["at"],
+        disposition=body.get("disposition"),
+        lives_in_care_home=bool(body.get("lives_in_care_home")),
+    )
+
+
+def _item(ranked: Ranked, now: datetime, located: Located) -> dict[str, Any]:
+    assert ranked.capacity is not None
+    item = render_item(ranked.entry, ranked.capacity, now=now, located=located, professional=True)
+    item["opens_at"] = ranked.opens_at.isoformat() if ranked.opens_at else None
+    return item
+
+
+def navigate(
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    created_by: str,
+    index: DirectoryIndex,
+    ruleset: RuleSet,
+    vocab: Vocabulary,
+    now: datetime,
+    stale_hours: int,
+) -> Navigation:
+    located: Located = body["postcode"]
+    care_home = body.get("care_home_service_id")
+    if care_home is not None:
+        entry = index.by_id.get(care_home)
+        if entry is None or entry.service_type != "care_home":
+            raise field_error("care_home_service_id", "Not a care home in the directory")
+    in_care_home = bool(body.get("lives_in_care_home") or care_home)
+    facts = facts_for({**body, "lives_in_care_home": in_care_home}, located)
+    decision = evaluate(ruleset, facts)
+    routing = route(
+        index=index,
+        ruleset=ruleset,
+        decision=decision,
+        call=Call(facts, located, body.get("gp_practice_ods")),
+        red=red_service_ids(session, now),
+        capacities=lambda ids: capacities(session, ids, now, stale_hours),
+        vocab=vocab,
+    )
+    reasons = list(routing.reasons)
+    if routing.best is not None:
+        service = _item(routing.best, now, located)
+        reasons += routing.best.reasons
+    else:
+        national = "ambulance_999" if routing.urgency == "emergency" else "nhs_111"
+        service = _national_item(national)
+        reasons.append("No service in the directory can take this call; use the national number.")
+    navigation_id = str(uuid.uuid4())
+    fallback = routing.fallback or ("national" if routing.best is None else None)
+    result: dict[str, Any] = {
+        "id": navigation_id,
+        "urgency": routing.urgency,
+        "recommendation": {
+            "service": service,
+            "rule_id": decision.rule.id,
+            "reasons": reasons,
+            "fallback": fallback,
+        },
+        "alternatives": [
+            {"service": _item(alt, now, located), "reasons": alt.reasons}
+            for alt in routing.alternatives
+        ],
+        "safety_netting": decision.rule.then.safety_netting,
+        "gaps": [
+            {
+                "service_id": entry.id,
+                "service_name": entry.record["name"],
+                "criterion": criterion,
+                "detail": CRITERIA[criterion],
+            }
+            for entry, criterion in routing.gaps
+        ],
+        "rules_version": ruleset.version,
+        "rule_ids": list(decision.fired),
+        "created_at": now.isoformat(),
+    }
+    navigation = Navigation(
+        id=navigation_id,
+        created_at=now,
+        created_by=created_by,
+        called_at=facts.at,
+        caller_role=facts.caller_role,
+        need=facts.need,
+        red_flags=sorted(facts.red_flags),
+        age_days=facts.age_days,
+        sex=facts.sex,
+        postcode=located.postcode.text,
+        place=located.place,
+        gp_practice_ods=body.get("gp_practice_ods"),
+        disposition=facts.disposition,
+        lives_in_care_home=facts.lives_in_care_home,
+        care_home_service_id=care_home,
+        case_ref=body.get("case_ref"),
+        nhs_number=body.get("nhs_number"),
+        urgency=routing.urgency,
+        rules_version=ruleset.version,
+        rule_id=decision.rule.id,
+        rule_ids=list(decision.fired),
+        recommended_service_id=service["id"],
+        recommended_service_type=service["service_type"],
+        fallback=fallback,
+        result=result,
+    )
+    session.add(navigation)
+    session.add_all(
+        NavigationGap(
+            navigation_id=navigation_id, service_id=entry.id, criterion=criterion, recorded_at=now
+        )
+        for entry, criterion in routing.gaps
+    )
+    session.flush()
+    return navigation
+
+
+def get_navigation(session: Session, navigation_id: str) -> Navigation:
+    navigation = session.get(Navigation, navigation_id)
+    if navigation is None:
+        raise Problem(404, f"No navigation with id {navigation_id!r}.")
+    return navigation
+
+
+def gap_report(
+    session: Session, start: datetime, end: datetime, index: DirectoryIndex
+) -> list[dict[str, Any]]:
+    """Gaps grouped by service and criterion, most frequent first."""
+    query = (
+        select(
+            NavigationGap.service_id,
+            NavigationGap.criterion,
+            func.count().label("count"),
+            func.max(NavigationGap.recorded_at).label("last_seen"),
+        )
+        .where(NavigationGap.recorded_at >= start, NavigationGap.recorded_at < end)
+        .group_by(NavigationGap.service_id, NavigationGap.criterion)
+        .order_by(func.count().desc(), NavigationGap.service_id, NavigationGap.criterion)
+    )
+    rows = []
+    for service_id, criterion, count, last_seen in session.execute(query):
+        entry = index.by_id.get(service_id)
+        rows.append(
+            {
+                "service_id": service_id,
+                "service_name": entry.record["name"] if entry else None,
+                "service_type": entry.service_type if entry else None,
+                "criterion": criterion,
+                "detail": CRITERIA.get(criterion, criterion),
+                "count": count,
+                "last_seen": last_seen.isoformat()
+                if isinstance(last_seen, datetime)
+                else str(last_seen),
+            }
+        )
+    return rows
+
+
+def day_range(start: Any, end: Any) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC)."""
+    from datetime import UTC
+
+    begin = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    finish = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
+    return begin, finish

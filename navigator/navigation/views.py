@@ -1,0 +1,71 @@
+"""`/api/v1/navigations` and `/api/v1/gaps`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from navigator.api.auth import current_caller, require_roles
+from navigator.db import transaction, utcnow
+from navigator.directory.context import directory_index, stale_hours, vocabulary
+from navigator.extensions import current_session
+from navigator.navigation.schemas import (
+    GapQuerySchema,
+    GapReportSchema,
+    NavigationRequestSchema,
+    NavigationSchema,
+)
+from navigator.navigation.service import day_range, gap_report, get_navigation, navigate
+from navigator.rules.context import current_ruleset
+
+blp = Blueprint(
+    "navigations", __name__, url_prefix="/api/v1", description="Routing a call to a service"
+)
+
+
+@blp.route("/navigations", methods=["POST"])
+@require_roles("integrator", "navigator", "admin")
+@blp.arguments(NavigationRequestSchema)
+@blp.response(201, NavigationSchema)
+def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
+    """Recommend a service for a call, with reasons, alternatives and safety-netting."""
+    session = current_session()
+    with transaction(session):
+        navigation = navigate(
+            session,
+            body,
+            created_by=current_caller().label,
+            index=directory_index(),
+            ruleset=current_ruleset(),
+            vocab=vocabulary(),
+            now=utcnow(),
+            stale_hours=stale_hours(),
+        )
+    response = jsonify(navigation.result)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/navigations/{navigation.id}"
+    return response
+
+
+@blp.route("/navigations/<string:navigation_id>")
+@require_roles("integrator", "navigator", "admin")
+@blp.response(200, NavigationSchema)
+def read_navigation(navigation_id: str) -> ResponseReturnValue:
+    """A navigation exactly as it was first returned."""
+    return jsonify(get_navigation(current_session(), navigation_id).result)
+
+
+@blp.route("/gaps")
+@require_roles("navigator", "admin")
+@blp.arguments(GapQuerySchema, location="query")
+@blp.response(200, GapReportSchema)
+def gaps(args: dict[str, Any]) -> ResponseReturnValue:
+    """Services that failed exactly one criterion, grouped by service and criterion."""
+    start, end = day_range(args["from_"], args["to"])
+    items = gap_report(current_session(), start, end, directory_index())
+    return jsonify(
+        {"from": args["from_"].isoformat(), "to": args["to"].isoformat(), "items": items}
+    )

@@ -1,0 +1,1 @@
+"""Patients: NHS number checks and (later) the minimal patient record."""

@@ -1,0 +1,240 @@
+"""POST /api/v1/navigations: the recommendation, its reasons, alternatives, gaps and fallbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.builders import load_directory, organisation, service
+
+Auth = dict[str, dict[str, str]]
+MONDAY_10 = "2026-11-23T10:00:00Z"
+UCR_HOURS = {
+    "weekly": {
+        d: [["08:00", "20:00"]]
+        for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    }
+}
+PROS = ["professional", "nhs111", "care_home", "relative"]
+
+
+def call(**overrides: Any) -> dict[str, Any]:
+    return {
+        "caller_role": "care_home",
+        "need": "fall_no_injury",
+        "age": 84,
+        "sex": "female",
+        "postcode": "MK42 9AA",
+        "at": MONDAY_10,
+        "lives_in_care_home": True,
+    } | overrides
+
+
+def post(client: FlaskClient, auth: Auth, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/api/v1/navigations", json=body, headers=auth["integrator"])
+    assert response.status_code == 201, response.json
+    return dict(response.json)
+
+
+@pytest.fixture
+def directory(app_ctx: Any) -> None:
+    load_directory(
+        organisations=[
+            organisation(id="trust", ods_code="RC9"),
+            organisation(id="other", ods_code="RYC"),
+        ],
+        services=[
+            service(
+                id="ucr-near",
+                organisation="trust",
+                opening=UCR_HOURS,
+                eligibility={"caller_roles": PROS, "min_age_days": 6575},
+            ),
+            service(
+                id="ucr-far",
+                organisation="trust",
+                opening=UCR_HOURS,
+                lat=52.20,
+                lng=-0.30,
+                eligibility={"caller_roles": PROS},
+            ),
+            service(
+                id="ucr-public-only", organisation="trust", eligibility={"caller_roles": ["public"]}
+            ),
+            service(
+                id="ambulance",
+                organisation="other",
+                service_type="ambulance_999",
+                needs=[],
+                places=["bedford", "luton", "central_bedfordshire"],
+            ),
+            service(
+                id="nhs-111",
+                organisation="other",
+                service_type="nhs_111",
+                needs=[],
+                places=["bedford"],
+            ),
+            service(
+                id="ed",
+                organisation="trust",
+                service_type="emergency_department",
+                needs=[],
+                places=["bedford"],
+            ),
+        ],
+    )
+
+
+def test_care_home_fall_goes_to_the_nearest_urgent_community_response(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    body = post(client, auth, call())
+    assert body["urgency"] == "urgent"
+    assert body["recommendation"]["service"]["id"] == "ucr-near"
+    assert body["recommendation"]["fallback"] is None
+    assert [a["service"]["id"] for a in body["alternatives"]] == ["ucr-far"]
+    assert body["alternatives"][0]["reasons"][0].startswith("Further away")
+    assert body["safety_netting"] and body["rules_version"]
+    assert body["rule_ids"][0] == body["recommendation"]["rule_id"]
+    assert any("Open now" in r for r in body["recommendation"]["reasons"])
+
+
+def test_the_service_failing_only_one_criterion_is_a_gap(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    body = post(client, auth, call())
+    assert {"service_id": "ucr-public-only", "criterion": "caller_role"}.items() <= next(
+        g for g in body["gaps"] if g["service_id"] == "ucr-public-only"
+    ).items()
+    report = client.get("/api/v1/gaps?from=2020-01-01&to=2100-01-01", headers=auth["admin"]).json
+    assert {
+        "service_id": "ucr-public-only",
+        "criterion": "caller_role",
+        "count": 1,
+    }.items() <= report["items"][0].items()
+
+
+def test_any_red_flag_gives_999_whatever_the_need(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    body = post(client, auth, call(need="loneliness", red_flags=["chest_pain"]))
+    assert body["urgency"] == "emergency"
+    assert body["recommendation"]["service"]["id"] == "ambulance"
+    assert body["recommendation"]["rule_id"] == body["rule_ids"][0]
+
+
+def test_red_capacity_stops_a_service_being_recommended_at_once(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    client.put(
+        "/api/v1/services/ucr-near/capacity", json={"status": "red"}, headers=auth["navigator"]
+    )
+    assert post(client, auth, call())["recommendation"]["service"]["id"] == "ucr-far"
+
+
+def test_a_closed_specified_date_stops_a_service_being_recommended_at_once(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    closed_today = UCR_HOURS | {"specified_dates": [{"date": "2026-11-23", "closed": True}]}
+    load_directory(
+        organisations=[
+            organisation(id="trust", ods_code="RC9"),
+            organisation(id="other", ods_code="RYC"),
+        ],
+        services=[
+            service(
+                id="ucr-near",
+                organisation="trust",
+                opening=closed_today,
+                eligibility={"caller_roles": PROS, "min_age_days": 6575},
+            )
+        ],
+    )
+    body = post(client, auth, call())
+    assert body["recommendation"]["service"]["id"] == "ucr-far"
+
+
+def test_a_service_closing_within_30_minutes_is_not_recommended(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    body = post(client, auth, call(at="2026-11-23T19:40:00Z"))  # both UCRs close at 20:00
+    assert body["recommendation"]["service"]["id"] not in ("ucr-near", "ucr-far")
+    assert body["recommendation"]["fallback"] == "fallback"
+    assert any("fallback" in r for r in body["recommendation"]["reasons"])
+
+
+def test_a_service_opening_within_the_urgency_window_is_recommended_with_its_time(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    body = post(client, auth, call(at="2026-11-23T07:00:00Z"))  # UCR opens at 08:00, urgent = 2 h
+    assert body["recommendation"]["service"]["id"] == "ucr-near"
+    assert body["recommendation"]["service"]["opens_at"] == "2026-11-23T08:00:00+00:00"
+
+
+def test_nothing_fitting_falls_back_to_the_catch_all_emergency_department(
+    client: FlaskClient, auth: Auth, app_ctx: Any
+) -> None:
+    load_directory(services=[service(id="ed", service_type="emergency_department", needs=[])])
+    body = post(
+        client, auth, call(need="loneliness", caller_role="public", lives_in_care_home=False)
+    )
+    assert body["recommendation"]["fallback"] == "catch_all"
+    assert body["recommendation"]["service"]["id"] == "ed"
+
+
+def test_an_empty_directory_still_gives_a_safe_next_step(client: FlaskClient, auth: Auth) -> None:
+    emergency = post(client, auth, call(red_flags=["stroke_symptoms"]))
+    assert emergency["recommendation"]["service"]["id"] == "national-999"
+    routine = post(client, auth, call(need="loneliness"))
+    assert routine["recommendation"]["service"]["id"] == "national-111"
+
+
+def test_get_returns_the_navigation_as_first_returned(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    created = post(client, auth, call(case_ref="111-CASE-1", nhs_number="943 476 5919"))
+    again = client.get(f"/api/v1/navigations/{created['id']}", headers=auth["navigator"])
+    assert again.status_code == 200 and again.json == created
+    assert client.get("/api/v1/navigations/nope", headers=auth["navigator"]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"need": "teleportation"}, "need"),
+        ({"age": 200}, "age"),
+        ({"age": -1}, "age"),
+        ({"postcode": "ZZZ"}, "postcode"),
+        ({"nhs_number": "943 476 5918"}, "nhs_number"),
+        ({"nhs_number": "1111111111"}, "nhs_number"),
+        ({"caller_role": "alien"}, "caller_role"),
+        ({"red_flags": ["hiccups"]}, "red_flags.0"),
+        ({"care_home_service_id": "ed"}, "care_home_service_id"),
+        ({"disposition": "DX"}, "disposition"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(
+    client: FlaskClient, auth: Auth, directory: None, change: dict[str, Any], field: str
+) -> None:
+    response = client.post("/api/v1/navigations", json=call(**change), headers=auth["integrator"])
+    assert response.status_code == 422, response.json
+    assert response.mimetype == "application/problem+json"
+    assert field in response.json["errors"]
+
+
+def test_missing_need_and_age_are_named(client: FlaskClient, auth: Auth) -> None:
+    body = call()
+    del body["need"], body["age"]
+    errors = client.post("/api/v1/navigations", json=body, headers=auth["integrator"]).json[
+        "errors"
+    ]
+    assert {"need", "age"} <= set(errors)
+
+
+def test_providers_may_not_route_calls(client: FlaskClient, auth: Auth) -> None:
+    assert (
+        client.post("/api/v1/navigations", json=call(), headers=auth["provider"]).status_code == 403
+    )

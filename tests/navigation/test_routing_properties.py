@@ -1,0 +1,131 @@
+"""Property-based routing checks over the real BLMK directory and rule set.
+
+For random calls across the week, nights and bank holidays: any red flag gives an emergency;
+a recommendation that is not a stated fallback is active, eligible, covers the postcode,
+accepts the caller, is open (or opens within the urgency window) and is not red; and it is
+returned by GET /api/v1/services for the same type, caller role, age, sex, postcode and time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from navigator.db import transaction
+from navigator.directory.context import vocabulary
+from navigator.directory.loader import load_path
+from navigator.extensions import current_session
+from tests.conftest import PROJECT_ROOT
+
+Auth = dict[str, dict[str, str]]
+RED_SERVICES = ("bedford-hospital-ed", "lnd-ed")
+START = datetime(2026, 8, 24, tzinfo=UTC)  # two weeks spanning the August bank holiday
+POSTCODES = [
+    "MK42 9DJ",
+    "MK40 1AA",
+    "MK41 7AA",
+    "MK43 0AA",
+    "MK45 2AB",
+    "LU1 2BQ",
+    "LU4 0DZ",
+    "LU5 5AA",
+    "LU7 1AA",
+    "SG18 8AA",
+    "SG17 5TQ",
+    "MK6 5LD",
+    "MK9 3EJ",
+    "MK16 0AA",
+    "MK3 6AA",
+    "MK46 4AA",
+]
+
+vocab_path = str(PROJECT_ROOT / "directory_of_services")
+
+
+def _codes(scheme: str) -> list[str]:
+    from navigator.directory.vocabulary import load_vocabulary
+
+    return list(load_vocabulary(vocab_path).codes(scheme))
+
+
+calls = st.fixed_dictionaries(
+    {
+        "caller_role": st.sampled_from(_codes("caller_roles")),
+        "need": st.sampled_from(_codes("needs")),
+        "red_flags": st.one_of(
+            st.just([]),
+            st.just([]),
+            st.lists(st.sampled_from(_codes("red_flags")), min_size=1, max_size=2, unique=True),
+        ),
+        "age_days": st.integers(0, 105 * 365),
+        "sex": st.sampled_from(["female", "male", "unknown"]),
+        "postcode": st.sampled_from(POSTCODES),
+        "at": st.integers(0, 14 * 24 * 60 - 1).map(
+            lambda m: (START + timedelta(minutes=m)).isoformat()
+        ),
+        "lives_in_care_home": st.booleans(),
+    }
+)
+
+
+@pytest.fixture
+def blmk(app_ctx: Any, client: FlaskClient, auth: Auth) -> None:
+    session = current_session()
+    with transaction(session):
+        load_path(
+            session,
+            PROJECT_ROOT / "directory_of_services" / "blmk",
+            vocab=vocabulary(),
+            changed_by="test",
+        )
+    for service_id in RED_SERVICES:
+        response = client.put(
+            f"/api/v1/services/{service_id}/capacity",
+            json={"status": "red", "reset_after_minutes": 1440},
+            headers=auth["navigator"],
+        )
+        assert response.status_code == 200
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=calls)
+def test_routing_is_always_safe_and_consistent_with_search(
+    client: FlaskClient, auth: Auth, blmk: None, body: dict[str, Any]
+) -> None:
+    response = client.post("/api/v1/navigations", json=body, headers=auth["integrator"])
+    assert response.status_code == 201, response.json
+    result = response.json
+    recommendation = result["recommendation"]
+    service = recommendation["service"]
+    if body["red_flags"]:
+        assert result["urgency"] == "emergency"
+        assert service["service_type"] in ("ambulance_999", "emergency_department")
+    assert service["id"] not in RED_SERVICES or recommendation["fallback"] == "catch_all"
+    if recommendation["fallback"] is not None:
+        assert any(
+            "fallback" in r or "catch-all" in r or "national" in r
+            for r in recommendation["reasons"]
+        )
+        return
+    assert service["status"] == "active"
+    assert body["caller_role"] in service["eligibility"]["caller_roles"]
+    assert service["capacity"]["status"] != "red"
+    open_at = service["opens_at"] or body["at"]
+    query = {
+        "service_type": service["service_type"],
+        "caller_role": body["caller_role"],
+        "age_days": body["age_days"],
+        "sex": body["sex"],
+        "postcode": body["postcode"],
+        "open_at": open_at,
+        "per_page": 100,
+    }
+    listed = client.get("/api/v1/services", query_string=query, headers=auth["integrator"])
+    assert service["id"] in [item["id"] for item in listed.json["items"]], (body, service["id"])
