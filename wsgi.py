@@ -1,5 +1,25 @@
-"""WSGI entry point: `gunicorn wsgi:app`."""
+"""WSGI entry point: `gunicorn --preload wsgi:app`.
+
+The directory index is built here, once, in the gunicorn master: with --preload the workers
+fork it already built and share its memory copy-on-write (it is frozen out of the garbage
+collector, so the pages stay shared) instead of each spending seconds building its own.
+"""
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from navigator import create_app
+from navigator.directory.context import directory_index
+from navigator.extensions import db
 
 app = create_app()
+
+with app.app_context():
+    try:
+        directory_index()
+    except SQLAlchemyError:  # e.g. not migrated yet: the index is then built on first use
+        logging.getLogger(__name__).warning("directory index not prebuilt; building on demand")
+    finally:
+        db.session.remove()
+        db.engine.dispose()  # never share database connections across the fork

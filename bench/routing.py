@@ -149,7 +149,7 @@ def over_http(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+        for _ in range(1800):
             try:
                 urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)  # noqa: S310 - our own loopback server
                 break

@@ -61,9 +61,19 @@ def authenticate(session: Session, key: str) -> Caller | None:
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != "nav":
         return None
-    client = session.scalar(select(ApiClient).where(ApiClient.key_prefix == parts[1]))
-    if client is None or client.revoked_at is not None:
+    # A plain row, not an ORM object: this runs on every API request.
+    row = session.execute(
+        select(
+            ApiClient.id,
+            ApiClient.name,
+            ApiClient.role,
+            ApiClient.organisation_ods,
+            ApiClient.key_hash,
+            ApiClient.revoked_at,
+        ).where(ApiClient.key_prefix == parts[1])
+    ).first()
+    if row is None or row.revoked_at is not None:
         return None
-    if not hmac.compare_digest(client.key_hash, _digest(key)):
+    if not hmac.compare_digest(row.key_hash, _digest(key)):
         return None
-    return Caller(client.id, client.name, client.role, client.organisation_ods)
+    return Caller(row.id, row.name, row.role, row.organisation_ods)

@@ -40,7 +40,7 @@ class Capacity:
         }
 
 
-def effective(row: ServiceCapacity | None, now: datetime, stale_hours: int) -> Capacity:
+def effective(row: Any, now: datetime, stale_hours: int) -> Capacity:
     """What the capacity is at `now`: never-reported counts as green but stale."""
     if row is None:
         return Capacity("green", None, None, None, None, stale=True)
@@ -63,10 +63,11 @@ def capacities(
     session: Session, ids: Iterable[str], now: datetime, stale_hours: int
 ) -> dict[str, Capacity]:
     wanted = list(ids)
-    rows: dict[str, ServiceCapacity] = {}
+    rows: dict[str, Any] = {}
+    table = ServiceCapacity.__table__
     for batch in chunks(wanted):
-        query = select(ServiceCapacity).where(ServiceCapacity.service_id.in_(batch))
-        rows.update({row.service_id: row for row in session.scalars(query)})
+        query = select(table).where(table.c.service_id.in_(batch))
+        rows.update({row.service_id: row for row in session.execute(query)})
     return {sid: effective(rows.get(sid), now, stale_hours) for sid in wanted}
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from navigator.directory.opening import Schedule, describe, schedule_from_opening
-from navigator.directory.places import Gazetteer, Located, distance_km
+from navigator.directory.places import Gazetteer, Located, Point
 from navigator.directory.records import Record, read_organisations, read_services
 from navigator.directory.store import current_revision
 
@@ -55,8 +55,10 @@ class Entry:
     coverage_places: frozenset[str]
     coverage_districts: frozenset[str]
     radius_km: float | None
-    points: tuple[tuple[float, float], ...]
+    points: tuple[Point, ...]
     text: str
+    # Services with identical eligibility share this tuple, so per-query checks can be memoised.
+    eligibility_key: tuple[object, ...] = ()
     id: str = ""
     service_type: str = ""
     active: bool = False
@@ -82,11 +84,12 @@ class Entry:
         return not self.place_restriction or place in self.place_restriction
 
     def distance_to(self, located: Located) -> float | None:
-        if not self.points or located.lat is None or located.lng is None:
+        here = located.point
+        if here is None or not self.points:
             return None
         if len(self.points) == 1:
-            return distance_km(located.lat, located.lng, *self.points[0])
-        return min(distance_km(located.lat, located.lng, lat, lng) for lat, lng in self.points)
+            return self.points[0].km_to(here)
+        return min(point.km_to(here) for point in self.points)
 
     def covers(self, located: Located, distance: float | None = None) -> bool:
         """Serves this postcode by place, district, or radius (give `distance` if known)."""
@@ -118,8 +121,13 @@ class DirectoryIndex:
     by_cell_need: dict[tuple[int, int, str], set[int]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    # ... and by service type, for routing, which asks for a few types near a postcode.
+    by_cell_type: dict[tuple[int, int, str], set[int]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
 
     _schedules: dict[str, tuple[Schedule, str]] = field(default_factory=dict)
+    _eligibilities: dict[tuple[object, ...], tuple[object, ...]] = field(default_factory=dict)
 
     def _schedule(self, opening: Record) -> tuple[Schedule, str]:
         # Most services share a handful of opening patterns: build each Schedule once.
@@ -133,7 +141,7 @@ class DirectoryIndex:
         schedule, summary = self._schedule(record["opening"])
         elig, cov = record["eligibility"], record["coverage"]
         points = tuple(
-            (loc["lat"], loc["lng"])
+            Point.of(loc["lat"], loc["lng"])
             for loc in record["locations"]
             if loc["lat"] is not None and loc["lng"] is not None
         )
@@ -151,6 +159,17 @@ class DirectoryIndex:
             coverage_districts=frozenset(cov["postcode_districts"]),
             radius_km=cov["radius_km"],
             points=points,
+            eligibility_key=self._eligibilities.setdefault(
+                key := (
+                    elig["min_age_days"],
+                    elig["max_age_days"],
+                    elig["sex"],
+                    frozenset(elig["caller_roles"]),
+                    frozenset(elig["gp_practices"]),
+                    frozenset(elig["places"]),
+                ),
+                key,
+            ),
             text=" ".join(
                 [
                     record["name"],
@@ -174,15 +193,15 @@ class DirectoryIndex:
         if entry.radius_km:
             for cell in self._cells_within(points, entry.radius_km):
                 self.by_cell[cell].add(pos)
+                self.by_cell_type[(*cell, entry.service_type)].add(pos)
                 for need in entry.needs:
                     self.by_cell_need[(*cell, need)].add(pos)
 
     @staticmethod
-    def _cells_within(
-        points: Iterable[tuple[float, float]], radius_km: float
-    ) -> set[tuple[int, int]]:
+    def _cells_within(points: Iterable[Point], radius_km: float) -> set[tuple[int, int]]:
         cells: set[tuple[int, int]] = set()
-        for lat, lng in points:
+        for point in points:
+            lat, lng = point.lat, point.lng
             dlat = radius_km / 111.0
             dlng = radius_km / (111.0 * max(math.cos(math.radians(lat)), 0.1))
             (lo_lat, lo_lng), (hi_lat, hi_lng) = (
@@ -193,6 +212,19 @@ class DirectoryIndex:
                 (i, j) for i in range(lo_lat, hi_lat + 1) for j in range(lo_lng, hi_lng + 1)
             )
         return cells
+
+    def covering_types(self, located: Located, types: Iterable[str]) -> set[int]:
+        """Positions of services of these types that may cover this postcode."""
+        empty: set[int] = set()
+        wanted: set[int] = set().union(*(self.by_type.get(t, empty) for t in types))
+        found = self.by_district.get(located.postcode.district, empty) & wanted
+        if located.place:
+            found |= self.by_place.get(located.place, empty) & wanted
+        if located.lat is not None and located.lng is not None:
+            cell = _cell(located.lat, located.lng)
+            for service_type in types:
+                found |= self.by_cell_type.get((*cell, service_type), empty)
+        return found
 
     def covering(self, located: Located, need: str | None = None) -> set[int]:
         """Positions of services that may cover this postcode (checked exactly by `covers`),

@@ -18,6 +18,7 @@ _OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")
 _AREA = re.compile(r"^[A-Z]{1,2}")
 
 EARTH_RADIUS_KM = 6371.0088
+_RAD = math.pi / 180
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +47,42 @@ def parse_postcode(value: str, *, allow_outward: bool = True) -> Postcode | None
 
 
 @dataclass(frozen=True, slots=True)
+class Point:
+    """A position with its trigonometry precomputed: distances are on every search's hot path."""
+
+    lat: float
+    lng: float
+    lat_rad: float
+    lng_rad: float
+    cos_lat: float
+
+    @classmethod
+    def of(cls, lat: float, lng: float) -> Point:
+        return cls(lat, lng, lat * _RAD, lng * _RAD, math.cos(lat * _RAD))
+
+    def km_to(self, other: Point) -> float:
+        """Great-circle (haversine) distance."""
+        h = (
+            math.sin((other.lat_rad - self.lat_rad) / 2) ** 2
+            + self.cos_lat * other.cos_lat * math.sin((other.lng_rad - self.lng_rad) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+@dataclass(frozen=True, slots=True)
 class Located:
     postcode: Postcode
     place: str | None
     lat: float | None
     lng: float | None
+    point: Point | None = None
 
-    @property
-    def has_point(self) -> bool:
-        return self.lat is not None and self.lng is not None
+    @classmethod
+    def at(
+        cls, postcode: Postcode, place: str | None, lat: float | None, lng: float | None
+    ) -> Located:
+        point = Point.of(lat, lng) if lat is not None and lng is not None else None
+        return cls(postcode, place, lat, lng, point)
 
 
 @dataclass(frozen=True)
@@ -65,10 +93,10 @@ class Gazetteer:
     def locate(self, postcode: Postcode) -> Located:
         if hit := self.districts.get(postcode.district):
             place, lat, lng = hit
-            return Located(postcode, place, lat, lng)
+            return Located.at(postcode, place, lat, lng)
         if area := self.areas.get(postcode.area):
-            return Located(postcode, None, area[0], area[1])
-        return Located(postcode, None, None, None)
+            return Located.at(postcode, None, area[0], area[1])
+        return Located.at(postcode, None, None, None)
 
     def districts_of(self, place: str) -> list[str]:
         return sorted(d for d, (p, _, _) in self.districts.items() if p == place)

@@ -12,10 +12,9 @@ then a catch-all (an ambulance for emergencies, otherwise the nearest emergency 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from navigator.directory.capacity import Capacity
 from navigator.directory.index import DirectoryIndex, Entry
@@ -102,11 +101,20 @@ def _open_check(
     return False, None, None
 
 
-def assess(entry: Entry, call: Call, window: timedelta, red: set[str]) -> Assessment:
-    facts, located = call.facts, call.located
+OpenResult = tuple[bool, datetime | None, datetime | None]
+
+
+@dataclass
+class Memo:
+    """Per-navigation answers shared by services with the same eligibility or schedule."""
+
+    eligibility: dict[int, list[str]] = field(default_factory=dict)
+    opening: dict[int, OpenResult] = field(default_factory=dict)
+
+
+def _eligibility_failures(entry: Entry, call: Call) -> list[str]:
+    facts = call.facts
     failures = []
-    if not entry.active:
-        failures.append("active")
     if facts.caller_role not in entry.caller_roles:
         failures.append("caller_role")
     if facts.age_days is not None and not entry.age_ok(facts.age_days):
@@ -115,21 +123,44 @@ def assess(entry: Entry, call: Call, window: timedelta, red: set[str]) -> Assess
         failures.append("sex")
     if not entry.restriction_ok(call.gp_practice_ods, facts.place):
         failures.append("restriction")
-    distance = entry.distance_to(located)
-    if not entry.covers(located, distance):
-        failures.append("coverage")
-    ok, opens_at, closes_at = _open_check(entry, facts.at, window)
-    if not ok:
-        failures.append("open")
+    return failures
+
+
+def assess(
+    entry: Entry, call: Call, window: timedelta, red: set[str], memo: Memo
+) -> Assessment | None:
+    """Check every criterion in DoS order. Returns the assessment of a match (no failure) or
+    a gap (exactly one failure); None once a second criterion fails."""
+    key = id(entry.eligibility_key)
+    eligibility = memo.eligibility.get(key)
+    if eligibility is None:
+        eligibility = memo.eligibility[key] = _eligibility_failures(entry, call)
+    failures = list(eligibility)
+    if not entry.active:
+        failures.insert(0, "active")
     if entry.id in red:
         failures.append("capacity")
+    if len(failures) > 1:
+        return None
+    distance = entry.distance_to(call.located)
+    if not entry.covers(call.located, distance):
+        failures.append("coverage")
+        if len(failures) > 1:
+            return None
+    schedule_key = id(entry.schedule)
+    opening = memo.opening.get(schedule_key)
+    if opening is None:
+        opening = memo.opening[schedule_key] = _open_check(entry, call.facts.at, window)
+    ok, opens_at, closes_at = opening
+    if not ok:
+        failures.append("open")
+        if len(failures) > 1:
+            return None
     return Assessment(entry, failures, distance, opens_at, closes_at)
 
 
 def _pool(index: DirectoryIndex, types: Iterable[str], located: Located) -> list[Entry]:
-    area = index.covering(located)
-    wanted = set().union(*(index.by_type.get(t, set()) for t in types))
-    return [index.entries[p] for p in sorted(area & wanted)]
+    return [index.entries[p] for p in sorted(index.covering_types(located, types))]
 
 
 def _rank(assessments: list[Assessment], types: tuple[str, ...], call: Call) -> list[Ranked]:
@@ -194,17 +225,32 @@ def route(
     decision: Decision,
     call: Call,
     red: set[str],
-    capacities: Any,
+    capacities: Callable[[list[str]], dict[str, Capacity]],
     vocab: Vocabulary,
 ) -> Routing:
-    """Pick the best service and alternatives for `decision` (capacities: ids -> Capacity)."""
+    """Pick the best service and alternatives for `decision`.
+
+    `red` is the set of services reporting red capacity now (read live); `capacities` reads
+    full live capacity for the few services shown.
+    """
     outcome = decision.rule.then
     window = timedelta(minutes=ruleset.window_minutes(outcome.urgency))
     reasons = [outcome.reason]
 
     def try_types(types: tuple[str, ...]) -> tuple[list[Ranked], list[Assessment]]:
-        assessed = [assess(e, call, window, red) for e in _pool(index, types, call.located)]
-        passing = [a for a in assessed if not a.failures]
+        """Assess the types in the rule's order. Once enough services of the preferred types
+        fit to fill the answer, less preferred types cannot rank in it, so they are not
+        assessed (nor recorded as gaps): a gap is a near miss among the services considered."""
+        memo = Memo()
+        assessed: list[Assessment] = []
+        passing: list[Assessment] = []
+        for service_type in types:
+            pool = _pool(index, (service_type,), call.located)
+            found = [a for e in pool if (a := assess(e, call, window, red, memo)) is not None]
+            assessed += found
+            passing += [a for a in found if not a.failures]
+            if len(passing) > MAX_ALTERNATIVES:
+                break
         return _rank(passing, types, call), assessed
 
     ranked, assessed = try_types(outcome.service_types)
@@ -234,9 +280,10 @@ def route(
                 f"Nothing in the directory fits this call; the catch-all is {kind}, "
                 "regardless of capacity."
             )
-    caps = capacities([r.entry.id for r in ranked[: MAX_ALTERNATIVES + 1]])
-    for item in ranked[: MAX_ALTERNATIVES + 1]:
-        item.capacity = caps.get(item.entry.id)
+    shown = ranked[: MAX_ALTERNATIVES + 1]
+    caps = capacities([r.entry.id for r in shown]) if shown else {}
+    for item in shown:
+        item.capacity = caps[item.entry.id]
         item.reasons = _service_reasons(item, vocab)
     best = ranked[0] if ranked else None
     alternatives = ranked[1 : MAX_ALTERNATIVES + 1]

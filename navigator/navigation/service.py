@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from navigator.directory.capacity import capacities, red_service_ids
@@ -78,7 +78,7 @@ def _item(ranked: Ranked, now: datetime, located: Located) -> dict[str, Any]:
     return item
 
 
-def navigate(
+def navigate(  # returns the navigation as the API shows it
     session: Session,
     body: Mapping[str, Any],
     *,
@@ -88,7 +88,7 @@ def navigate(
     vocab: Vocabulary,
     now: datetime,
     stale_hours: int,
-) -> Navigation:
+) -> dict[str, Any]:
     located: Located = body["postcode"]
     care_home = body.get("care_home_service_id")
     if care_home is not None:
@@ -144,7 +144,7 @@ def navigate(
         "rule_ids": list(decision.fired),
         "created_at": now.isoformat(),
     }
-    navigation = Navigation(
+    values = dict(
         id=navigation_id,
         created_at=now,
         created_by=created_by,
@@ -171,15 +171,15 @@ def navigate(
         fallback=fallback,
         result=result,
     )
-    session.add(navigation)
-    session.add_all(
-        NavigationGap(
-            navigation_id=navigation_id, service_id=entry.id, criterion=criterion, recorded_at=now
-        )
-        for entry, criterion in routing.gaps
-    )
-    session.flush()
-    return navigation
+    # Core inserts: one row and one batch of gaps, without the ORM unit-of-work overhead.
+    session.execute(insert(Navigation), [values])
+    if routing.gaps:
+        gaps = [
+            {"navigation_id": navigation_id, "service_id": e.id, "criterion": c, "recorded_at": now}
+            for e, c in routing.gaps
+        ]
+        session.execute(insert(NavigationGap), gaps)
+    return result
 
 
 def get_navigation(session: Session, navigation_id: str) -> Navigation:

@@ -34,7 +34,7 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
     """Recommend a service for a call, with reasons, alternatives and safety-netting."""
     session = current_session()
     with transaction(session):
-        navigation = navigate(
+        result = navigate(
             session,
             body,
             created_by=current_caller().label,
@@ -44,9 +44,9 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
             now=utcnow(),
             stale_hours=stale_hours(),
         )
-    response = jsonify(navigation.result)
+    response = jsonify(result)
     response.status_code = 201
-    response.headers["Location"] = f"/api/v1/navigations/{navigation.id}"
+    response.headers["Location"] = f"/api/v1/navigations/{result['id']}"
     return response
 
 
