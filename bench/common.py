@@ -26,6 +26,8 @@ from navigator.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 BLMK = ROOT / "directory_of_services" / "blmk"
+BLMK_POSTCODES = ["MK42 9DJ", "MK40 1AA", "LU4 0DZ", "LU1 2BQ", "MK6 5LD", "MK9 3EJ", "SG18 8AA"]
+BLMK_POSTCODES += ["LU5 5AA", "MK45 2AB"]
 
 
 def fresh_app(database_url: str | None) -> tuple[Flask, str]:

@@ -14,25 +14,13 @@ import argparse
 import random
 import time
 
-from common import blmk_documents, fresh_app, load, peak_rss_mb, summary, timed
+from common import BLMK_POSTCODES, blmk_documents, fresh_app, load, peak_rss_mb, summary, timed
 
 from navigator.auth.keys import create_api_client
 from navigator.db import transaction
 from navigator.directory.context import directory_index
 from navigator.directory.synth import synthesise
 from navigator.extensions import current_session
-
-BLMK_POSTCODES = [
-    "MK42 9DJ",
-    "MK40 1AA",
-    "LU4 0DZ",
-    "LU1 2BQ",
-    "MK6 5LD",
-    "MK9 3EJ",
-    "SG18 8AA",
-    "LU5 5AA",
-    "MK45 2AB",
-]
 
 
 def run(database_url: str | None, services: int, requests: int) -> None:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, blmk_documents, fresh_app, load, summary, timed
+from common import BLMK_POSTCODES, ROOT, blmk_documents, fresh_app, load, summary, timed
 
 from navigator.auth.keys import create_api_client
 from navigator.db import transaction, utcnow
@@ -39,18 +39,6 @@ from navigator.navigation.routing import Call, route
 from navigator.navigation.service import facts_for
 from navigator.rules.context import current_ruleset
 from navigator.rules.model import evaluate
-
-BLMK_POSTCODES = [
-    "MK42 9DJ",
-    "MK40 1AA",
-    "LU4 0DZ",
-    "LU1 2BQ",
-    "MK6 5LD",
-    "MK9 3EJ",
-    "SG18 8AA",
-    "LU5 5AA",
-    "MK45 2AB",
-]
 
 
 def random_calls(rng: random.Random, postcodes: list[str], count: int) -> list[dict[str, Any]]:

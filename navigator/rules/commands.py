@@ -17,10 +17,19 @@ from navigator.rules.loading import RuleSetError, load_ruleset
 from navigator.rules.model import RuleSet
 
 
-def _load(path: Path | None) -> RuleSet:
-    settings = settings_from_env()
-    vocab = load_vocabulary(settings["NAVIGATOR_DIRECTORY_DATA"])
-    return load_ruleset(path or Path(settings["NAVIGATOR_RULES"]), vocab)
+def _rules_path(path: Path | None) -> Path:
+    return path or Path(settings_from_env()["NAVIGATOR_RULES"])
+
+
+def _load_or_exit(path: Path | None) -> RuleSet:
+    """The rule set, or every problem printed and exit status 1."""
+    vocab = load_vocabulary(settings_from_env()["NAVIGATOR_DIRECTORY_DATA"])
+    try:
+        return load_ruleset(_rules_path(path), vocab)
+    except RuleSetError as exc:
+        for error in exc.errors:
+            click.echo(error, err=True)
+        raise SystemExit(1) from exc
 
 
 @click.group("rules")
@@ -40,12 +49,7 @@ _file = click.option(
 @_file
 def check(path: Path | None) -> None:
     """Validate a rule set; print every problem with file, rule id and field."""
-    try:
-        ruleset = _load(path)
-    except RuleSetError as exc:
-        for error in exc.errors:
-            click.echo(error, err=True)
-        raise SystemExit(1) from exc
+    ruleset = _load_or_exit(path)
     click.echo(
         f"{ruleset.source}: rule set {ruleset.name} {ruleset.version}: "
         f"{len(ruleset.rules)} rules, valid"
@@ -56,14 +60,8 @@ def check(path: Path | None) -> None:
 @_file
 def test(path: Path | None) -> None:
     """Run the rule set's test cases (<name>.tests.yaml beside it)."""
-    try:
-        ruleset = _load(path)
-    except RuleSetError as exc:
-        for error in exc.errors:
-            click.echo(error, err=True)
-        raise SystemExit(1) from exc
-    settings_path = path or Path(settings_from_env()["NAVIGATOR_RULES"])
-    results = run_cases(ruleset, cases_path(settings_path))
+    ruleset = _load_or_exit(path)
+    results = run_cases(ruleset, cases_path(_rules_path(path)))
     failed = [r for r in results if not r.passed]
     for result in failed:
         click.echo(f"FAIL {result.name}: {result.detail}")

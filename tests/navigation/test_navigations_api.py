@@ -38,20 +38,24 @@ def post(client: FlaskClient, auth: Auth, body: dict[str, Any]) -> dict[str, Any
     return dict(response.json)
 
 
+ORGANISATIONS = [organisation(id="trust", ods_code="RC9"), organisation(id="other", ods_code="RYC")]
+
+
+def ucr_near(opening: dict[str, Any]) -> dict[str, Any]:
+    return service(
+        id="ucr-near",
+        organisation="trust",
+        opening=opening,
+        eligibility={"caller_roles": PROS, "min_age_days": 6575},
+    )
+
+
 @pytest.fixture
 def directory(app_ctx: Any) -> None:
     load_directory(
-        organisations=[
-            organisation(id="trust", ods_code="RC9"),
-            organisation(id="other", ods_code="RYC"),
-        ],
+        organisations=ORGANISATIONS,
         services=[
-            service(
-                id="ucr-near",
-                organisation="trust",
-                opening=UCR_HOURS,
-                eligibility={"caller_roles": PROS, "min_age_days": 6575},
-            ),
+            ucr_near(UCR_HOURS),
             service(
                 id="ucr-far",
                 organisation="trust",
@@ -139,20 +143,7 @@ def test_a_closed_specified_date_stops_a_service_being_recommended_at_once(
     client: FlaskClient, auth: Auth, directory: None
 ) -> None:
     closed_today = UCR_HOURS | {"specified_dates": [{"date": "2026-11-23", "closed": True}]}
-    load_directory(
-        organisations=[
-            organisation(id="trust", ods_code="RC9"),
-            organisation(id="other", ods_code="RYC"),
-        ],
-        services=[
-            service(
-                id="ucr-near",
-                organisation="trust",
-                opening=closed_today,
-                eligibility={"caller_roles": PROS, "min_age_days": 6575},
-            )
-        ],
-    )
+    load_directory(organisations=ORGANISATIONS, services=[ucr_near(closed_today)])
     body = post(client, auth, call())
     assert body["recommendation"]["service"]["id"] == "ucr-far"
 
