@@ -49,8 +49,10 @@ def _register_blueprints(app: Flask) -> None:
     from navigator.directory.oruk_views import blp as oruk_blp
     from navigator.directory.views import blp as services_blp
     from navigator.navigation.views import blp as navigations_blp
+    from navigator.patients.views import blp as patients_blp
+    from navigator.referrals.views import blp as referrals_blp
 
-    for blueprint in (health_blp, services_blp, navigations_blp):
+    for blueprint in (health_blp, services_blp, navigations_blp, patients_blp, referrals_blp):
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)
     app.register_blueprint(oruk_blp)

@@ -57,6 +57,17 @@ def settings_from_env() -> dict[str, Any]:
         "CAPACITY_DEFAULT_RESET_MINUTES": _int("CAPACITY_DEFAULT_RESET_MINUTES", 240),
         "CAPACITY_STALE_HOURS": _int("CAPACITY_STALE_HOURS", 24),
         "ASSURANCE_STALE_DAYS": _int("ASSURANCE_STALE_DAYS", 90),
+        # Minutes a referral may wait for acceptance or rejection before it is overdue.
+        "REFERRAL_ACK_MINUTES": {
+            urgency: _int(f"REFERRAL_ACK_MINUTES_{urgency.upper()}", default)
+            for urgency, default in (
+                ("emergency", 15),
+                ("urgent", 30),
+                ("same_day", 120),
+                ("within_72h", 480),
+                ("routine", 1440),
+            )
+        },
         # flask-smorest / OpenAPI
         "API_TITLE": "navigator API",
         "API_VERSION": "v1",

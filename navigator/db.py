@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
+
+T = TypeVar("T")
 
 # Stable constraint names so Alembic autogenerate and hand-written migrations agree.
 NAMING_CONVENTION = {
@@ -61,6 +64,21 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def retry_on_conflict(session: Session, unit_of_work: Callable[[], T]) -> T:
+    """Run a unit of work that commits itself; if a concurrent request won a unique constraint
+    (the same NHS number or idempotency key), roll everything back and run it once more, when
+    it will find the winner's row instead of writing its own.
+
+    No savepoints: under pysqlite's transaction handling, releasing the outermost savepoint
+    commits, which would leave half of a lost race behind.
+    """
+    try:
+        return unit_of_work()
+    except IntegrityError:
+        session.rollback()
+        return unit_of_work()
 
 
 @event.listens_for(Engine, "connect")

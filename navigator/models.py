@@ -12,15 +12,21 @@ from navigator.directory.models import (
     ServiceLocation,
 )
 from navigator.navigation.models import Navigation, NavigationGap
+from navigator.patients.models import AuditEvent, Patient
+from navigator.referrals.models import Referral, ReferralEvent
 
 __all__ = [
     "ApiClient",
+    "AuditEvent",
     "Base",
     "DirectoryState",
     "Navigation",
     "NavigationGap",
     "OpeningSession",
     "Organisation",
+    "Patient",
+    "Referral",
+    "ReferralEvent",
     "Service",
     "ServiceCapacity",
     "ServiceChange",

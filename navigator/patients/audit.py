@@ -1,0 +1,34 @@
+"""Append-only audit of every read or change of patient-identifiable data."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from navigator.db import utcnow
+from navigator.patients.models import AuditEvent
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    patient_id: str | None,
+) -> None:
+    """Record one access in the caller's transaction, so the access and its record stand or
+    fall together."""
+    route = f"{request.method} {request.path}" if has_request_context() else "cli"
+    session.add(
+        AuditEvent(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            patient_id=patient_id,
+            route=route,
+        )
+    )

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from navigator.api.fields import NhsNumberField
+from navigator.directory.places import parse_postcode
+from navigator.directory.vocabulary import PATIENT_SEXES
+
+
+def _full_postcode(value: str) -> None:
+    if parse_postcode(value, allow_outward=False) is None:
+        raise ValidationError("Not a valid UK postcode")
+
+
+def _past_date(value: date) -> None:
+    if value > date.today() or value.year < 1880:
+        raise ValidationError("Not a plausible date of birth")
+
+
+class PatientInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    nhs_number = NhsNumberField(load_default=None, allow_none=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    date_of_birth = fields.Date(load_default=None, allow_none=True, validate=_past_date)
+    sex = fields.String(load_default="unknown", validate=validate.OneOf(PATIENT_SEXES))
+    postcode = fields.String(load_default=None, allow_none=True, validate=_full_postcode)
+    gp_practice_ods = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="Not an ODS code"),
+    )
+    care_home_service_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=100)
+    )
+
+
+class PatientSchema(Schema):
+    id = fields.String()
+    nhs_number = fields.String(allow_none=True)
+    name = fields.String()
+    date_of_birth = fields.String(allow_none=True)
+    sex = fields.String()
+    postcode = fields.String(allow_none=True)
+    place = fields.String(allow_none=True)
+    gp_practice_ods = fields.String(allow_none=True)
+    care_home_service_id = fields.String(allow_none=True)
+    created_at = fields.String()
+    warnings = fields.List(
+        fields.String(), metadata={"description": "Demographics that differ from the record held"}
+    )
+
+
+class PatientRefMixin:
+    """`patient_id` or an inline `patient`, on every request that concerns a patient."""
+
+    patient_id = fields.String(validate=validate.Length(max=36))
+    patient = fields.Nested(PatientInSchema)
+
+
+class AuditQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    patient_id = fields.String(required=True)
+
+
+class AuditEventSchema(Schema):
+    at = fields.String()
+    actor = fields.String()
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.String()
+    route = fields.String()
+
+
+class AuditListSchema(Schema):
+    patient_id = fields.String()
+    items = fields.List(fields.Nested(AuditEventSchema))
+
+
+def check_patient_ref(data: dict[str, Any]) -> dict[str, list[str]]:
+    if bool(data.get("patient_id")) == bool(data.get("patient")):
+        return {"patient_id": ["Give exactly one of patient_id or patient"]}
+    return {}

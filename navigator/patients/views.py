@@ -1,0 +1,91 @@
+"""`/api/v1/patients` and `/api/v1/audit`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from navigator.api.auth import current_caller, require_roles
+from navigator.db import transaction
+from navigator.directory.context import directory_index, gazetteer
+from navigator.errors import field_error
+from navigator.extensions import current_session
+from navigator.patients.models import AuditEvent
+from navigator.patients.schemas import (
+    AuditListSchema,
+    AuditQuerySchema,
+    PatientInSchema,
+    PatientSchema,
+)
+from navigator.patients.service import find_or_create_patient, patient_dict, read_patient
+
+blp = Blueprint(
+    "patients", __name__, url_prefix="/api/v1", description="Patients and the audit log"
+)
+
+
+def check_care_home(data: dict[str, Any], field: str = "care_home_service_id") -> None:
+    service_id = data.get("care_home_service_id")
+    if service_id is not None:
+        entry = directory_index().by_id.get(service_id)
+        if entry is None or entry.service_type != "care_home":
+            raise field_error(field, "Not a care home in the directory")
+
+
+@blp.route("/patients", methods=["POST"])
+@require_roles("integrator", "navigator", "admin")
+@blp.arguments(PatientInSchema)
+@blp.response(201, PatientSchema)
+@blp.alt_response(
+    200, schema=PatientSchema, description="A patient with this NHS number already exists"
+)
+def create_patient(body: dict[str, Any]) -> ResponseReturnValue:
+    """Create a patient, or return the one already held for this NHS number."""
+    check_care_home(body)
+    session = current_session()
+    with transaction(session):
+        result = find_or_create_patient(
+            session, body, actor=current_caller().label, gazetteer=gazetteer()
+        )
+        data = patient_dict(result.patient) | {"warnings": result.warnings}
+    return jsonify(data), 201 if result.created else 200
+
+
+@blp.route("/patients/<string:patient_id>")
+@require_roles("integrator", "navigator", "admin")
+@blp.response(200, PatientSchema)
+def get_patient(patient_id: str) -> ResponseReturnValue:
+    """A patient (the read is audited)."""
+    session = current_session()
+    with transaction(session):
+        data = patient_dict(read_patient(session, patient_id, actor=current_caller().label))
+    return jsonify(data | {"warnings": []})
+
+
+@blp.route("/audit")
+@require_roles("admin")
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditListSchema)
+def audit_log(args: dict[str, Any]) -> ResponseReturnValue:
+    """Every read and change of a patient's data, oldest first."""
+    events = current_session().scalars(
+        select(AuditEvent)
+        .where(AuditEvent.patient_id == args["patient_id"])
+        .order_by(AuditEvent.id)
+    )
+    items = [
+        {
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "route": e.route,
+        }
+        for e in events
+    ]
+    return jsonify({"patient_id": args["patient_id"], "items": items})

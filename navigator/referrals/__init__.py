@@ -1,0 +1,1 @@
+"""Referrals: the handoff from a recommendation to a receiving service, tracked to an outcome."""

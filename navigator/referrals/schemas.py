@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from navigator.patients.schemas import PatientRefMixin, check_patient_ref
+from navigator.referrals.service import REJECTION_REASONS, STATUSES
+from navigator.rules.model import URGENCIES
+
+
+class ReferralInSchema(PatientRefMixin, Schema):
+    class Meta:
+        unknown = RAISE
+
+    navigation_id = fields.String(validate=validate.Length(max=36))
+    service_id = fields.String(required=True, validate=validate.Length(max=100))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    consent = fields.Boolean(
+        required=True, metadata={"description": "Must be true: the patient agreed to the referral"}
+    )
+    notes = fields.String(validate=validate.Length(max=4000))
+
+    @validates_schema
+    def _checks(self, data: dict[str, Any], **_: Any) -> None:
+        errors = check_patient_ref(data)
+        if data.get("consent") is False:
+            errors["consent"] = ["The patient's consent is needed to refer"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReferralUpdateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": f"For rejected: {', '.join(REJECTION_REASONS)}"},
+    )
+    outcome = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class ReferralQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    overdue = fields.Boolean(load_default=False)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    service_id = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class ReferralEventSchema(Schema):
+    at = fields.String()
+    by = fields.String()
+    from_ = fields.String(data_key="from", allow_none=True)
+    to = fields.String()
+    reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class ReferralSchema(Schema):
+    id = fields.String()
+    navigation_id = fields.String(allow_none=True)
+    service_id = fields.String()
+    patient_id = fields.String()
+    reason = fields.String()
+    urgency = fields.String()
+    consent = fields.Boolean()
+    notes = fields.String(allow_none=True)
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    created_at = fields.String()
+    created_by = fields.String()
+    due_by = fields.String()
+    acknowledged_at = fields.String(allow_none=True)
+    overdue = fields.Boolean()
+    history = fields.List(fields.Nested(ReferralEventSchema))
+
+
+class ReferralListSchema(Schema):
+    items = fields.List(fields.Nested(ReferralSchema))
+    total = fields.Integer()

@@ -1,0 +1,276 @@
+"""Referrals: create idempotently, move through the lifecycle, and find the overdue ones.
+
+The closed loop: every status change is an event (who, when, from, to, why), and a referral
+that is neither accepted nor rejected within its urgency's window is overdue, so no handoff
+is silently lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from navigator.auth.keys import Caller
+from navigator.db import retry_on_conflict
+from navigator.directory.index import DirectoryIndex
+from navigator.directory.places import Gazetteer
+from navigator.errors import Problem, field_error
+from navigator.navigation.models import Navigation
+from navigator.patients.audit import audit
+from navigator.patients.service import resolve_patient
+from navigator.referrals.models import Referral, ReferralEvent
+
+STATUSES = ("sent", "accepted", "rejected", "on_hold", "completed", "cancelled")
+OPEN = ("sent", "accepted", "on_hold")
+UNACKNOWLEDGED = ("sent", "on_hold")
+REJECTION_REASONS = (
+    "no_capacity",
+    "not_eligible",
+    "could_not_contact",
+    "declined_by_patient",
+    "other",
+)
+NEXT: dict[str, tuple[str, ...]] = {
+    "sent": ("accepted", "rejected", "on_hold", "cancelled"),
+    "accepted": ("completed", "on_hold", "cancelled"),
+    "on_hold": ("accepted", "rejected", "completed", "cancelled"),
+    "rejected": (),
+    "completed": (),
+    "cancelled": (),
+}
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    """A fingerprint of what was asked, to tell a retry from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _find_by_key(session: Session, client_id: str, key: str) -> Referral | None:
+    return session.scalar(
+        select(Referral).where(Referral.client_id == client_id, Referral.idempotency_key == key)
+    )
+
+
+def _replay(existing: Referral, fingerprint: str) -> Referral:
+    if existing.request_hash != fingerprint:
+        raise Problem(
+            409,
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+def create_referral(
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    caller: Caller,
+    idempotency_key: str | None,
+    index: DirectoryIndex,
+    gazetteer: Gazetteer,
+    ack_minutes: Mapping[str, int],
+    now: datetime,
+) -> tuple[Referral, bool]:
+    """(referral, created). The same key and body returns the original; a different body 409.
+
+    Commits itself: a concurrent duplicate loses on the unique (client, key) constraint, its
+    whole transaction (including any patient it created) is rolled back, and the retry finds
+    and returns the original, so retries never leave a second record of anything.
+    """
+    return retry_on_conflict(
+        session,
+        lambda: _create_once(
+            session,
+            body,
+            caller=caller,
+            idempotency_key=idempotency_key,
+            index=index,
+            gazetteer=gazetteer,
+            ack_minutes=ack_minutes,
+            now=now,
+        ),
+    )
+
+
+def _create_once(
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    caller: Caller,
+    idempotency_key: str | None,
+    index: DirectoryIndex,
+    gazetteer: Gazetteer,
+    ack_minutes: Mapping[str, int],
+    now: datetime,
+) -> tuple[Referral, bool]:
+    client_id = str(caller.client_id)
+    fingerprint = request_hash(body)
+    if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
+        return _replay(existing, fingerprint), False
+    entry = index.by_id.get(body["service_id"])
+    if entry is None:
+        raise field_error("service_id", "No service with this id")
+    if not entry.active:
+        raise field_error(
+            "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
+        )
+    if body.get("navigation_id") and session.get(Navigation, body["navigation_id"]) is None:
+        raise field_error("navigation_id", "No navigation with this id")
+    patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        navigation_id=body.get("navigation_id"),
+        service_id=entry.id,
+        patient_id=patient.id,
+        reason=body["reason"],
+        urgency=body["urgency"],
+        consent=True,
+        notes=body.get("notes"),
+        status="sent",
+        created_at=now,
+        updated_at=now,
+        created_by=caller.label,
+        client_id=client_id,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        due_by=now + timedelta(minutes=ack_minutes[body["urgency"]]),
+    )
+    session.add(referral)
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id, at=now, actor=caller.label, from_status=None, to_status="sent"
+        )
+    )
+    audit(
+        session,
+        actor=caller.label,
+        action="create",
+        entity="referral",
+        entity_id=referral.id,
+        patient_id=patient.id,
+    )
+    session.commit()
+    return referral, True
+
+
+def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
+    if caller.role in ("navigator", "admin"):
+        return True
+    entry = index.by_id.get(referral.service_id)
+    return bool(
+        caller.role == "provider"
+        and entry
+        and entry.organisation["ods_code"] == caller.organisation_ods
+    )
+
+
+def may_read(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
+    if caller.role == "integrator":
+        return referral.client_id == str(caller.client_id)
+    return may_update(caller, referral, index)
+
+
+def change_status(
+    session: Session, referral: Referral, body: Mapping[str, Any], *, actor: str, now: datetime
+) -> Referral:
+    to = body["status"]
+    if to not in NEXT[referral.status]:
+        allowed = ", ".join(NEXT[referral.status]) or "none (it is closed)"
+        raise Problem(
+            409,
+            f"A {referral.status} referral cannot become {to}; allowed: {allowed}.",
+            code="illegal_transition",
+        )
+    if to == "rejected" and body.get("reason") not in REJECTION_REASONS:
+        raise field_error(
+            "reason", f"A rejection needs a reason: one of {', '.join(REJECTION_REASONS)}"
+        )
+    if to == "completed" and not body.get("outcome"):
+        raise field_error("outcome", "Completing a referral needs its outcome")
+    if to == "completed" and referral.acknowledged_at is None:
+        raise Problem(409, "Only an accepted referral can be completed.", code="illegal_transition")
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            at=now,
+            actor=actor,
+            from_status=referral.status,
+            to_status=to,
+            reason=body.get("reason"),
+            note=body.get("note"),
+            outcome=body.get("outcome"),
+        )
+    )
+    if to in ("accepted", "rejected") and referral.acknowledged_at is None:
+        referral.acknowledged_at = now
+    if body.get("outcome"):
+        referral.outcome = body["outcome"]
+    referral.status, referral.updated_at = to, now
+    audit(
+        session,
+        actor=actor,
+        action="update",
+        entity="referral",
+        entity_id=referral.id,
+        patient_id=referral.patient_id,
+    )
+    return referral
+
+
+def is_overdue(referral: Referral, now: datetime) -> bool:
+    return (
+        referral.status in UNACKNOWLEDGED
+        and referral.acknowledged_at is None
+        and referral.due_by < now
+    )
+
+
+def referral_dict(
+    session: Session, referral: Referral, now: datetime, *, history: bool
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": referral.id,
+        "navigation_id": referral.navigation_id,
+        "service_id": referral.service_id,
+        "patient_id": referral.patient_id,
+        "reason": referral.reason,
+        "urgency": referral.urgency,
+        "consent": referral.consent,
+        "notes": referral.notes,
+        "status": referral.status,
+        "outcome": referral.outcome,
+        "created_at": referral.created_at.isoformat(),
+        "created_by": referral.created_by,
+        "due_by": referral.due_by.isoformat(),
+        "acknowledged_at": referral.acknowledged_at.isoformat()
+        if referral.acknowledged_at
+        else None,
+        "overdue": is_overdue(referral, now),
+    }
+    if history:
+        events = session.scalars(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(ReferralEvent.id)
+        )
+        data["history"] = [
+            {
+                "at": e.at.isoformat(),
+                "by": e.actor,
+                "from": e.from_status,
+                "to": e.to_status,
+                "reason": e.reason,
+                "note": e.note,
+                "outcome": e.outcome,
+            }
+            for e in events
+        ]
+    return data

@@ -1,0 +1,180 @@
+"""`/api/v1/referrals`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from navigator.api.auth import current_caller, require_roles
+from navigator.db import transaction, utcnow
+from navigator.directory.context import directory_index, gazetteer
+from navigator.errors import Problem
+from navigator.extensions import current_session
+from navigator.patients.audit import audit
+from navigator.referrals.models import Referral
+from navigator.referrals.schemas import (
+    ReferralInSchema,
+    ReferralListSchema,
+    ReferralQuerySchema,
+    ReferralSchema,
+    ReferralUpdateSchema,
+)
+from navigator.referrals.service import (
+    UNACKNOWLEDGED,
+    change_status,
+    create_referral,
+    may_read,
+    may_update,
+    referral_dict,
+)
+
+blp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Referrals (handoffs)")
+
+MAX_KEY_LENGTH = 200
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise Problem(
+            400,
+            "Idempotency-Key must be 1 to 200 characters.",
+            errors={"Idempotency-Key": ["1 to 200 characters"]},
+        )
+    return key
+
+
+@blp.route("/referrals", methods=["POST"])
+@require_roles("integrator", "navigator", "admin")
+@blp.arguments(ReferralInSchema)
+@blp.response(201, ReferralSchema)
+@blp.alt_response(
+    200, schema=ReferralSchema, description="A retry with the same Idempotency-Key and body"
+)
+@blp.alt_response(409, description="The Idempotency-Key was used for a different body")
+def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
+    """Refer a patient to a service. Send an `Idempotency-Key` header so retries are safe."""
+    key = _idempotency_key()
+    session = current_session()
+    now = utcnow()
+    referral, created = create_referral(
+        session,
+        body,
+        caller=current_caller(),
+        idempotency_key=key,
+        index=directory_index(),
+        gazetteer=gazetteer(),
+        ack_minutes=current_app.config["REFERRAL_ACK_MINUTES"],
+        now=now,
+    )
+    with transaction(session):
+        data = referral_dict(session, referral, now, history=True)
+        if not created:
+            audit(
+                session,
+                actor=current_caller().label,
+                action="read",
+                entity="referral",
+                entity_id=referral.id,
+                patient_id=referral.patient_id,
+            )
+    response = jsonify(data)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/referrals/{referral.id}"
+    return response
+
+
+def _readable(referral_id: str, *, for_update: bool = False) -> Referral:
+    session = current_session()
+    query = select(Referral).where(Referral.id == referral_id)
+    if for_update:
+        query = query.with_for_update()  # two updates at once cannot both pass the lifecycle check
+    referral = session.scalar(query)
+    if referral is None:
+        raise Problem(404, f"No referral with id {referral_id!r}.")
+    allowed = may_update if for_update else may_read
+    if not allowed(current_caller(), referral, directory_index()):
+        raise Problem(403, "This referral is not for your organisation.")
+    return referral
+
+
+@blp.route("/referrals/<string:referral_id>")
+@require_roles("integrator", "navigator", "admin", "provider")
+@blp.response(200, ReferralSchema)
+def get_referral(referral_id: str) -> ResponseReturnValue:
+    """A referral with its full history."""
+    session = current_session()
+    with transaction(session):
+        referral = _readable(referral_id)
+        audit(
+            session,
+            actor=current_caller().label,
+            action="read",
+            entity="referral",
+            entity_id=referral.id,
+            patient_id=referral.patient_id,
+        )
+        data = referral_dict(session, referral, utcnow(), history=True)
+    return jsonify(data)
+
+
+@blp.route("/referrals/<string:referral_id>", methods=["PATCH"])
+@require_roles("navigator", "admin", "provider")
+@blp.arguments(ReferralUpdateSchema)
+@blp.response(200, ReferralSchema)
+def patch_referral(body: dict[str, Any], referral_id: str) -> ResponseReturnValue:
+    """Accept, reject (with reason), hold, complete (with outcome) or cancel a referral."""
+    session = current_session()
+    now = utcnow()
+    with transaction(session):
+        referral = change_status(
+            session,
+            _readable(referral_id, for_update=True),
+            body,
+            actor=current_caller().label,
+            now=now,
+        )
+        data = referral_dict(session, referral, now, history=True)
+    return jsonify(data)
+
+
+@blp.route("/referrals")
+@require_roles("navigator", "admin", "provider")
+@blp.arguments(ReferralQuerySchema, location="query")
+@blp.response(200, ReferralListSchema)
+def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
+    """Referrals, newest first; `overdue=true` for those not acknowledged in time."""
+    session = current_session()
+    now = utcnow()
+    query = select(Referral)
+    if args["overdue"]:
+        query = query.where(
+            Referral.status.in_(UNACKNOWLEDGED),
+            Referral.acknowledged_at.is_(None),
+            Referral.due_by < now,
+        )
+    if "status" in args:
+        query = query.where(Referral.status == args["status"])
+    if "service_id" in args:
+        query = query.where(Referral.service_id == args["service_id"])
+    caller = current_caller()
+    if caller.role == "provider":
+        own = [
+            e.id
+            for e in directory_index().entries
+            if e.organisation["ods_code"] == caller.organisation_ods
+        ]
+        query = query.where(Referral.service_id.in_(own))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(
+        query.order_by(Referral.created_at.desc(), Referral.id)
+        .offset((args["page"] - 1) * args["per_page"])
+        .limit(args["per_page"])
+    )
+    return jsonify(
+        {"items": [referral_dict(session, r, now, history=False) for r in rows], "total": total}
+    )
