@@ -51,8 +51,16 @@ def _register_blueprints(app: Flask) -> None:
     from navigator.navigation.views import blp as navigations_blp
     from navigator.patients.views import blp as patients_blp
     from navigator.referrals.views import blp as referrals_blp
+    from navigator.transitions.views import blp as transitions_blp
 
-    for blueprint in (health_blp, services_blp, navigations_blp, patients_blp, referrals_blp):
+    for blueprint in (
+        health_blp,
+        services_blp,
+        navigations_blp,
+        patients_blp,
+        referrals_blp,
+        transitions_blp,
+    ):
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)
     app.register_blueprint(oruk_blp)

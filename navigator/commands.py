@@ -16,12 +16,13 @@ from navigator.auth.keys import create_api_client
 from navigator.auth.models import API_ROLES, USER_ROLES, ApiClient, User
 from navigator.auth.passwords import create_user, set_password
 from navigator.db import transaction, utcnow
-from navigator.directory.context import vocabulary
+from navigator.directory.context import gazetteer, vocabulary
 from navigator.directory.loader import load_path
 from navigator.directory.oruk import export_oruk
 from navigator.directory.synth import synthesise
 from navigator.extensions import current_session
 from navigator.migrate import upgrade
+from navigator.transitions.importer import import_csv
 
 # --- db -------------------------------------------------------------------------------
 
@@ -178,6 +179,32 @@ def demo() -> None:
         click.echo(line)
 
 
+@click.group("transitions")
+def transitions_group() -> None:
+    """Transitions of care."""
+
+
+@transitions_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def transitions_import(path: Path) -> None:
+    """Bulk-load transitions from CSV; reports row-level errors and keeps the good rows."""
+    report = import_csv(current_session(), path, gazetteer=gazetteer())
+    for error in report.errors:
+        click.echo(error)
+    click.echo(
+        f"transitions: created {report.created}, already recorded {report.duplicates}, "
+        f"rejected {len(report.errors)}"
+    )
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, directory_group, api_client_group, user_group, demo):
+    for command in (
+        db_group,
+        directory_group,
+        api_client_group,
+        user_group,
+        demo,
+        transitions_group,
+    ):
         app.cli.add_command(command)

@@ -14,12 +14,15 @@ from navigator.directory.models import (
 from navigator.navigation.models import Navigation, NavigationGap
 from navigator.patients.models import AuditEvent, Patient
 from navigator.referrals.models import Referral, ReferralEvent
+from navigator.transitions.models import DtocEpisode, DtocInterval, TransitionEvent
 
 __all__ = [
     "ApiClient",
     "AuditEvent",
     "Base",
     "DirectoryState",
+    "DtocEpisode",
+    "DtocInterval",
     "Navigation",
     "NavigationGap",
     "OpeningSession",
@@ -31,5 +34,6 @@ __all__ = [
     "ServiceCapacity",
     "ServiceChange",
     "ServiceLocation",
+    "TransitionEvent",
     "User",
 ]

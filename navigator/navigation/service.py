@@ -18,6 +18,7 @@ from navigator.directory.vocabulary import Vocabulary
 from navigator.errors import Problem, field_error
 from navigator.navigation.models import Navigation, NavigationGap
 from navigator.navigation.routing import CRITERIA, Call, Ranked, route
+from navigator.patients.audit import audit
 from navigator.rules.model import Facts, RuleSet, evaluate
 
 # Last-resort answers when the directory itself has nothing (an empty or out-of-area directory):
@@ -173,6 +174,15 @@ def navigate(  # returns the navigation as the API shows it
     )
     # Core inserts: one row and one batch of gaps, without the ORM unit-of-work overhead.
     session.execute(insert(Navigation), [values])
+    if values["nhs_number"]:  # an NHS number makes the navigation patient-identifiable
+        audit(
+            session,
+            actor=created_by,
+            action="create",
+            entity="navigation",
+            entity_id=navigation_id,
+            patient_id=None,
+        )
     if routing.gaps:
         gaps = [
             {"navigation_id": navigation_id, "service_id": e.id, "criterion": c, "recorded_at": now}
@@ -182,10 +192,19 @@ def navigate(  # returns the navigation as the API shows it
     return result
 
 
-def get_navigation(session: Session, navigation_id: str) -> Navigation:
+def get_navigation(session: Session, navigation_id: str, *, actor: str) -> Navigation:
     navigation = session.get(Navigation, navigation_id)
     if navigation is None:
         raise Problem(404, f"No navigation with id {navigation_id!r}.")
+    if navigation.nhs_number:
+        audit(
+            session,
+            actor=actor,
+            action="read",
+            entity="navigation",
+            entity_id=navigation.id,
+            patient_id=None,
+        )
     return navigation
 
 

@@ -55,7 +55,10 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(200, NavigationSchema)
 def read_navigation(navigation_id: str) -> ResponseReturnValue:
     """A navigation exactly as it was first returned."""
-    return jsonify(get_navigation(current_session(), navigation_id).result)
+    session = current_session()
+    with transaction(session):
+        result = get_navigation(session, navigation_id, actor=current_caller().label).result
+    return jsonify(result)
 
 
 @blp.route("/gaps")

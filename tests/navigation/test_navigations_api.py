@@ -229,3 +229,20 @@ def test_providers_may_not_route_calls(client: FlaskClient, auth: Auth) -> None:
     assert (
         client.post("/api/v1/navigations", json=call(), headers=auth["provider"]).status_code == 403
     )
+
+
+def test_navigations_with_an_nhs_number_are_audited(
+    client: FlaskClient, auth: Auth, directory: None, session: Any
+) -> None:
+    from sqlalchemy import select
+
+    from navigator.patients.models import AuditEvent
+
+    created = post(client, auth, call(nhs_number="9434765919"))
+    client.get(f"/api/v1/navigations/{created['id']}", headers=auth["navigator"])
+    post(client, auth, call())  # no NHS number: nothing patient-identifiable to audit
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.entity, e.action, e.entity_id) for e in events] == [
+        ("navigation", "create", created["id"]),
+        ("navigation", "read", created["id"]),
+    ]

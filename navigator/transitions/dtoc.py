@@ -1,0 +1,266 @@
+"""Delayed transfers of care: episodes, reason/responsibility history, and delayed days.
+
+Delayed days follow navigator's documented convention (../shared/domain/dtoc-and-cisp.md):
+date D is a delayed day when the patient is delayed at 00:00 on D, Europe/London; the day
+belongs to D's month and to the reason and responsibility in force at that instant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from navigator.auth.keys import Caller
+from navigator.directory.index import DirectoryIndex
+from navigator.directory.opening import to_local, to_utc
+from navigator.directory.places import Gazetteer
+from navigator.errors import Problem, field_error
+from navigator.patients.audit import audit
+from navigator.patients.service import resolve_patient
+from navigator.transitions.models import DtocEpisode, DtocInterval
+
+REASONS = ("A", "B", "C", "Di", "Dii", "E", "F", "G", "H", "I", "O")
+RESPONSIBLE = ("nhs", "social_care", "both")
+CARE_TYPES = ("acute", "non_acute")
+ADULT_YEARS = 18
+
+
+def ready_at(episode: DtocEpisode) -> datetime | None:
+    """Ready for transfer = the latest of the three decisions, once all three are made."""
+    times = (episode.clinically_ready_at, episode.mdt_ready_at, episode.safe_to_transfer_at)
+    return max(times) if all(t is not None for t in times) else None  # type: ignore[type-var]
+
+
+def delayed_midnights(start: datetime | None, end: datetime) -> Iterator[tuple[date, datetime]]:
+    """(local date, UTC instant) of each London midnight M with start <= M < end."""
+    if start is None:
+        return
+    local = to_local(start)
+    day = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
+    while (instant := to_utc(datetime.combine(day, time(0)))) < end:
+        yield day, instant
+        day += timedelta(days=1)
+
+
+def _in_force(intervals: Sequence[DtocInterval], instant: datetime) -> DtocInterval:
+    current = intervals[0]
+    for interval in intervals[1:]:
+        if interval.effective_at is not None and interval.effective_at <= instant:
+            current = interval
+    return current
+
+
+def delay_summary(
+    episode: DtocEpisode, intervals: Sequence[DtocInterval], now: datetime
+) -> dict[str, Any]:
+    end = episode.transferred_at or now
+    by_month: Counter[str] = Counter()
+    by_reason: Counter[str] = Counter()
+    by_responsible: Counter[str] = Counter()
+    total = 0
+    for day, instant in delayed_midnights(episode.ready_at, end):
+        interval = _in_force(intervals, instant)
+        total += 1
+        by_month[day.strftime("%Y-%m")] += 1
+        by_reason[interval.reason] += 1
+        by_responsible[interval.responsible] += 1
+    return {
+        "delayed_days": total,
+        "delayed_days_by_month": dict(sorted(by_month.items())),
+        "delayed_days_by_reason": dict(sorted(by_reason.items())),
+        "delayed_days_by_responsible": dict(sorted(by_responsible.items())),
+    }
+
+
+def _intervals(session: Session, episode_id: str) -> list[DtocInterval]:
+    return list(
+        session.scalars(
+            select(DtocInterval)
+            .where(DtocInterval.episode_id == episode_id)
+            .order_by(DtocInterval.id)
+        )
+    )
+
+
+def _ordered(intervals: list[DtocInterval]) -> list[DtocInterval]:
+    """Initial interval first, then changes by effective time."""
+    initial = [i for i in intervals if i.effective_at is None]
+    changes = sorted(
+        (i for i in intervals if i.effective_at is not None), key=lambda i: (i.effective_at, i.id)
+    )
+    return initial + changes
+
+
+def _check_receiving(index: DirectoryIndex, service_id: str | None) -> None:
+    if service_id is not None and service_id not in index.by_id:
+        raise field_error("receiving_service_id", "No service with this id")
+
+
+def open_episode(
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    caller: Caller,
+    gazetteer: Gazetteer,
+    index: DirectoryIndex,
+    now: datetime,
+) -> DtocEpisode:
+    _check_receiving(index, body.get("receiving_service_id"))
+    patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+    field = "patient_id" if body.get("patient_id") else "patient.date_of_birth"
+    if patient.date_of_birth is None:
+        raise field_error(
+            field, "The date of birth is needed: DTOC is recorded for adults (18+) only"
+        )
+    episode = DtocEpisode(
+        id=str(uuid.uuid4()),
+        patient_id=patient.id,
+        provider_ods=body["provider_ods"].upper(),
+        site=body.get("site"),
+        care_type=body["care_type"],
+        place=patient.place,
+        clinically_ready_at=body.get("clinically_ready_at"),
+        mdt_ready_at=body.get("mdt_ready_at"),
+        safe_to_transfer_at=body.get("safe_to_transfer_at"),
+        receiving_service_id=body.get("receiving_service_id"),
+        expected_transfer_date=body.get("expected_transfer_date"),
+        created_at=now,
+        created_by=caller.label,
+    )
+    episode.ready_at = ready_at(episode)
+    on = to_local(episode.ready_at or now).date()
+    dob = patient.date_of_birth
+    age = on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+    if age < ADULT_YEARS:
+        raise field_error(field, "DTOC is recorded for adults only: the patient is under 18")
+    session.add(episode)
+    session.add(
+        DtocInterval(
+            episode_id=episode.id,
+            effective_at=None,
+            reason=body["reason"],
+            responsible=body["responsible"],
+            recorded_at=now,
+            recorded_by=caller.label,
+        )
+    )
+    audit(
+        session,
+        actor=caller.label,
+        action="create",
+        entity="dtoc",
+        entity_id=episode.id,
+        patient_id=patient.id,
+    )
+    session.flush()
+    return episode
+
+
+def update_episode(
+    session: Session,
+    episode: DtocEpisode,
+    body: Mapping[str, Any],
+    *,
+    caller: Caller,
+    index: DirectoryIndex,
+    now: datetime,
+) -> DtocEpisode:
+    if episode.transferred_at is not None:
+        raise Problem(
+            409, "This episode is closed: the patient has been transferred.", code="episode_closed"
+        )
+    _check_receiving(index, body.get("receiving_service_id"))
+    for key in (
+        "clinically_ready_at",
+        "mdt_ready_at",
+        "safe_to_transfer_at",
+        "receiving_service_id",
+        "receiving_accepted_at",
+        "expected_transfer_date",
+        "site",
+    ):
+        if key in body:
+            setattr(episode, key, body[key])
+    episode.ready_at = ready_at(episode)
+    if "reason" in body or "responsible" in body:
+        if "effective_at" not in body:
+            raise field_error(
+                "effective_at", "Say from when the new reason or responsibility applies"
+            )
+        current = _in_force(_ordered(_intervals(session, episode.id)), body["effective_at"])
+        session.add(
+            DtocInterval(
+                episode_id=episode.id,
+                effective_at=body["effective_at"],
+                reason=body.get("reason", current.reason),
+                responsible=body.get("responsible", current.responsible),
+                recorded_at=now,
+                recorded_by=caller.label,
+            )
+        )
+    if "transferred_at" in body:
+        if episode.ready_at is not None and body["transferred_at"] < episode.ready_at:
+            raise field_error(
+                "transferred_at", "Cannot be before the patient was ready for transfer"
+            )
+        episode.transferred_at = body["transferred_at"]
+        episode.destination = body.get("destination")
+        episode.pathway = body.get("pathway")
+    audit(
+        session,
+        actor=caller.label,
+        action="update",
+        entity="dtoc",
+        entity_id=episode.id,
+        patient_id=episode.patient_id,
+    )
+    session.flush()
+    return episode
+
+
+def episode_dict(session: Session, episode: DtocEpisode, now: datetime) -> dict[str, Any]:
+    intervals = _ordered(_intervals(session, episode.id))
+
+    def iso(value: datetime | date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": episode.id,
+        "patient_id": episode.patient_id,
+        "provider_ods": episode.provider_ods,
+        "site": episode.site,
+        "care_type": episode.care_type,
+        "place": episode.place,
+        "clinically_ready_at": iso(episode.clinically_ready_at),
+        "mdt_ready_at": iso(episode.mdt_ready_at),
+        "safe_to_transfer_at": iso(episode.safe_to_transfer_at),
+        "ready_at": iso(episode.ready_at),
+        "receiving_service_id": episode.receiving_service_id,
+        "receiving_accepted_at": iso(episode.receiving_accepted_at),
+        "expected_transfer_date": iso(episode.expected_transfer_date),
+        "transferred_at": iso(episode.transferred_at),
+        "destination": episode.destination,
+        "pathway": episode.pathway,
+        "open": episode.transferred_at is None,
+        "reason": _in_force(
+            intervals, now if episode.transferred_at is None else episode.transferred_at
+        ).reason,
+        "responsible": _in_force(
+            intervals, now if episode.transferred_at is None else episode.transferred_at
+        ).responsible,
+        "history": [
+            {
+                "effective_at": iso(i.effective_at),
+                "reason": i.reason,
+                "responsible": i.responsible,
+                "recorded_by": i.recorded_by,
+            }
+            for i in intervals
+        ],
+    } | delay_summary(episode, intervals, now)

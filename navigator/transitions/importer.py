@@ -1,0 +1,75 @@
+"""`navigator transitions import FILE.csv`: bulk-load transitions, keeping the good rows.
+
+Columns: event_id, type, occurred_at, then patient_id or nhs_number (with name,
+date_of_birth, postcode to create a patient not yet known), and optionally place,
+organisation, specialty, pathway, destination, from_organisation, to_organisation.
+Every row is validated with the API's own schema and recorded through the same service.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from navigator.auth.keys import Caller
+from navigator.directory.places import Gazetteer
+from navigator.errors import Problem, flatten_errors
+from navigator.transitions.schemas import TransitionInSchema
+from navigator.transitions.service import record_transition
+
+PATIENT_COLUMNS = ("nhs_number", "name", "date_of_birth", "postcode", "sex", "gp_practice_ods")
+IMPORT_CALLER = Caller(client_id=0, name="csv-import", role="admin", organisation_ods=None)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _row_body(row: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        k: v for k, v in row.items() if v not in (None, "") and k not in PATIENT_COLUMNS
+    }
+    if "pathway" in body:
+        body["pathway"] = int(body["pathway"]) if body["pathway"].isdigit() else body["pathway"]
+    if not body.get("patient_id"):
+        patient = {k: row[k] for k in PATIENT_COLUMNS if row.get(k)}
+        if patient:
+            body["patient"] = patient
+    return body
+
+
+def import_csv(session: Session, path: Path, *, gazetteer: Gazetteer) -> ImportReport:
+    report = ImportReport()
+    schema = TransitionInSchema()
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        for number, row in enumerate(csv.DictReader(fh), start=2):  # row 1 is the header
+            try:
+                body = schema.load(_row_body(row))
+                _, created = record_transition(
+                    session, body, caller=IMPORT_CALLER, gazetteer=gazetteer
+                )
+            except ValidationError as exc:
+                messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+                details = "; ".join(
+                    f"{k}: {' '.join(v)}" for k, v in flatten_errors(messages).items()
+                )
+                report.errors.append(f"row {number}: {details}")
+                session.rollback()
+                continue
+            except Problem as exc:
+                report.errors.append(f"row {number}: {exc.detail or exc.title}")
+                session.rollback()
+                continue
+            if created:
+                report.created += 1
+            else:
+                report.duplicates += 1
+    return report

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from navigator.db import Base, UTCDateTime, utcnow
+
+
+class TransitionEvent(Base):
+    """One transition of care for a patient, recorded once per client-supplied event_id."""
+
+    __tablename__ = "transition_events"
+    __table_args__ = (
+        UniqueConstraint("client_id", "event_id", name="uq_transition_events_client_id_event_id"),
+        Index("ix_transition_events_patient_id_occurred_at", "patient_id", "occurred_at"),
+        Index("ix_transition_events_type_occurred_at", "type", "occurred_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    place: Mapped[str | None] = mapped_column(String(40))  # None: outside BLMK
+    organisation: Mapped[str | None] = mapped_column(String(20))
+    specialty: Mapped[str | None] = mapped_column(String(60))
+    pathway: Mapped[int | None] = mapped_column()
+    destination: Mapped[str | None] = mapped_column(String(100))
+    from_organisation: Mapped[str | None] = mapped_column(String(20))
+    to_organisation: Mapped[str | None] = mapped_column(String(20))
+    readmission_30d: Mapped[bool] = mapped_column(default=False)
+    # Cancer and obstetric admissions are left out of the CISP readmission measure.
+    readmission_excluded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class DtocEpisode(Base):
+    """A delayed transfer of care: from ready-for-transfer until the patient leaves the bed."""
+
+    __tablename__ = "dtoc_episodes"
+    __table_args__ = (Index("ix_dtoc_episodes_transferred_at", "transferred_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_ods: Mapped[str] = mapped_column(String(20))
+    site: Mapped[str | None] = mapped_column(String(200))
+    care_type: Mapped[str] = mapped_column(String(20))  # acute | non_acute
+    place: Mapped[str | None] = mapped_column(String(40))
+    clinically_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mdt_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    safe_to_transfer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # latest of the three
+    receiving_service_id: Mapped[str | None] = mapped_column(ForeignKey("services.id"))
+    receiving_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expected_transfer_date: Mapped[date | None] = mapped_column(Date)
+    transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    destination: Mapped[str | None] = mapped_column(String(100))
+    pathway: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class DtocInterval(Base):
+    """Reason and responsible organisation in force from `effective_at` (None: from the start)."""
+
+    __tablename__ = "dtoc_intervals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("dtoc_episodes.id"), index=True)
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(4))
+    responsible: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200))

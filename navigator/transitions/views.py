@@ -1,0 +1,146 @@
+"""`/api/v1/transitions` and `/api/v1/dtoc`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from navigator.api.auth import current_caller, require_roles
+from navigator.db import transaction, utcnow
+from navigator.directory.context import directory_index, gazetteer
+from navigator.errors import Problem
+from navigator.extensions import current_session
+from navigator.patients.audit import audit
+from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
+from navigator.transitions.models import DtocEpisode
+from navigator.transitions.schemas import (
+    DtocInSchema,
+    DtocListSchema,
+    DtocQuerySchema,
+    DtocSchema,
+    DtocUpdateSchema,
+    TransitionInSchema,
+    TransitionSchema,
+)
+from navigator.transitions.service import get_transition, record_transition, transition_dict
+
+blp = Blueprint(
+    "transitions", __name__, url_prefix="/api/v1", description="Transitions of care and DTOC"
+)
+
+WRITERS = ("integrator", "navigator", "provider", "admin")
+
+
+@blp.route("/transitions", methods=["POST"])
+@require_roles(*WRITERS)
+@blp.arguments(TransitionInSchema)
+@blp.response(201, TransitionSchema)
+@blp.alt_response(200, schema=TransitionSchema, description="This event_id was already recorded")
+def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
+    """Record a transition of care; the same event_id twice records once."""
+    event, created = record_transition(
+        current_session(), body, caller=current_caller(), gazetteer=gazetteer()
+    )
+    return jsonify(transition_dict(event)), 201 if created else 200
+
+
+@blp.route("/transitions/<string:ident>")
+@require_roles(*WRITERS)
+@blp.response(200, TransitionSchema)
+def read_transition(ident: str) -> ResponseReturnValue:
+    session = current_session()
+    with transaction(session):
+        data = get_transition(session, ident, actor=current_caller().label)
+    return jsonify(data)
+
+
+def _episode(ident: str, *, lock: bool = False) -> DtocEpisode:
+    query = select(DtocEpisode).where(DtocEpisode.id == ident)
+    episode = current_session().scalar(query.with_for_update() if lock else query)
+    if episode is None:
+        raise Problem(404, f"No DTOC episode with id {ident!r}.")
+    return episode
+
+
+@blp.route("/dtoc", methods=["POST"])
+@require_roles("navigator", "provider", "admin")
+@blp.arguments(DtocInSchema)
+@blp.response(201, DtocSchema)
+def post_dtoc(body: dict[str, Any]) -> ResponseReturnValue:
+    """Open a delayed-transfer-of-care episode (adults only)."""
+    session, now = current_session(), utcnow()
+    with transaction(session):
+        episode = open_episode(
+            session,
+            body,
+            caller=current_caller(),
+            gazetteer=gazetteer(),
+            index=directory_index(),
+            now=now,
+        )
+        data = episode_dict(session, episode, now)
+    return jsonify(data), 201
+
+
+@blp.route("/dtoc/<string:ident>", methods=["PATCH"])
+@require_roles("navigator", "provider", "admin")
+@blp.arguments(DtocUpdateSchema)
+@blp.response(200, DtocSchema)
+def patch_dtoc(body: dict[str, Any], ident: str) -> ResponseReturnValue:
+    """Change reason/responsibility from a time, record acceptance, or record the transfer."""
+    session, now = current_session(), utcnow()
+    with transaction(session):
+        episode = update_episode(
+            session,
+            _episode(ident, lock=True),
+            body,
+            caller=current_caller(),
+            index=directory_index(),
+            now=now,
+        )
+        data = episode_dict(session, episode, now)
+    return jsonify(data)
+
+
+@blp.route("/dtoc/<string:ident>")
+@require_roles("navigator", "provider", "admin")
+@blp.response(200, DtocSchema)
+def get_dtoc(ident: str) -> ResponseReturnValue:
+    """An episode with delayed days in total, by month, by reason and by responsibility."""
+    session, now = current_session(), utcnow()
+    with transaction(session):
+        episode = _episode(ident)
+        audit(
+            session,
+            actor=current_caller().label,
+            action="read",
+            entity="dtoc",
+            entity_id=episode.id,
+            patient_id=episode.patient_id,
+        )
+        data = episode_dict(session, episode, now)
+    return jsonify(data)
+
+
+@blp.route("/dtoc")
+@require_roles("navigator", "provider", "admin")
+@blp.arguments(DtocQuerySchema, location="query")
+@blp.response(200, DtocListSchema)
+def list_dtoc(args: dict[str, Any]) -> ResponseReturnValue:
+    """The live board: open (or closed) episodes, longest delay first."""
+    session, now = current_session(), utcnow()
+    query = select(DtocEpisode)
+    query = query.where(
+        DtocEpisode.transferred_at.is_(None)
+        if args["open"]
+        else DtocEpisode.transferred_at.is_not(None)
+    )
+    if "place" in args:
+        query = query.where(DtocEpisode.place == args["place"])
+    items = [episode_dict(session, e, now) for e in session.scalars(query)]
+    items.sort(key=lambda e: (-e["delayed_days"], e["ready_at"] or "", e["id"]))
+    return jsonify({"items": items})
