@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
@@ -31,4 +33,17 @@ def audit(
             patient_id=patient_id,
             route=route,
         )
+    )
+
+
+def audit_record(session: Session, record: Any, *, actor: str, action: str, entity: str) -> None:
+    """Audit access to a row with an `id` and a `patient_id` (a patient is its own patient)."""
+    patient_id = record.id if entity == "patient" else record.patient_id
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=record.id,
+        patient_id=patient_id,
     )

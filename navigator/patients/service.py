@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from navigator.db import utcnow
 from navigator.directory.places import Gazetteer, parse_postcode
 from navigator.errors import Problem, field_error
-from navigator.patients.audit import audit
+from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
 
 DAYS_PER_YEAR = 365.25
@@ -54,14 +54,7 @@ def find_or_create_patient(
     if nhs_number:
         existing = session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
         if existing is not None:
-            audit(
-                session,
-                actor=actor,
-                action="read",
-                entity="patient",
-                entity_id=existing.id,
-                patient_id=existing.id,
-            )
+            audit_record(session, existing, actor=actor, action="read", entity="patient")
             return PatientResult(existing, False, _differences(existing, data))
     postcode = (
         parse_postcode(data["postcode"], allow_outward=False) if data.get("postcode") else None
@@ -83,14 +76,7 @@ def find_or_create_patient(
     # caller's unit of work is then retried (`retry_on_conflict`) and finds this one.
     session.add(patient)
     session.flush()
-    audit(
-        session,
-        actor=actor,
-        action="create",
-        entity="patient",
-        entity_id=patient.id,
-        patient_id=patient.id,
-    )
+    audit_record(session, patient, actor=actor, action="create", entity="patient")
     return PatientResult(patient, True)
 
 
@@ -98,14 +84,7 @@ def read_patient(session: Session, patient_id: str, *, actor: str) -> Patient:
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise Problem(404, f"No patient with id {patient_id!r}.")
-    audit(
-        session,
-        actor=actor,
-        action="read",
-        entity="patient",
-        entity_id=patient.id,
-        patient_id=patient.id,
-    )
+    audit_record(session, patient, actor=actor, action="read", entity="patient")
     return patient
 
 
@@ -117,14 +96,7 @@ def resolve_patient(
         patient = session.get(Patient, body["patient_id"])
         if patient is None:
             raise field_error("patient_id", "No patient with this id")
-        audit(
-            session,
-            actor=actor,
-            action="read",
-            entity="patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-        )
+        audit_record(session, patient, actor=actor, action="read", entity="patient")
         return patient
     if body.get("patient"):
         return find_or_create_patient(

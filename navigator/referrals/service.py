@@ -23,7 +23,7 @@ from navigator.directory.index import DirectoryIndex
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, field_error
 from navigator.navigation.models import Navigation
-from navigator.patients.audit import audit
+from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.referrals.models import Referral, ReferralEvent
 
@@ -149,14 +149,7 @@ def _create_once(
             referral_id=referral.id, at=now, actor=caller.label, from_status=None, to_status="sent"
         )
     )
-    audit(
-        session,
-        actor=caller.label,
-        action="create",
-        entity="referral",
-        entity_id=referral.id,
-        patient_id=patient.id,
-    )
+    audit_record(session, referral, actor=caller.label, action="create", entity="referral")
     session.commit()
     return referral, True
 
@@ -214,14 +207,7 @@ def change_status(
     if body.get("outcome"):
         referral.outcome = body["outcome"]
     referral.status, referral.updated_at = to, now
-    audit(
-        session,
-        actor=actor,
-        action="update",
-        entity="referral",
-        entity_id=referral.id,
-        patient_id=referral.patient_id,
-    )
+    audit_record(session, referral, actor=actor, action="update", entity="referral")
     return referral
 
 

@@ -14,7 +14,7 @@ from navigator.db import transaction, utcnow
 from navigator.directory.context import directory_index, gazetteer
 from navigator.errors import Problem
 from navigator.extensions import current_session
-from navigator.patients.audit import audit
+from navigator.patients.audit import audit_record
 from navigator.referrals.models import Referral
 from navigator.referrals.schemas import (
     ReferralInSchema,
@@ -74,13 +74,8 @@ def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
     with transaction(session):
         data = referral_dict(session, referral, now, history=True)
         if not created:
-            audit(
-                session,
-                actor=current_caller().label,
-                action="read",
-                entity="referral",
-                entity_id=referral.id,
-                patient_id=referral.patient_id,
+            audit_record(
+                session, referral, actor=current_caller().label, action="read", entity="referral"
             )
     response = jsonify(data)
     response.status_code = 201 if created else 200
@@ -110,13 +105,8 @@ def get_referral(referral_id: str) -> ResponseReturnValue:
     session = current_session()
     with transaction(session):
         referral = _readable(referral_id)
-        audit(
-            session,
-            actor=current_caller().label,
-            action="read",
-            entity="referral",
-            entity_id=referral.id,
-            patient_id=referral.patient_id,
+        audit_record(
+            session, referral, actor=current_caller().label, action="read", entity="referral"
         )
         data = referral_dict(session, referral, utcnow(), history=True)
     return jsonify(data)

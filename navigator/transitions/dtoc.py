@@ -21,7 +21,7 @@ from navigator.directory.index import DirectoryIndex
 from navigator.directory.opening import to_local, to_utc
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, field_error
-from navigator.patients.audit import audit
+from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.transitions.models import DtocEpisode, DtocInterval
 
@@ -150,14 +150,7 @@ def open_episode(
             recorded_by=caller.label,
         )
     )
-    audit(
-        session,
-        actor=caller.label,
-        action="create",
-        entity="dtoc",
-        entity_id=episode.id,
-        patient_id=patient.id,
-    )
+    audit_record(session, episode, actor=caller.label, action="create", entity="dtoc")
     session.flush()
     return episode
 
@@ -212,14 +205,7 @@ def update_episode(
         episode.transferred_at = body["transferred_at"]
         episode.destination = body.get("destination")
         episode.pathway = body.get("pathway")
-    audit(
-        session,
-        actor=caller.label,
-        action="update",
-        entity="dtoc",
-        entity_id=episode.id,
-        patient_id=episode.patient_id,
-    )
+    audit_record(session, episode, actor=caller.label, action="update", entity="dtoc")
     session.flush()
     return episode
 

@@ -14,7 +14,7 @@ from navigator.db import retry_on_conflict
 from navigator.directory.opening import to_local
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem
-from navigator.patients.audit import audit
+from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.referrals.service import request_hash
 from navigator.transitions.models import TransitionEvent
@@ -115,14 +115,7 @@ def _record_once(
     session.flush()
     if event.type in ("nel_admission", "discharge"):
         mark_readmissions(session, patient.id)
-    audit(
-        session,
-        actor=caller.label,
-        action="create",
-        entity="transition",
-        entity_id=event.id,
-        patient_id=patient.id,
-    )
+    audit_record(session, event, actor=caller.label, action="create", entity="transition")
     session.commit()
     return event, True
 
@@ -151,12 +144,5 @@ def get_transition(session: Session, ident: str, *, actor: str) -> dict[str, Any
     event = session.get(TransitionEvent, ident)
     if event is None:
         raise Problem(404, f"No transition with id {ident!r}.")
-    audit(
-        session,
-        actor=actor,
-        action="read",
-        entity="transition",
-        entity_id=event.id,
-        patient_id=event.patient_id,
-    )
+    audit_record(session, event, actor=actor, action="read", entity="transition")
     return transition_dict(event)

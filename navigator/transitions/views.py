@@ -14,7 +14,7 @@ from navigator.db import transaction, utcnow
 from navigator.directory.context import directory_index, gazetteer
 from navigator.errors import Problem
 from navigator.extensions import current_session
-from navigator.patients.audit import audit
+from navigator.patients.audit import audit_record
 from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
 from navigator.transitions.models import DtocEpisode
 from navigator.transitions.schemas import (
@@ -114,14 +114,7 @@ def get_dtoc(ident: str) -> ResponseReturnValue:
     session, now = current_session(), utcnow()
     with transaction(session):
         episode = _episode(ident)
-        audit(
-            session,
-            actor=current_caller().label,
-            action="read",
-            entity="dtoc",
-            entity_id=episode.id,
-            patient_id=episode.patient_id,
-        )
+        audit_record(session, episode, actor=current_caller().label, action="read", entity="dtoc")
         data = episode_dict(session, episode, now)
     return jsonify(data)
 
