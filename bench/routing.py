@@ -114,7 +114,7 @@ def wrk(url: str, seconds: int, script: Path | None = None) -> float:
 
 
 def over_http(
-    database_url: str, key: str, calls: list[dict[str, Any]], seconds: int, label: str
+    database_url: str, key: str, calls: list[dict[str, Any]], seconds: int, label: str, threads: int
 ) -> None:
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
@@ -122,16 +122,8 @@ def over_http(
     env = os.environ | {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
+        [str(gunicorn), "--preload", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        + ["--threads", str(threads), "--timeout", "120", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT,
         env=env,
     )
@@ -159,7 +151,7 @@ def over_http(
         trivial = wrk(f"{base}/oruk/", seconds)
         navigations = wrk(f"{base}/api/v1/navigations", seconds, script)
         print(
-            f"{label} HTTP (gunicorn, 2 workers, wrk -c16): "
+            f"{label} HTTP (gunicorn, 2 workers x {threads} threads, wrk -c16): "
             f"trivial GET /oruk/ {trivial:.0f} req/s; "
             f"POST /api/v1/navigations {navigations:.0f} req/s; ratio {navigations / trivial:.0%}"
         )
@@ -170,7 +162,7 @@ def over_http(
 
 def run(args: argparse.Namespace) -> None:
     rng = random.Random(11)
-    for name in ("BLMK", "synthetic"):
+    for name in ("BLMK",) if args.services_only_blmk else ("BLMK", "synthetic"):
         app, url = fresh_app(args.database_url)
         backend = url.split(":", 1)[0]
         if name == "BLMK":
@@ -190,7 +182,7 @@ def run(args: argparse.Namespace) -> None:
             directory_index()
             in_process(label, calls)
         if not args.skip_http:
-            over_http(url, key, calls, args.seconds, label)
+            over_http(url, key, calls, args.seconds, label, args.threads)
 
 
 if __name__ == "__main__":
@@ -200,4 +192,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--services-only-blmk", action="store_true", help="skip the synthetic run")
     run(parser.parse_args())
