@@ -121,12 +121,9 @@ def over_http(
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [str(gunicorn), "--preload", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-        + ["--threads", str(threads), "--timeout", "120", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [str(gunicorn), "--preload", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    command += ["--threads", str(threads), "--timeout", "120", "--log-level", "warning"]
+    server = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(1800):

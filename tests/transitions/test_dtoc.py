@@ -164,3 +164,29 @@ def test_the_board_lists_open_delays_longest_first_by_place(
         e["id"]
         for e in client.get("/api/v1/dtoc?place=luton", headers=auth["navigator"]).json["items"]
     ]
+
+
+def test_transition_and_dtoc_reads_and_writes_are_audited(client: FlaskClient, auth: Auth) -> None:
+    episode = open_episode(client, auth, "2026-01-30T10:00:00Z").json
+    client.get(f"/api/v1/dtoc/{episode['id']}", headers=auth["navigator"])
+    patch(client, auth, episode["id"], transferred_at="2026-02-01T10:00:00Z")
+    body = {
+        "event_id": "e1",
+        "type": "ae_attendance",
+        "occurred_at": "2026-02-02T10:00:00Z",
+        "patient_id": episode["patient_id"],
+    }
+    event = client.post("/api/v1/transitions", json=body, headers=auth["integrator"]).json
+    client.get(f"/api/v1/transitions/{event['id']}", headers=auth["navigator"])
+    log = client.get(
+        f"/api/v1/audit?patient_id={episode['patient_id']}", headers=auth["admin"]
+    ).json["items"]
+    assert [(e["entity"], e["action"]) for e in log] == [
+        ("patient", "create"),
+        ("dtoc", "create"),
+        ("dtoc", "read"),
+        ("dtoc", "update"),
+        ("patient", "read"),
+        ("transition", "create"),
+        ("transition", "read"),
+    ]
