@@ -14,13 +14,14 @@ from navigator.directory.models import (
 from navigator.navigation.models import Navigation, NavigationGap
 from navigator.patients.models import AuditEvent, Patient
 from navigator.referrals.models import Referral, ReferralEvent
-from navigator.transitions.models import DtocEpisode, DtocInterval, TransitionEvent
+from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, TransitionEvent
 
 __all__ = [
     "ApiClient",
     "AuditEvent",
     "Base",
     "DirectoryState",
+    "DtocDay",
     "DtocEpisode",
     "DtocInterval",
     "Navigation",

@@ -70,6 +70,11 @@ def to_local(at: datetime) -> datetime:
     return at.astimezone(LONDON).replace(tzinfo=None)
 
 
+def local_month(at: datetime) -> str:
+    """The Europe/London month of an instant, "YYYY-MM"."""
+    return to_local(at).strftime("%Y-%m")
+
+
 def to_utc(local: datetime) -> datetime:
     return local.replace(tzinfo=LONDON).astimezone(UTC)
 

@@ -13,12 +13,16 @@ from navigator.db import Base, UTCDateTime, utcnow
 
 class Navigation(Base):
     __tablename__ = "navigations"
-    __table_args__ = (Index("ix_navigations_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_navigations_created_at", "created_at"),
+        Index("ix_navigations_local_month_place", "local_month", "place"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     called_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    local_month: Mapped[str] = mapped_column(String(7))  # Europe/London month of called_at
     caller_role: Mapped[str] = mapped_column(String(20))
     need: Mapped[str | None] = mapped_column(String(60))
     red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)

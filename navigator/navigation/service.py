@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from navigator.directory.capacity import capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, age_in_days
+from navigator.directory.opening import local_month
 from navigator.directory.places import Located
 from navigator.directory.search import render_item
 from navigator.directory.vocabulary import Vocabulary
@@ -150,6 +151,7 @@ def navigate(  # returns the navigation as the API shows it
         created_at=now,
         created_by=created_by,
         called_at=facts.at,
+        local_month=local_month(facts.at),
         caller_role=facts.caller_role,
         need=facts.need,
         red_flags=sorted(facts.red_flags),

@@ -29,12 +29,16 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(String(20), default="sent")
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    local_month: Mapped[str] = mapped_column(String(7))  # Europe/London month of created_at
+    place: Mapped[str | None] = mapped_column(String(40))  # the patient's place when referred
     created_by: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     due_by: Mapped[datetime] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    minutes_to_accept: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

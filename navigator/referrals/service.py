@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from navigator.auth.keys import Caller
 from navigator.db import retry_on_conflict
 from navigator.directory.index import DirectoryIndex
+from navigator.directory.opening import local_month
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, field_error
 from navigator.navigation.models import Navigation
@@ -136,6 +137,8 @@ def _create_once(
         notes=body.get("notes"),
         status="sent",
         created_at=now,
+        local_month=local_month(now),
+        place=patient.place,
         updated_at=now,
         created_by=caller.label,
         client_id=client_id,
@@ -204,6 +207,9 @@ def change_status(
     )
     if to in ("accepted", "rejected") and referral.acknowledged_at is None:
         referral.acknowledged_at = now
+    if to == "accepted" and referral.accepted_at is None:
+        referral.accepted_at = now
+        referral.minutes_to_accept = round((now - referral.created_at).total_seconds() / 60)
     if body.get("outcome"):
         referral.outcome = body["outcome"]
     referral.status, referral.updated_at = to, now

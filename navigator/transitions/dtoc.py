@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
@@ -23,7 +23,7 @@ from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, field_error
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
-from navigator.transitions.models import DtocEpisode, DtocInterval
+from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval
 
 REASONS = ("A", "B", "C", "Di", "Dii", "E", "F", "G", "H", "I", "O")
 RESPONSIBLE = ("nhs", "social_care", "both")
@@ -76,6 +76,32 @@ def delay_summary(
         "delayed_days_by_reason": dict(sorted(by_reason.items())),
         "delayed_days_by_responsible": dict(sorted(by_responsible.items())),
     }
+
+
+def materialise_days(session: Session, episode: DtocEpisode, now: datetime) -> None:
+    """Rewrite the episode's delayed-day rows (up to now while it is open)."""
+    session.execute(delete(DtocDay).where(DtocDay.episode_id == episode.id))
+    intervals = _ordered(_intervals(session, episode.id))
+    rows = [
+        {
+            "episode_id": episode.id,
+            "day": day,
+            "local_month": day.strftime("%Y-%m"),
+            "place": episode.place,
+            "care_type": episode.care_type,
+            "reason": (interval := _in_force(intervals, instant)).reason,
+            "responsible": interval.responsible,
+        }
+        for day, instant in delayed_midnights(episode.ready_at, episode.transferred_at or now)
+    ]
+    if rows:
+        session.execute(insert(DtocDay), rows)
+
+
+def refresh_open_episodes(session: Session, now: datetime) -> None:
+    """Bring open episodes' delayed days up to now (closed episodes are already final)."""
+    for episode in session.scalars(select(DtocEpisode).where(DtocEpisode.transferred_at.is_(None))):
+        materialise_days(session, episode, now)
 
 
 def _intervals(session: Session, episode_id: str) -> list[DtocInterval]:
@@ -152,6 +178,7 @@ def open_episode(
     )
     audit_record(session, episode, actor=caller.label, action="create", entity="dtoc")
     session.flush()
+    materialise_days(session, episode, now)
     return episode
 
 
@@ -207,6 +234,7 @@ def update_episode(
         episode.pathway = body.get("pathway")
     audit_record(session, episode, actor=caller.label, action="update", entity="dtoc")
     session.flush()
+    materialise_days(session, episode, now)
     return episode
 
 

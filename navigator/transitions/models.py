@@ -16,6 +16,7 @@ class TransitionEvent(Base):
         UniqueConstraint("client_id", "event_id", name="uq_transition_events_client_id_event_id"),
         Index("ix_transition_events_patient_id_occurred_at", "patient_id", "occurred_at"),
         Index("ix_transition_events_type_occurred_at", "type", "occurred_at"),
+        Index("ix_transition_events_local_month_type_place", "local_month", "type", "place"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -24,6 +25,9 @@ class TransitionEvent(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(30))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The Europe/London month of occurred_at ("YYYY-MM"): CISP months are local months, and
+    # storing it keeps the metrics a plain GROUP BY on SQLite and PostgreSQL alike.
+    local_month: Mapped[str] = mapped_column(String(7))
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
     place: Mapped[str | None] = mapped_column(String(40))  # None: outside BLMK
     organisation: Mapped[str | None] = mapped_column(String(20))
@@ -77,3 +81,23 @@ class DtocInterval(Base):
     responsible: Mapped[str] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class DtocDay(Base):
+    """One delayed day (a London midnight spent delayed), with what was in force at it.
+
+    Kept in step with each episode on every change, and up to now for open episodes when the
+    metrics are computed, so DTOC measures are SQL aggregates like every other measure.
+    """
+
+    __tablename__ = "dtoc_days"
+    __table_args__ = (Index("ix_dtoc_days_local_month_place", "local_month", "place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("dtoc_episodes.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    local_month: Mapped[str] = mapped_column(String(7))
+    place: Mapped[str | None] = mapped_column(String(40))
+    care_type: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(4))
+    responsible: Mapped[str] = mapped_column(String(20))

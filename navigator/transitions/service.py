@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.db import retry_on_conflict
-from navigator.directory.opening import to_local
+from navigator.directory.opening import local_month, to_local
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem
 from navigator.patients.audit import audit_record
@@ -101,6 +101,7 @@ def _record_once(
         request_hash=fingerprint,
         type=body["type"],
         occurred_at=body["occurred_at"],
+        local_month=local_month(body["occurred_at"]),
         patient_id=patient.id,
         place=body.get("place") or patient.place,
         organisation=body.get("organisation"),
