@@ -48,6 +48,7 @@ def _register_blueprints(app: Flask) -> None:
     from navigator.api.health import blp as health_blp
     from navigator.directory.oruk_views import blp as oruk_blp
     from navigator.directory.views import blp as services_blp
+    from navigator.metrics.views import blp as metrics_blp
     from navigator.navigation.views import blp as navigations_blp
     from navigator.patients.views import blp as patients_blp
     from navigator.referrals.views import blp as referrals_blp
@@ -60,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
         patients_blp,
         referrals_blp,
         transitions_blp,
+        metrics_blp,
     ):
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
 from sqlalchemy import select, update
 
 from navigator.auth.keys import create_api_client
@@ -21,6 +22,8 @@ from navigator.directory.loader import load_path
 from navigator.directory.oruk import export_oruk
 from navigator.directory.synth import synthesise
 from navigator.extensions import current_session
+from navigator.metrics.cisp import ROW_PLACES
+from navigator.metrics.views import CispQuerySchema, as_csv, compute
 from navigator.migrate import upgrade
 from navigator.transitions.importer import import_csv
 
@@ -198,6 +201,29 @@ def transitions_import(path: Path) -> None:
     )
 
 
+@click.group("metrics")
+def metrics_group() -> None:
+    """Dashboard measures."""
+
+
+@metrics_group.command("cisp")
+@click.option("--from", "start", required=True, help="YYYY-MM")
+@click.option("--to", "end", required=True, help="YYYY-MM")
+@click.option("--place", type=click.Choice(ROW_PLACES))
+@click.option("--csv", "as_csv_output", is_flag=True, help="CSV rows instead of JSON")
+@with_appcontext
+def metrics_cisp(start: str, end: str, place: str | None, as_csv_output: bool) -> None:
+    """The CISP measures per place and month (the same as GET /api/v1/metrics/cisp)."""
+    try:
+        args = CispQuerySchema().load(
+            {"from": start, "to": end, **({"place": place} if place else {})}
+        )
+    except ValidationError as exc:
+        raise click.UsageError(str(exc.messages)) from exc
+    data = compute(args["from_"], args["to"], args.get("place"))
+    click.echo(as_csv(data["rows"]) if as_csv_output else json.dumps(data, indent=2))
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         db_group,
@@ -206,5 +232,6 @@ def register_commands(app: Flask) -> None:
         user_group,
         demo,
         transitions_group,
+        metrics_group,
     ):
         app.cli.add_command(command)

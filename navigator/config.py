@@ -53,6 +53,10 @@ def settings_from_env() -> dict[str, Any]:
         "NAVIGATOR_RULES": os.environ.get(
             "NAVIGATOR_RULES", str(PROJECT_ROOT / "navigator" / "rules" / "rulesets" / "blmk.yaml")
         ),
+        "NAVIGATOR_POPULATION": os.environ.get(
+            "NAVIGATOR_POPULATION",
+            str(PROJECT_ROOT / "directory_of_services" / "population" / "ons-mid-2020.yaml"),
+        ),
         # Capacity: how long an amber/red status lasts when the service does not say.
         "CAPACITY_DEFAULT_RESET_MINUTES": _int("CAPACITY_DEFAULT_RESET_MINUTES", 240),
         "CAPACITY_STALE_HOURS": _int("CAPACITY_STALE_HOURS", 24),

@@ -1,0 +1,1 @@
+"""CISP dashboard measures per place and month, computed from the logged events."""

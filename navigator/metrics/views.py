@@ -1,0 +1,83 @@
+"""`GET /api/v1/metrics/cisp` (JSON, or CSV with `format=csv`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from navigator.api.auth import require_roles
+from navigator.db import transaction, utcnow
+from navigator.extensions import current_session
+from navigator.metrics.cisp import ROW_PLACES, cisp, flatten, months_between
+from navigator.metrics.population import load_population
+
+blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics", description="CISP dashboard")
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM")
+MAX_MONTHS = 120
+
+
+class CispQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    from_ = fields.String(required=True, data_key="from", validate=MONTH)
+    to = fields.String(required=True, validate=MONTH)
+    place = fields.String(validate=validate.OneOf(ROW_PLACES))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("to", "") < data.get("from_", ""):
+            raise ValidationError("must not be before from", "to")
+        if len(months_between(data["from_"], data["to"])) > MAX_MONTHS:
+            raise ValidationError(f"at most {MAX_MONTHS} months", "to")
+
+
+class CispSchema(Schema):
+    from_ = fields.String(data_key="from")
+    to = fields.String()
+    population_source = fields.String()
+    rows = fields.List(fields.Dict())
+    summary = fields.List(fields.Dict())
+
+
+def compute(start: str, end: str, place: str | None) -> dict[str, Any]:
+    session = current_session()
+    population = load_population(current_app.config["NAVIGATOR_POPULATION"])
+    with transaction(session):  # refreshes open DTOC episodes' delayed days up to now
+        return cisp(session, start=start, end=end, place=place, population=population, now=utcnow())
+
+
+def as_csv(rows: list[dict[str, Any]]) -> str:
+    flat = [flatten(r) for r in rows]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(flat[0]) if flat else ["place", "month"])
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in flat)
+    return out.getvalue()
+
+
+@blp.route("/cisp")
+@require_roles()
+@blp.arguments(CispQuerySchema, location="query")
+@blp.response(200, CispSchema)
+def cisp_metrics(args: dict[str, Any]) -> ResponseReturnValue:
+    """CISP measures per place and month, with a summary per place; `format=csv` for Excel."""
+    data = compute(args["from_"], args["to"], args.get("place"))
+    if args["format"] == "csv":
+        filename = re.sub(r"[^0-9-]", "", f"cisp-{args['from_']}-{args['to']}")
+        # UTF-8 with a byte-order mark so Excel opens it with the right encoding.
+        return Response(
+            "\ufeff" + as_csv(data["rows"]),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    return jsonify(data)
