@@ -56,8 +56,8 @@ def upgrade() -> None:
     with op.batch_alter_table("transition_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("local_month", sa.String(length=7), nullable=True))
         batch_op.create_index(
-            "ix_transition_events_local_month_type_place",
-            ["local_month", "type", "place"],
+            "ix_transition_events_month_type_place_flags",
+            ["local_month", "type", "place", "readmission_30d", "readmission_excluded"],
             unique=False,
         )
     _backfill()
@@ -144,7 +144,7 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("transition_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_transition_events_local_month_type_place")
+        batch_op.drop_index("ix_transition_events_month_type_place_flags")
         batch_op.drop_column("local_month")
 
     with op.batch_alter_table("referrals", schema=None) as batch_op:

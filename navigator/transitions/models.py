@@ -16,7 +16,15 @@ class TransitionEvent(Base):
         UniqueConstraint("client_id", "event_id", name="uq_transition_events_client_id_event_id"),
         Index("ix_transition_events_patient_id_occurred_at", "patient_id", "occurred_at"),
         Index("ix_transition_events_type_occurred_at", "type", "occurred_at"),
-        Index("ix_transition_events_local_month_type_place", "local_month", "type", "place"),
+        # Covers the CISP aggregate (an index-only scan): month, type, place and the flags.
+        Index(
+            "ix_transition_events_month_type_place_flags",
+            "local_month",
+            "type",
+            "place",
+            "readmission_30d",
+            "readmission_excluded",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
