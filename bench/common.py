@@ -22,7 +22,6 @@ from navigator.directory.context import vocabulary
 from navigator.directory.loader import load_documents, read_documents
 from navigator.extensions import current_session
 from navigator.migrate import upgrade
-from navigator.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 BLMK = ROOT / "directory_of_services" / "blmk"
@@ -36,11 +35,11 @@ def fresh_app(database_url: str | None) -> tuple[Flask, str]:
         folder = tempfile.mkdtemp(prefix="navigator-bench-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         database_url = f"sqlite:///{folder}/bench.db"
-    else:
+    else:  # a throwaway PostgreSQL: start from an empty schema (tables, triggers, functions)
         engine = create_engine(database_url)
         with engine.begin() as conn:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"DROP TABLE IF EXISTS {tables}, alembic_version CASCADE"))
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade(database_url)
     os.environ.setdefault(

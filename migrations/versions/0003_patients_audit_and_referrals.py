@@ -122,7 +122,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
-            CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+            CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION 'audit_events is append-only'; END;
             $$ LANGUAGE plpgsql
             """
@@ -139,10 +139,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
     op.execute(
-        "DROP TRIGGER IF EXISTS audit_events_append_only"
-        + (" ON audit_events" if op.get_bind().dialect.name == "postgresql" else "")
+        "DROP TRIGGER IF EXISTS audit_events_append_only" + (" ON audit_events" if postgres else "")
     )
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     with op.batch_alter_table("referral_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_referral_events_referral_id"))
 
