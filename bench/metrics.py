@@ -26,18 +26,12 @@ from navigator.extensions import current_session
 from navigator.patients.models import Patient
 from navigator.transitions.dtoc import REASONS, RESPONSIBLE, delayed_midnights
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, TransitionEvent
+from navigator.transitions.service import TYPES
 
 PLACES = ["bedford", "central_bedfordshire", "luton", "milton_keynes", None]
 PLACE_WEIGHTS = [18, 30, 22, 28, 2]
-TYPES = [
-    "ae_attendance",
-    "nel_admission",
-    "discharge",
-    "care_home_call_out",
-    "care_home_conveyance",
-    "transfer",
-]
-TYPE_WEIGHTS = [45, 20, 20, 8, 4, 3]
+# Relative volumes of each transition type in a BLMK year (A&E dominates).
+TYPE_WEIGHTS = dict(zip(TYPES, [45, 20, 20, 8, 4, 3], strict=True))
 START = datetime(2025, 1, 1, tzinfo=UTC)
 BATCH = 20_000
 
@@ -67,7 +61,7 @@ def populate(transitions: int, episodes: int, seed: int = 5) -> None:
         rows = []
         for i in range(start, min(start + BATCH, transitions)):
             patient = rng.randrange(patients)
-            kind = rng.choices(TYPES, TYPE_WEIGHTS)[0]
+            kind = rng.choices(TYPES, list(TYPE_WEIGHTS.values()))[0]
             occurred = START + timedelta(seconds=rng.randrange(365 * 86400))
             admission = kind == "nel_admission"
             rows.append(
