@@ -86,75 +86,57 @@ def create_referral(
     whole transaction (including any patient it created) is rolled back, and the retry finds
     and returns the original, so retries never leave a second record of anything.
     """
-    return retry_on_conflict(
-        session,
-        lambda: _create_once(
-            session,
-            body,
-            caller=caller,
+
+    def once() -> tuple[Referral, bool]:
+        client_id = str(caller.client_id)
+        fingerprint = request_hash(body)
+        if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
+            return _replay(existing, fingerprint), False
+        entry = index.by_id.get(body["service_id"])
+        if entry is None:
+            raise field_error("service_id", "No service with this id")
+        if not entry.active:
+            raise field_error(
+                "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
+            )
+        if body.get("navigation_id") and session.get(Navigation, body["navigation_id"]) is None:
+            raise field_error("navigation_id", "No navigation with this id")
+        patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+        referral = Referral(
+            id=str(uuid.uuid4()),
+            navigation_id=body.get("navigation_id"),
+            service_id=entry.id,
+            patient_id=patient.id,
+            reason=body["reason"],
+            urgency=body["urgency"],
+            consent=True,
+            notes=body.get("notes"),
+            status="sent",
+            created_at=now,
+            local_month=local_month(now),
+            place=patient.place,
+            updated_at=now,
+            created_by=caller.label,
+            client_id=client_id,
             idempotency_key=idempotency_key,
-            index=index,
-            gazetteer=gazetteer,
-            ack_minutes=ack_minutes,
-            now=now,
-        ),
-    )
-
-
-def _create_once(
-    session: Session,
-    body: Mapping[str, Any],
-    *,
-    caller: Caller,
-    idempotency_key: str | None,
-    index: DirectoryIndex,
-    gazetteer: Gazetteer,
-    ack_minutes: Mapping[str, int],
-    now: datetime,
-) -> tuple[Referral, bool]:
-    client_id = str(caller.client_id)
-    fingerprint = request_hash(body)
-    if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
-        return _replay(existing, fingerprint), False
-    entry = index.by_id.get(body["service_id"])
-    if entry is None:
-        raise field_error("service_id", "No service with this id")
-    if not entry.active:
-        raise field_error(
-            "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
+            request_hash=fingerprint,
+            due_by=now + timedelta(minutes=ack_minutes[body["urgency"]]),
         )
-    if body.get("navigation_id") and session.get(Navigation, body["navigation_id"]) is None:
-        raise field_error("navigation_id", "No navigation with this id")
-    patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
-    referral = Referral(
-        id=str(uuid.uuid4()),
-        navigation_id=body.get("navigation_id"),
-        service_id=entry.id,
-        patient_id=patient.id,
-        reason=body["reason"],
-        urgency=body["urgency"],
-        consent=True,
-        notes=body.get("notes"),
-        status="sent",
-        created_at=now,
-        local_month=local_month(now),
-        place=patient.place,
-        updated_at=now,
-        created_by=caller.label,
-        client_id=client_id,
-        idempotency_key=idempotency_key,
-        request_hash=fingerprint,
-        due_by=now + timedelta(minutes=ack_minutes[body["urgency"]]),
-    )
-    session.add(referral)
-    session.add(
-        ReferralEvent(
-            referral_id=referral.id, at=now, actor=caller.label, from_status=None, to_status="sent"
+        session.add(referral)
+        session.add(
+            ReferralEvent(
+                referral_id=referral.id,
+                at=now,
+                actor=caller.label,
+                from_status=None,
+                to_status="sent",
+            )
         )
-    )
-    audit_record(session, referral, actor=caller.label, action="create", entity="referral")
-    session.commit()
-    return referral, True
+        audit_record(session, referral, actor=caller.label, action="create", entity="referral")
+        session.commit()
+        return referral, True
+
+    return retry_on_conflict(session, once)
 
 
 def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:

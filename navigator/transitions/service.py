@@ -75,50 +75,46 @@ def record_transition(
     session: Session, body: Mapping[str, Any], *, caller: Caller, gazetteer: Gazetteer
 ) -> tuple[TransitionEvent, bool]:
     """(event, created); the same event_id from the same client records once. Commits."""
-    return retry_on_conflict(
-        session, lambda: _record_once(session, body, caller=caller, gazetteer=gazetteer)
-    )
 
+    def once() -> tuple[TransitionEvent, bool]:
+        client_id = str(caller.client_id)
+        fingerprint = request_hash(body)
+        if existing := _find(session, client_id, body["event_id"]):
+            if existing.request_hash != fingerprint:
+                raise Problem(
+                    409,
+                    "This event_id was already recorded with different details.",
+                    code="event_id_reused",
+                )
+            return existing, False
+        patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+        event = TransitionEvent(
+            id=str(uuid.uuid4()),
+            client_id=client_id,
+            event_id=body["event_id"],
+            request_hash=fingerprint,
+            type=body["type"],
+            occurred_at=body["occurred_at"],
+            local_month=local_month(body["occurred_at"]),
+            patient_id=patient.id,
+            place=body.get("place") or patient.place,
+            organisation=body.get("organisation"),
+            specialty=body.get("specialty"),
+            pathway=body.get("pathway"),
+            destination=body.get("destination"),
+            from_organisation=body.get("from_organisation"),
+            to_organisation=body.get("to_organisation"),
+            created_by=caller.label,
+        )
+        session.add(event)
+        session.flush()
+        if event.type in ("nel_admission", "discharge"):
+            mark_readmissions(session, patient.id)
+        audit_record(session, event, actor=caller.label, action="create", entity="transition")
+        session.commit()
+        return event, True
 
-def _record_once(
-    session: Session, body: Mapping[str, Any], *, caller: Caller, gazetteer: Gazetteer
-) -> tuple[TransitionEvent, bool]:
-    client_id = str(caller.client_id)
-    fingerprint = request_hash(body)
-    if existing := _find(session, client_id, body["event_id"]):
-        if existing.request_hash != fingerprint:
-            raise Problem(
-                409,
-                "This event_id was already recorded with different details.",
-                code="event_id_reused",
-            )
-        return existing, False
-    patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
-    event = TransitionEvent(
-        id=str(uuid.uuid4()),
-        client_id=client_id,
-        event_id=body["event_id"],
-        request_hash=fingerprint,
-        type=body["type"],
-        occurred_at=body["occurred_at"],
-        local_month=local_month(body["occurred_at"]),
-        patient_id=patient.id,
-        place=body.get("place") or patient.place,
-        organisation=body.get("organisation"),
-        specialty=body.get("specialty"),
-        pathway=body.get("pathway"),
-        destination=body.get("destination"),
-        from_organisation=body.get("from_organisation"),
-        to_organisation=body.get("to_organisation"),
-        created_by=caller.label,
-    )
-    session.add(event)
-    session.flush()
-    if event.type in ("nel_admission", "discharge"):
-        mark_readmissions(session, patient.id)
-    audit_record(session, event, actor=caller.label, action="create", entity="transition")
-    session.commit()
-    return event, True
+    return retry_on_conflict(session, once)
 
 
 def transition_dict(event: TransitionEvent) -> dict[str, Any]:
