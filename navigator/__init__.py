@@ -10,6 +10,7 @@ from flask import Flask
 
 from navigator.commands import register_commands
 from navigator.config import instance_dir, settings_from_env
+from navigator.console import configure_templates, init_console
 from navigator.errors import register_error_handlers
 from navigator.extensions import db, openapi
 from navigator.rules.context import install_ruleset
@@ -36,6 +37,7 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
+    configure_templates(app)  # before anything creates app.jinja_env
     db.init_app(app)
     openapi.init_app(app)
     openapi.spec.components.security_scheme(
@@ -66,3 +68,4 @@ def _register_blueprints(app: Flask) -> None:
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)
     app.register_blueprint(oruk_blp)
+    init_console(app)

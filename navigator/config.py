@@ -41,6 +41,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if not raw else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def settings_from_env() -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(),
@@ -72,6 +77,19 @@ def settings_from_env() -> dict[str, Any]:
                 ("routine", 1440),
             )
         },
+        # Console sessions: signed out after this many idle minutes; cookies only over HTTPS
+        # unless PUBLIC_BASE_URL is plain http (local use).
+        "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),
+        "SESSION_COOKIE_SECURE": _flag(
+            "SESSION_COOKIE_SECURE",
+            os.environ.get("PUBLIC_BASE_URL", "http://").startswith("https://"),
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 0,
+        # CSRF tokens are checked by the console itself, so API and webhook POSTs are untouched.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout bounds a token's life
         # flask-smorest / OpenAPI
         "API_TITLE": "navigator API",
         "API_VERSION": "v1",

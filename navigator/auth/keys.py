@@ -19,16 +19,22 @@ from navigator.auth.models import API_ROLES, ApiClient
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is making an API request, as the views and services see it."""
+    """Who is making a request (an API client or a console user), as the services see it."""
 
     client_id: int
     name: str
     role: str
     organisation_ods: str | None
+    kind: str = "api"  # api | user: API clients and console users are numbered separately
 
     @property
     def label(self) -> str:
-        return f"api:{self.client_id}:{self.name}"
+        return f"{self.kind}:{self.client_id}:{self.name}"
+
+    @property
+    def client_ref(self) -> str:
+        """Scopes idempotency keys and event ids to one caller, whichever kind."""
+        return str(self.client_id) if self.kind == "api" else f"{self.kind}:{self.client_id}"
 
 
 def _digest(key: str) -> str:

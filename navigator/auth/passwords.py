@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -31,6 +33,15 @@ def password_matches(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def spend_a_hash(password: str) -> None:
+    """Verify against a throwaway hash: an unknown user costs as much time as a known one."""
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
 
 
 def set_password(user: User, password: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from navigator.db import Base, UTCDateTime, utcnow
@@ -45,6 +45,16 @@ class Navigation(Base):
     fallback: Mapped[str | None] = mapped_column(String(20))
     # The full response as first returned, so GET gives back exactly what was recommended.
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Calls taken in the console: who rang, the patient, and what the navigator decided.
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    caller_phone: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    decision: Mapped[str | None] = mapped_column(String(20))  # accepted | overridden
+    chosen_service_id: Mapped[str | None] = mapped_column(String(100))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class NavigationGap(Base):

@@ -88,7 +88,7 @@ def create_referral(
     """
 
     def once() -> tuple[Referral, bool]:
-        client_id = str(caller.client_id)
+        client_id = caller.client_ref
         fingerprint = request_hash(body)
         if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
             return _replay(existing, fingerprint), False
@@ -152,7 +152,7 @@ def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> boo
 
 def may_read(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
     if caller.role == "integrator":
-        return referral.client_id == str(caller.client_id)
+        return referral.client_id == caller.client_ref
     return may_update(caller, referral, index)
 
 

@@ -77,7 +77,7 @@ def record_transition(
     """(event, created); the same event_id from the same client records once. Commits."""
 
     def once() -> tuple[TransitionEvent, bool]:
-        client_id = str(caller.client_id)
+        client_id = caller.client_ref
         fingerprint = request_hash(body)
         if existing := _find(session, client_id, body["event_id"]):
             if existing.request_hash != fingerprint:

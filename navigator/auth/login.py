@@ -1,0 +1,36 @@
+"""Console sign-in: argon2 password check with lockout after repeated failures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from navigator.auth.models import User
+from navigator.auth.passwords import password_matches, spend_a_hash
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def check_login(session: Session, email: str, password: str, now: datetime) -> User | None:
+    """The user when the password is right and the account not locked; else None.
+
+    Five failures in a row lock the account for 15 minutes, whatever is tried meanwhile, so
+    guessing is slow; an unknown email costs the same hash as a known one, so response times
+    do not reveal which accounts exist. The caller commits (failures must be counted).
+    """
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        spend_a_hash(password)
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not password_matches(user, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        return None
+    user.failed_logins, user.locked_until = 0, None
+    return user

@@ -1,0 +1,119 @@
+"""The console blueprint, its guards (CSRF, idle timeout) and its HTML error pages."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from navigator.console.access import PERMISSIONS, can
+from navigator.errors import Problem
+from navigator.extensions import csrf
+
+bp = Blueprint(
+    "console",
+    __name__,
+    static_folder="../static/console",
+    static_url_path="/console/assets",
+)
+
+NAVIGATION = (
+    ("console.new_call", "New call", "take_calls"),
+    ("console.calls", "Calls", "take_calls"),
+    ("console.referrals", "Referrals", "update_referrals"),
+    ("console.directory", "Directory", "view_directory"),
+    ("console.dtoc_board", "DTOC board", "manage_dtoc"),
+    ("console.dashboard", "Dashboard", "view_dashboard"),
+)
+
+
+@bp.before_request
+def guard() -> ResponseReturnValue | None:
+    if request.endpoint == "console.static":
+        return None
+    g.csp_nonce = secrets.token_urlsafe(16)
+    if request.method == "POST":
+        csrf.protect()
+    if current_user.is_authenticated:
+        idle = current_app.config["CONSOLE_IDLE_MINUTES"] * 60
+        now, seen = time.time(), session.get("seen")
+        if seen is not None and now - seen > idle:
+            logout_user()
+            session.clear()
+            flash(f"You were signed out after {idle // 60} minutes without activity.", "info")
+            return redirect(url_for("console.login", next=request.full_path))
+        session["seen"] = now
+    return None
+
+
+@bp.after_request
+def no_store(response: Any) -> Any:
+    # Pages may show patient data: never keep them in a shared or back-button cache.
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; frame-ancestors 'none'"
+        )
+    return response
+
+
+@bp.app_context_processor
+def console_globals() -> dict[str, Any]:
+    def menu() -> list[dict[str, Any]]:
+        if not current_user.is_authenticated:
+            return []
+        return [
+            {"href": url_for(endpoint), "text": text, "current": request.endpoint == endpoint}
+            for endpoint, text, action in NAVIGATION
+            if can(action)
+        ]
+
+    return {
+        "can": can,
+        "menu": menu,
+        "permissions": PERMISSIONS,
+        "cspNonce": g.get("csp_nonce"),
+        "assetPath": "/console/assets/nhsuk",
+    }
+
+
+def error_page(status: int, title: str, detail: str) -> ResponseReturnValue:
+    return render_template("console/error.jinja", title=title, detail=detail), status
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(exc: CSRFError) -> ResponseReturnValue:
+    return error_page(
+        400,
+        "The form has expired",
+        "Go back, reload the page and send the form again. Nothing was saved.",
+    )
+
+
+@bp.errorhandler(Problem)
+def problem(exc: Problem) -> ResponseReturnValue:
+    return error_page(exc.status, exc.title, exc.detail or "")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> ResponseReturnValue:
+    titles = {403: "You cannot do this", 404: "Page not found"}
+    return error_page(exc.code or 500, titles.get(exc.code or 0, exc.name), exc.description or "")

@@ -1,0 +1,416 @@
+"""New call → routing result → accept or override → referral; and the calls list and timeline."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, update
+
+from navigator.console.access import me, requires
+from navigator.console.blueprint import bp
+from navigator.console.forms import (
+    body_from_form,
+    form_values,
+    load_or_errors,
+    plain_options,
+    problem_errors,
+    vocabulary_options,
+)
+from navigator.console.timeline import call_timeline
+from navigator.db import transaction, utcnow
+from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
+from navigator.directory.opening import to_local, to_utc
+from navigator.directory.vocabulary import PATIENT_SEXES
+from navigator.errors import Problem
+from navigator.extensions import current_session
+from navigator.navigation.decisions import decide
+from navigator.navigation.models import Navigation
+from navigator.navigation.schemas import NavigationRequestSchema
+from navigator.navigation.service import get_navigation, navigate
+from navigator.patients.audit import audit_record
+from navigator.patients.models import Patient
+from navigator.patients.nhs_number import normalise_nhs_number
+from navigator.patients.schemas import PatientInSchema
+from navigator.patients.service import find_or_create_patient
+from navigator.rules.context import current_ruleset
+
+ROUTING_FIELDS = (
+    "caller_role",
+    "need",
+    "red_flags",
+    "age",
+    "sex",
+    "postcode",
+    "gp_practice_ods",
+    "care_home_service_id",
+    "case_ref",
+    "nhs_number",
+)
+PATIENT_FIELDS = (
+    "nhs_number",
+    "name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "gp_practice_ods",
+    "care_home_service_id",
+)
+DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+def parse_date(text: str) -> date | None:
+    """`15/3/1940` (how people write it) or `1940-03-15`; None when it is not a real date."""
+    try:
+        if match := DATE.match(text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _form_options() -> dict[str, Any]:
+    vocab, index = vocabulary(), directory_index()
+    care_homes = sorted(
+        (e.id, e.record["name"])
+        for pos in index.by_type.get("care_home", ())
+        for e in [index.entries[pos]]
+    )
+    return {
+        "caller_roles": vocabulary_options(vocab, "caller_roles"),
+        "needs": vocabulary_options(vocab, "needs"),
+        "red_flags": vocabulary_options(vocab, "red_flags"),
+        "sexes": plain_options(PATIENT_SEXES),
+        "care_homes": sorted(care_homes, key=lambda item: item[1]),
+    }
+
+
+def _routing_body(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    body = body_from_form(values, ROUTING_FIELDS)
+    if values.get("date_of_birth"):
+        born = parse_date(values["date_of_birth"])
+        if born is None or born > to_local(utcnow()).date():
+            errors["date_of_birth"] = "Enter a real date of birth, for example 15/3/1940"
+        elif "age" not in body:
+            body["age_days"] = (to_local(utcnow()).date() - born).days
+    if "lives_in_care_home" in values or values.get("care_home_service_id"):
+        body["lives_in_care_home"] = True
+    return body
+
+
+def _patient_body(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The patient to record, when the navigator gave a name (the API's patient schema)."""
+    if not values.get("name"):
+        return None
+    body = body_from_form(values, PATIENT_FIELDS)
+    if "date_of_birth" in body:
+        born = parse_date(body["date_of_birth"])
+        body["date_of_birth"] = born.isoformat() if born else body["date_of_birth"]
+    return body
+
+
+@bp.route("/calls/new", methods=["GET", "POST"])
+@requires("take_calls")
+def new_call() -> ResponseReturnValue:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"red_flags": []}
+    if request.method == "POST":
+        values = form_values("red_flags")
+        body = _routing_body(values, errors)
+        facts, routing_errors = load_or_errors(NavigationRequestSchema(), body)
+        errors |= routing_errors
+        patient_body = _patient_body(values)
+        patient_data = None
+        if patient_body is not None:
+            patient_data, patient_errors = load_or_errors(PatientInSchema(), patient_body)
+            errors |= patient_errors
+        if facts is not None and not errors:
+            try:
+                navigation_id = _record_call(facts, patient_data, values)
+            except Problem as exc:
+                errors |= problem_errors(exc, "need")
+            else:
+                return redirect(url_for("console.call", navigation_id=navigation_id))
+    # A red flag is shown as "call 999 now" even when the rest of the form is incomplete:
+    # the navigator must never be held up by a missing field in an emergency.
+    emergency = bool(values.get("red_flags"))
+    status = 422 if errors else 200
+    return (
+        render_template(
+            "console/new_call.jinja",
+            title="New call",
+            values=values,
+            errors=errors,
+            emergency=emergency,
+            **_form_options(),
+        ),
+        status,
+    )
+
+
+@bp.route("/calls/new/find", methods=["POST"])
+@requires("take_calls")
+def find_patient() -> ResponseReturnValue:
+    """Prefill the new-call form from the patient record (POST: no NHS number in URLs/logs)."""
+    errors: dict[str, str] = {}
+    values = {
+        "red_flags": [],
+        **_prefill_from_nhs_number(request.form.get("nhs_number", ""), errors),
+    }
+    return (
+        render_template(
+            "console/new_call.jinja",
+            title="New call",
+            values=values,
+            errors=errors,
+            emergency=False,
+            **_form_options(),
+        ),
+        422 if errors else 200,
+    )
+
+
+def _prefill_from_nhs_number(raw: str, errors: dict[str, str]) -> dict[str, Any]:
+    nhs_number = normalise_nhs_number(raw)
+    if nhs_number is None:
+        errors["nhs_number"] = "Enter a valid 10-digit NHS number"
+        return {"nhs_number": raw}
+    session = current_session()
+    with transaction(session):
+        patient = session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
+        if patient is None:
+            flash("No patient with this NHS number yet: enter their details.", "info")
+            return {"nhs_number": nhs_number}
+        audit_record(session, patient, actor=me().caller.label, action="read", entity="patient")
+        return {
+            "nhs_number": nhs_number,
+            "name": patient.name,
+            "date_of_birth": patient.date_of_birth.strftime("%d/%m/%Y")
+            if patient.date_of_birth
+            else "",
+            "sex": patient.sex,
+            "postcode": patient.postcode or "",
+            "gp_practice_ods": patient.gp_practice_ods or "",
+            "care_home_service_id": patient.care_home_service_id or "",
+        }
+
+
+def _record_call(
+    facts: dict[str, Any], patient_data: dict[str, Any] | None, values: dict[str, Any]
+) -> str:
+    session, actor = current_session(), me().caller.label
+    with transaction(session):
+        patient_id = None
+        if patient_data is not None:
+            patient_id = find_or_create_patient(
+                session, patient_data, actor=actor, gazetteer=gazetteer()
+            ).patient.id
+        result = navigate(
+            session,
+            facts,
+            created_by=actor,
+            index=directory_index(),
+            ruleset=current_ruleset(),
+            vocab=vocabulary(),
+            now=utcnow(),
+            stale_hours=stale_hours(),
+        )
+        session.execute(
+            update(Navigation)
+            .where(Navigation.id == result["id"])
+            .values(
+                caller_name=values.get("caller_name") or None,
+                caller_phone=values.get("caller_phone") or None,
+                notes=values.get("notes") or None,
+                patient_id=patient_id,
+            )
+        )
+    return str(result["id"])
+
+
+def _read_call(navigation_id: str) -> tuple[Navigation, Patient | None]:
+    session, actor = current_session(), me().caller.label
+    navigation = get_navigation(session, navigation_id, actor=actor)  # audits an NHS number
+    patient = session.get(Patient, navigation.patient_id) if navigation.patient_id else None
+    if patient is not None:
+        audit_record(session, patient, actor=actor, action="read", entity="patient")
+    return navigation, patient
+
+
+@bp.route("/calls/<navigation_id>")
+@requires("take_calls")
+def call(navigation_id: str) -> ResponseReturnValue:
+    return _call_page(navigation_id, values={}, errors={})
+
+
+def _call_page(
+    navigation_id: str, *, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> ResponseReturnValue:
+    session = current_session()
+    with transaction(session):
+        navigation, patient = _read_call(navigation_id)
+        timeline = call_timeline(session, navigation)
+    return (
+        render_template(
+            "console/call.jinja",
+            title="Call",
+            navigation=navigation,
+            result=navigation.result,
+            patient=patient,
+            timeline=timeline,
+            values=values,
+            errors=errors,
+            vocab=vocabulary(),
+            to_local=to_local,
+            override_options=_override_options(navigation),
+        ),
+        status,
+    )
+
+
+def _override_options(navigation: Navigation) -> list[tuple[str, str]]:
+    """The alternatives first, then other active services of the same kinds, by name."""
+    index, result = directory_index(), navigation.result
+    options = [(alt["service"]["id"], alt["service"]["name"]) for alt in result["alternatives"]]
+    seen = {navigation.recommended_service_id, *(ident for ident, _ in options)}
+    types = {navigation.recommended_service_type} | {
+        alt["service"]["service_type"] for alt in result["alternatives"]
+    }
+    others = sorted(
+        (entry.record["name"], entry.id)
+        for service_type in types
+        for pos in index.by_type.get(service_type or "", ())
+        for entry in [index.entries[pos]]
+        if entry.active and entry.id not in seen
+    )
+    return options + [(ident, name) for name, ident in others[:200]]
+
+
+@bp.route("/calls/<navigation_id>/decision", methods=["POST"])
+@requires("take_calls")
+def decide_call(navigation_id: str) -> ResponseReturnValue:
+    values = form_values()
+    action = values.get("action")
+    service_id = values.get("service_id") if action == "override" else None
+    errors: dict[str, str] = {}
+    if action == "override" and not service_id:
+        errors["service_id"] = "Choose the service you are referring to instead"
+    if action not in ("accept", "override"):
+        errors["action"] = "Accept the recommendation or choose another service"
+    if errors:
+        return _call_page(navigation_id, values=values, errors=errors, status=422)
+    session = current_session()
+    navigation = session.get(Navigation, navigation_id)
+    if navigation is None:
+        raise Problem(404, "No such call.")
+    try:
+        if navigation.patient_id is None and values.get("patient_name"):
+            navigation.patient_id = _patient_from_call(navigation, values["patient_name"])
+        referral = decide(
+            session,
+            navigation,
+            service_id=service_id,
+            override_reason=values.get("override_reason"),
+            caller=me().caller,
+            index=directory_index(),
+            gazetteer=gazetteer(),
+            ack_minutes=current_app.config["REFERRAL_ACK_MINUTES"],
+            now=utcnow(),
+        )
+    except Problem as exc:
+        session.rollback()
+        return _call_page(
+            navigation_id,
+            values=values,
+            errors=problem_errors(exc, "action"),
+            status=exc.status if exc.status in (409, 422) else 422,
+        )
+    if referral is not None:
+        flash(f"Referral sent to {referral.service_id}: reference {referral.id[:8]}.", "info")
+    else:
+        flash("Decision recorded.", "info")
+    return redirect(url_for("console.call", navigation_id=navigation_id))
+
+
+def _patient_from_call(navigation: Navigation, name: str) -> str:
+    """A patient record from what the call already says (name given at hand-over)."""
+    data, errors = load_or_errors(
+        PatientInSchema(),
+        body_from_form(
+            {
+                "name": name,
+                "nhs_number": navigation.nhs_number,
+                "sex": navigation.sex,
+                "postcode": navigation.postcode if " " in navigation.postcode else None,
+                "gp_practice_ods": navigation.gp_practice_ods,
+                "care_home_service_id": navigation.care_home_service_id,
+            },
+            PATIENT_FIELDS,
+        ),
+    )
+    if data is None:
+        raise Problem(
+            422,
+            "The patient's details are not valid.",
+            errors={"patient_name": list(errors.values())},
+        )
+    result = find_or_create_patient(
+        current_session(), data, actor=me().caller.label, gazetteer=gazetteer()
+    )
+    return result.patient.id
+
+
+@bp.route("/calls", methods=["GET", "POST"])
+@requires("take_calls")
+def calls() -> ResponseReturnValue:
+    """Today's calls; search (POSTed, so NHS numbers stay out of URLs and access logs)."""
+    errors: dict[str, str] = {}
+    args = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    query = select(Navigation).order_by(Navigation.called_at.desc()).limit(200)
+    searched_nhs = False
+    if args.get("nhs_number"):
+        nhs_number = normalise_nhs_number(args["nhs_number"])
+        if nhs_number is None:
+            errors["nhs_number"] = "Enter a valid 10-digit NHS number"
+        else:
+            query = query.where(Navigation.nhs_number == nhs_number)
+            searched_nhs = True
+    if args.get("case_ref"):
+        query = query.where(Navigation.case_ref == args["case_ref"])
+    day_text = args.get("date") or ("" if searched_nhs or args.get("case_ref") else "today")
+    if day_text:
+        day = to_local(utcnow()).date() if day_text == "today" else parse_date(day_text)
+        if day is None:
+            errors["date"] = "Enter a real date, for example 23/11/2026"
+        else:
+            start = to_utc(datetime.combine(day, time()))
+            end = to_utc(datetime.combine(day + timedelta(days=1), time()))
+            query = query.where(Navigation.called_at >= start, Navigation.called_at < end)
+            args["date"] = day.strftime("%d/%m/%Y")
+    session = current_session()
+    rows: list[Navigation] = []
+    with transaction(session):
+        if not errors:
+            rows = list(session.scalars(query))
+            if searched_nhs:  # a search by NHS number reads patient-identifiable records
+                for navigation in rows:
+                    audit_record(
+                        session,
+                        navigation,
+                        actor=me().caller.label,
+                        action="read",
+                        entity="navigation",
+                    )
+    return render_template(
+        "console/calls.jinja",
+        title="Calls",
+        rows=rows,
+        values=args,
+        errors=errors,
+        vocab=vocabulary(),
+        to_local=to_local,
+    ), (422 if errors else 200)

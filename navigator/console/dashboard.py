@@ -1,0 +1,117 @@
+"""The CISP dashboard: measures per place and month as tables and charts, CSV download, and
+the navigators' overrides of the rules (where the rules may need a clinical review)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from navigator.console.access import requires
+from navigator.console.blueprint import bp
+from navigator.console.charts import bar_chart
+from navigator.console.forms import body_from_form, load_or_errors, plain_options
+from navigator.db import utcnow
+from navigator.directory.context import directory_index
+from navigator.directory.opening import local_month, to_local
+from navigator.extensions import current_session
+from navigator.metrics.cisp import ROW_PLACES, months_between
+from navigator.metrics.views import CispQuerySchema, as_csv, compute
+from navigator.navigation.decisions import override_counts, recent_overrides
+
+MEASURES = (
+    ("ae_attendances", "A&E attendances"),
+    ("ae_rate_per_1000", "A&E attendances per 1,000 residents"),
+    ("nel_admissions", "Non-elective admissions"),
+    ("nel_rate_per_1000", "Non-elective admissions per 1,000"),
+    ("readmission_pct", "Readmitted within 30 days (%)"),
+    ("dtoc_delayed_days", "DTOC delayed days"),
+    ("dtoc_beds", "DTOC beds (average occupied)"),
+    ("dtoc_rate_per_100k_18plus", "DTOC days per 100,000 aged 18+"),
+    ("care_home_call_outs", "Care-home call-outs"),
+    ("care_home_conveyances", "Care-home conveyances"),
+    ("conveyance_rate", "Conveyance rate"),
+    ("navigations", "Calls navigated"),
+    ("pct_away_from_ed", "Navigated away from ED (%)"),
+    ("referrals_sent", "Referrals sent"),
+    ("referrals_overdue", "Referrals overdue"),
+    ("median_minutes_to_accept", "Median minutes to accept"),
+)
+CHARTED = (
+    "ae_rate_per_1000",
+    "nel_rate_per_1000",
+    "dtoc_delayed_days",
+    "care_home_conveyances",
+    "pct_away_from_ed",
+)
+
+
+def _default_range() -> tuple[str, str]:
+    now = to_local(utcnow())
+    year, month = now.year, now.month - 5
+    if month < 1:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}", local_month(utcnow())
+
+
+def _query() -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
+    start, end = _default_range()
+    values = {"from": start, "to": end, "place": "blmk"} | {
+        k: v.strip() for k, v in request.args.items() if v.strip()
+    }
+    args, errors = load_or_errors(
+        CispQuerySchema(), body_from_form(values, ("from", "to", "place"))
+    )
+    return args, errors, values
+
+
+@bp.route("/dashboard")
+@requires("view_dashboard")
+def dashboard() -> ResponseReturnValue:
+    args, errors, values = _query()
+    rows: list[dict[str, Any]] = []
+    charts = []
+    overrides: dict[tuple[str, str], int] = {}
+    months: list[str] = []
+    if args is not None:
+        data = compute(args["from_"], args["to"], args.get("place"))
+        rows = data["rows"]
+        months = months_between(args["from_"], args["to"])
+        labels = dict(MEASURES)
+        charts = [
+            bar_chart(labels[name], [(row["month"], row[name]) for row in rows]) for name in CHARTED
+        ]
+        overrides = override_counts(current_session(), (args["from_"], args["to"]))
+    names = {e.id: e.record["name"] for e in directory_index().entries}
+    return render_template(
+        "console/dashboard.jinja",
+        title="Dashboard",
+        rows=rows,
+        charts=charts,
+        measures=MEASURES,
+        months=months,
+        place=values.get("place"),
+        overrides=overrides,
+        recent=recent_overrides(current_session(), limit=20),
+        names=names,
+        places=plain_options(ROW_PLACES),
+        values=values,
+        errors=errors,
+        to_local=to_local,
+    ), (422 if errors else 200)
+
+
+@bp.route("/dashboard.csv")
+@requires("view_dashboard")
+def dashboard_csv() -> ResponseReturnValue:
+    args, errors, _ = _query()
+    if args is None:
+        return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), 422)
+    data = compute(args["from_"], args["to"], args.get("place"))
+    filename = f"cisp-{args.get('place') or 'all'}-{args['from_']}-{args['to']}.csv"
+    return Response(
+        as_csv(data["rows"]),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,240 @@
+"""Directory upkeep: search, a service's page, capacity, "details confirmed", and admin edits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from navigator.console.access import can, me, requires
+from navigator.console.blueprint import bp
+from navigator.console.forms import (
+    body_from_form,
+    first_messages,
+    form_values,
+    load_or_errors,
+    plain_options,
+    vocabulary_options,
+)
+from navigator.db import transaction, utcnow
+from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
+from navigator.directory.capacity import set_capacity
+from navigator.directory.context import directory_index, stale_hours, vocabulary
+from navigator.directory.editing import EditRejected, confirm_details, edit_service
+from navigator.directory.index import age_in_days
+from navigator.directory.opening import to_local
+from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
+from navigator.directory.search import ServiceQuery, search_services
+from navigator.directory.views import service_detail
+from navigator.directory.vocabulary import REFERRAL_METHODS, STATUSES
+from navigator.errors import Problem
+from navigator.extensions import current_session
+
+SEARCH_FIELDS = (
+    "q",
+    "need",
+    "service_type",
+    "sector",
+    "place",
+    "postcode",
+    "age",
+    "caller_role",
+    "open_now",
+    "include_unavailable",
+)
+# What an admin may change from the console (dotted paths into the directory record).
+EDITABLE = (
+    ("name", "Name"),
+    ("public_name", "Name shown to the public"),
+    ("description", "Description"),
+    ("status", "Status"),
+    ("contact.public_phone", "Phone for the public"),
+    ("contact.professional_phone", "Phone for professionals"),
+    ("contact.email", "Email"),
+    ("contact.website", "Website"),
+    ("referral.method", "How to refer"),
+    ("referral.info", "Referral information"),
+)
+
+
+def needs_checking(record: dict[str, Any], stale_capacity: bool, now: datetime) -> bool:
+    """Unconfirmed for longer than the assurance period, or capacity not updated lately."""
+    assured = record.get("assured_at")
+    days = current_app.config["ASSURANCE_STALE_DAYS"]
+    too_old = assured is None or datetime.fromisoformat(assured) < now - timedelta(days=days)
+    return too_old or stale_capacity
+
+
+@bp.route("/directory")
+@requires("view_directory")
+def directory() -> ResponseReturnValue:
+    values = {k: v.strip() for k, v in request.args.items()}
+    body = body_from_form(values, SEARCH_FIELDS)
+    args, errors = load_or_errors(ServiceSearchArgs(), body | {"per_page": 100})
+    items: list[dict[str, Any]] = []
+    total, now = 0, utcnow()
+    if args is not None:
+        query = ServiceQuery(
+            q=args.get("q"),
+            need=args.get("need"),
+            service_type=args.get("service_type"),
+            sector=args.get("sector"),
+            place=args.get("place"),
+            located=args.get("postcode"),
+            radius_km=None,
+            age_days=age_in_days(args["age"]) if "age" in args else None,
+            sex=None,
+            caller_role=args.get("caller_role"),
+            open_at=now if args.get("open_now") else None,
+            include_unavailable=args["include_unavailable"],
+            page=1,
+            per_page=100,
+        )
+        result = search_services(
+            current_session(), directory_index(), query, now=now, stale_hours=stale_hours()
+        )
+        items, total = result.items, result.total
+    index = directory_index()
+    for item in items:
+        record = index.by_id[item["id"]].record
+        item["assured_at"] = record["assured_at"]
+        item["needs_checking"] = needs_checking(record, item["capacity"]["stale"], now)
+    if values.get("checks") == "1":
+        items = [item for item in items if item["needs_checking"]]
+    vocab = vocabulary()
+    return render_template(
+        "console/directory.jinja",
+        title="Directory",
+        items=items,
+        total=total,
+        values=values,
+        errors=errors,
+        needs=vocabulary_options(vocab, "needs"),
+        service_types=vocabulary_options(vocab, "service_types"),
+        sectors=vocabulary_options(vocab, "sectors"),
+        places=vocabulary_options(vocab, "places"),
+        caller_roles=vocabulary_options(vocab, "caller_roles"),
+        vocab=vocab,
+    ), (422 if errors else 200)
+
+
+def _service_page(
+    service_id: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> ResponseReturnValue:
+    entry = directory_index().by_id.get(service_id)
+    if entry is None:
+        raise Problem(404, "No such service.")
+    now = utcnow()
+    detail = service_detail(entry)
+    return (
+        render_template(
+            "console/service.jinja",
+            title=detail["name"],
+            service=detail,
+            needs_checking=needs_checking(entry.record, detail["capacity"]["stale"], now),
+            capacity_statuses=plain_options(CAPACITY_STATUSES),
+            vocab=vocabulary(),
+            values=values,
+            errors=errors,
+            weekdays=("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+            to_local=to_local,
+            fromiso=datetime.fromisoformat,
+        ),
+        status,
+    )
+
+
+@bp.route("/directory/<service_id>")
+@requires("view_directory")
+def service(service_id: str) -> ResponseReturnValue:
+    return _service_page(service_id, {}, {})
+
+
+@bp.route("/directory/<service_id>/capacity", methods=["POST"])
+@requires("update_capacity")
+def service_capacity(service_id: str) -> ResponseReturnValue:
+    if service_id not in directory_index().by_id:
+        raise Problem(404, "No such service.")
+    values = form_values()
+    body, errors = load_or_errors(
+        CapacityUpdateSchema(), body_from_form(values, ("status", "note", "reset_after_minutes"))
+    )
+    if body is None:
+        return _service_page(service_id, values, errors, 422)
+    with transaction(current_session()):
+        set_capacity(
+            current_session(),
+            service_id,
+            status=body["status"],
+            note=body["note"],
+            reset_after_minutes=body["reset_after_minutes"],
+            changed_by=me().caller.label,
+            now=utcnow(),
+            default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
+        )
+    flash(f"Capacity set to {body['status']}.", "info")
+    return redirect(url_for("console.service", service_id=service_id))
+
+
+@bp.route("/directory/<service_id>/confirm", methods=["POST"])
+@requires("confirm_details")
+def service_confirm(service_id: str) -> ResponseReturnValue:
+    with transaction(current_session()):
+        confirm_details(
+            current_session(),
+            service_id,
+            vocab=vocabulary(),
+            confirmed_by=me().caller.label,
+            now=utcnow(),
+        )
+    flash("Details confirmed today.", "info")
+    return redirect(url_for("console.service", service_id=service_id))
+
+
+@bp.route("/directory/<service_id>/edit", methods=["GET", "POST"])
+@requires("edit_directory")
+def service_edit(service_id: str) -> ResponseReturnValue:
+    entry = directory_index().by_id.get(service_id)
+    if entry is None:
+        raise Problem(404, "No such service.")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = form_values()
+        updates = {path: values.get(path) or None for path, _ in EDITABLE}
+        updates["description"] = updates["description"] or ""
+        try:
+            with transaction(current_session()):
+                edit_service(
+                    current_session(),
+                    service_id,
+                    updates,
+                    vocab=vocabulary(),
+                    changed_by=me().caller.label,
+                )
+        except EditRejected as exc:
+            errors = first_messages(exc.errors)
+        else:
+            flash("Service updated.", "info")
+            return redirect(url_for("console.service", service_id=service_id))
+    else:
+        record = entry.record
+        values = {}
+        for path, _ in EDITABLE:
+            value: Any = record
+            for key in path.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            values[path] = value or ""
+    return render_template(
+        "console/service_edit.jinja",
+        title=f"Edit {entry.record['name']}",
+        service_id=service_id,
+        name=entry.record["name"],
+        values=values,
+        errors=errors,
+        editable=EDITABLE,
+        statuses=plain_options(STATUSES),
+        methods=plain_options(REFERRAL_METHODS),
+        can_edit=can("edit_directory"),
+    ), (422 if errors else 200)

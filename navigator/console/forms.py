@@ -1,0 +1,85 @@
+"""Form plumbing shared by the console pages: parse at the edge with marshmallow, show errors.
+
+Forms post flat names; `body_from_form` keeps only the fields that were filled in, so the
+API's schemas apply their own defaults and `required` rules exactly as for an API call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, ValidationError
+
+from navigator.directory.vocabulary import Vocabulary
+from navigator.errors import Problem, flatten_errors
+
+
+def field_id(name: str) -> str:
+    return name.replace(".", "-").replace("_", "-")
+
+
+def error_list(errors: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"text": message, "href": f"#{field_id(name)}"} for name, message in errors.items()]
+
+
+def items_with_blank(
+    options: Iterable[tuple[str, str]], selected: str | None, blank: str | None
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [{"value": "", "text": blank}] if blank else []
+    items += [
+        {"value": value, "text": text, "selected": (selected or "") == value}
+        for value, text in options
+    ]
+    return items
+
+
+def checked_items(
+    options: Iterable[tuple[str, str]], chosen: Iterable[str | None]
+) -> list[dict[str, Any]]:
+    picked = set(chosen)
+    return [{"value": value, "text": text, "checked": value in picked} for value, text in options]
+
+
+def form_values(*multi: str) -> dict[str, Any]:
+    """The submitted form as a dict; the names in `multi` are lists (checkboxes)."""
+    values: dict[str, Any] = {k: v.strip() for k, v in request.form.items() if k not in multi}
+    for name in multi:
+        values[name] = request.form.getlist(name)
+    return values
+
+
+def body_from_form(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    return {name: values[name] for name in names if values.get(name) not in (None, "", [])}
+
+
+def first_messages(messages: Mapping[str, list[str]]) -> dict[str, str]:
+    return {name: " ".join(texts) for name, texts in messages.items()}
+
+
+def load_or_errors(
+    schema: Schema, body: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """(data, {}) when valid, else (None, {field: message})."""
+    try:
+        return schema.load(body), {}
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        return None, first_messages(flatten_errors(messages))
+
+
+def problem_errors(exc: Problem, default_field: str) -> dict[str, str]:
+    """A service's Problem as form errors: its fields when it names them, else one message."""
+    if exc.errors:
+        return first_messages(exc.errors)
+    return {default_field: exc.detail or exc.title}
+
+
+def vocabulary_options(vocab: Vocabulary, scheme: str) -> list[tuple[str, str]]:
+    """(code, label) pairs from a vocabulary scheme, in the vocabulary's order."""
+    return [(code, term.label) for code, term in vocab.terms[scheme].items()]
+
+
+def plain_options(codes: Iterable[str]) -> list[tuple[str, str]]:
+    return [(code, code.replace("_", " ").capitalize()) for code in codes]

@@ -1,0 +1,112 @@
+"""Open and overdue referrals, and moving a referral along its lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from navigator.console.access import me, requires
+from navigator.console.blueprint import bp
+from navigator.console.forms import body_from_form, form_values, load_or_errors, problem_errors
+from navigator.db import transaction, utcnow
+from navigator.directory.context import directory_index
+from navigator.directory.opening import to_local
+from navigator.errors import Problem
+from navigator.extensions import current_session
+from navigator.patients.audit import audit_record
+from navigator.referrals.models import Referral
+from navigator.referrals.schemas import ReferralUpdateSchema
+from navigator.referrals.service import (
+    NEXT,
+    OPEN,
+    REJECTION_REASONS,
+    change_status,
+    is_overdue,
+    referral_dict,
+)
+
+
+@bp.route("/referrals")
+@requires("update_referrals")
+def referrals() -> ResponseReturnValue:
+    now, session = utcnow(), current_session()
+    rows = list(
+        session.scalars(
+            select(Referral).where(Referral.status.in_(OPEN)).order_by(Referral.due_by).limit(500)
+        )
+    )
+    overdue = [r for r in rows if is_overdue(r, now)]
+    others = [r for r in rows if not is_overdue(r, now)]
+    names = {e.id: e.record["name"] for e in directory_index().entries}
+    return render_template(
+        "console/referrals.jinja",
+        title="Referrals",
+        overdue=overdue,
+        others=others,
+        names=names,
+        to_local=to_local,
+        values={},
+        errors={},
+    )
+
+
+def _referral_page(
+    referral_id: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> ResponseReturnValue:
+    session, now = current_session(), utcnow()
+    with transaction(session):
+        referral = session.get(Referral, referral_id)
+        if referral is None:
+            raise Problem(404, "No such referral.")
+        audit_record(session, referral, actor=me().caller.label, action="read", entity="referral")
+        data = referral_dict(session, referral, now, history=True)
+    entry = directory_index().by_id.get(referral.service_id)
+    return (
+        render_template(
+            "console/referral.jinja",
+            title="Referral",
+            referral=data,
+            service_name=entry.record["name"] if entry else referral.service_id,
+            next_statuses=[(s, s.replace("_", " ").capitalize()) for s in NEXT[data["status"]]],
+            reasons=[(r, r.replace("_", " ").capitalize()) for r in REJECTION_REASONS],
+            to_local=to_local,
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.route("/referrals/<referral_id>")
+@requires("update_referrals")
+def referral(referral_id: str) -> ResponseReturnValue:
+    return _referral_page(referral_id, {}, {})
+
+
+@bp.route("/referrals/<referral_id>/status", methods=["POST"])
+@requires("update_referrals")
+def referral_status(referral_id: str) -> ResponseReturnValue:
+    values = form_values()
+    body, errors = load_or_errors(
+        ReferralUpdateSchema(), body_from_form(values, ("status", "reason", "outcome", "note"))
+    )
+    if body is None:
+        return _referral_page(referral_id, values, errors, 422)
+    session = current_session()
+    try:
+        with transaction(session):
+            row = session.scalar(
+                select(Referral).where(Referral.id == referral_id).with_for_update()
+            )
+            if row is None:
+                raise Problem(404, "No such referral.")
+            change_status(session, row, body, actor=me().caller.label, now=utcnow())
+    except Problem as exc:
+        if exc.status == 404:
+            raise
+        return _referral_page(referral_id, values, problem_errors(exc, "status"), 422)
+    flash(f"Referral is now {body['status'].replace('_', ' ')}.", "info")
+    return redirect(url_for("console.referral", referral_id=referral_id))
