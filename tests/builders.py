@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from navigator.auth.keys import create_api_client
+from navigator.auth.passwords import create_user
 from navigator.db import transaction
 from navigator.directory.context import vocabulary
 from navigator.directory.loader import LoadReport, load_documents
@@ -103,3 +104,16 @@ def api_key_for(*, role: str, organisation_ods: str | None = None, name: str | N
             db.session, name=name or f"test-{role}", role=role, organisation_ods=organisation_ods
         )
     return key
+
+
+def console_user(
+    *,
+    role: str,
+    email: str | None = None,
+    password: str = "a-long-test-password",  # noqa: S107
+) -> tuple[str, str]:
+    """A console user (argon2-hashed like any other); returns (email, password)."""
+    email = email or f"{role}@test.navigator.example"
+    with transaction(db.session):
+        create_user(db.session, email=email, password=password, role=role)
+    return email, password

@@ -37,9 +37,9 @@ def init_console(app: Flask) -> None:
         dashboard,
         directory,
         dtoc,
+        forms,
         referrals,
     )
-    from navigator.console import forms
     from navigator.console.blueprint import bp
 
     # Globals, not context: the form macros are imported into pages without their context.

@@ -38,6 +38,7 @@ MEASURES = (
     ("referrals_overdue", "Referrals overdue"),
     ("median_minutes_to_accept", "Median minutes to accept"),
 )
+PLACE_LABELS = {"blmk": "BLMK (all four places)", "out_of_area": "Outside BLMK"}
 CHARTED = (
     "ae_rate_per_1000",
     "nel_rate_per_1000",
@@ -91,11 +92,11 @@ def dashboard() -> ResponseReturnValue:
         charts=charts,
         measures=MEASURES,
         months=months,
-        place=values.get("place"),
+        place=PLACE_LABELS.get(values.get("place") or "", (values.get("place") or "").title()),
         overrides=overrides,
         recent=recent_overrides(current_session(), limit=20),
         names=names,
-        places=plain_options(ROW_PLACES),
+        places=[(code, PLACE_LABELS.get(code, label)) for code, label in plain_options(ROW_PLACES)],
         values=values,
         errors=errors,
         to_local=to_local,
