@@ -102,7 +102,8 @@ def upgrade() -> None:
     op.create_table(
         "sms_callback_tasks",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("reply_id", sa.Integer(), nullable=False),
+        sa.Column("reply_id", sa.Integer(), nullable=True),
+        sa.Column("message_id", sa.String(length=36), nullable=True),
         sa.Column("navigation_id", sa.String(length=36), nullable=True),
         sa.Column("service_id", sa.String(length=100), nullable=True),
         sa.Column("reason", sa.String(length=20), nullable=False),
@@ -122,7 +123,13 @@ def upgrade() -> None:
             name=op.f("fk_sms_callback_tasks_reply_id_sms_replies"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_callback_tasks")),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["sms_messages.id"],
+            name=op.f("fk_sms_callback_tasks_message_id_sms_messages"),
+        ),
         sa.UniqueConstraint("reply_id", name=op.f("uq_sms_callback_tasks_reply_id")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_sms_callback_tasks_message_id")),
     )
     with op.batch_alter_table("sms_callback_tasks", schema=None) as batch_op:
         batch_op.create_index(

@@ -18,6 +18,7 @@ FINAL_STATUSES = (DELIVERED, UNDELIVERED, FAILED, CANCELLED)
 
 REPLY_KINDS = ("well", "call_back", "free_text", "stop", "start")
 TASK_OPEN, TASK_DONE = "open", "done"
+TASK_REASONS = ("call_back", "free_text", "not_delivered")
 
 
 class SmsMessage(Base):
@@ -66,16 +67,18 @@ class SmsReply(Base):
 
 
 class CallbackTask(Base):
-    """A navigator must ring the care home back: a `2` or a free-text reply."""
+    """A navigator must ring the care home: it replied `2` or in free text, or a follow-up was
+    not delivered (so nobody else will notice)."""
 
     __tablename__ = "sms_callback_tasks"
     __table_args__ = (Index("ix_sms_callback_tasks_status_created_at", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reply_id: Mapped[int] = mapped_column(ForeignKey("sms_replies.id"), unique=True)
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("sms_replies.id"), unique=True)
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("sms_messages.id"), unique=True)
     navigation_id: Mapped[str | None] = mapped_column(ForeignKey("navigations.id"), index=True)
     service_id: Mapped[str | None] = mapped_column(String(100))
-    reason: Mapped[str] = mapped_column(String(20))  # call_back | free_text
+    reason: Mapped[str] = mapped_column(String(20))  # see TASK_REASONS
     status: Mapped[str] = mapped_column(String(10), default=TASK_OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
