@@ -30,16 +30,9 @@ HOME_NUMBER = "+447700900101"
 
 
 def care_home(**extra: Any) -> dict[str, Any]:
+    sms = {"number": "07700 900101", "consent": True, "consent_recorded_at": "2026-09-01T09:00:00Z"}
     return service(
-        id="test-care-home",
-        service_type="care_home",
-        needs=[],
-        sms={
-            "number": "07700 900101",
-            "consent": True,
-            "consent_recorded_at": "2026-09-01T09:00:00Z",
-        },
-        **extra,
+        id="test-care-home", service_type="care_home", needs=[], **({"sms": sms} | extra)
     )
 
 
