@@ -110,7 +110,8 @@ def main() -> None:
     )
     fake.stop()
     server.shutdown()
-    assert lost == 0 and duplicated == 0
+    assert lost == 0, lost
+    assert duplicated == 0, duplicated
 
 
 if __name__ == "__main__":
