@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from navigator.config import database_url
+from navigator.migrate import include_object
 from navigator.models import Base
 
 config = context.config
@@ -30,6 +31,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things in place; batch mode rebuilds the table.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -14,6 +14,7 @@ from navigator.console import configure_templates, init_console
 from navigator.errors import register_error_handlers
 from navigator.extensions import db, openapi
 from navigator.rules.context import install_ruleset
+from navigator.sms.config import install_follow_ups
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_logging(app)
     install_ruleset(app)  # raises RuleSetError: the service refuses to start with invalid rules
+    install_follow_ups(app)  # raises FollowUpsError likewise
     _register_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -54,6 +56,8 @@ def _register_blueprints(app: Flask) -> None:
     from navigator.navigation.views import blp as navigations_blp
     from navigator.patients.views import blp as patients_blp
     from navigator.referrals.views import blp as referrals_blp
+    from navigator.sms.views import blp as worklist_blp
+    from navigator.sms.webhooks import blp as sms_webhooks_blp
     from navigator.transitions.views import blp as transitions_blp
 
     for blueprint in (
@@ -64,8 +68,10 @@ def _register_blueprints(app: Flask) -> None:
         referrals_blp,
         transitions_blp,
         metrics_blp,
+        worklist_blp,
     ):
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)
     app.register_blueprint(oruk_blp)
     init_console(app)
+    app.register_blueprint(sms_webhooks_blp)  # authenticated by Twilio's signature

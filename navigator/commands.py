@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sys
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from navigator.auth.keys import create_api_client
 from navigator.auth.models import API_ROLES, USER_ROLES, ApiClient, User
 from navigator.auth.passwords import create_user, set_password
+from navigator.config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
 from navigator.db import transaction, utcnow
 from navigator.directory.context import gazetteer, vocabulary
 from navigator.directory.loader import load_path
@@ -224,6 +226,41 @@ def metrics_cisp(start: str, end: str, place: str | None, as_csv_output: bool) -
     click.echo(as_csv(data["rows"]) if as_csv_output else json.dumps(data, indent=2))
 
 
+# --- SMS follow-ups -------------------------------------------------------------------------
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Send follow-up texts (its own process; never run inside web workers). Stops on SIGTERM."""
+    from navigator.sms.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("fake-twilio")
+@click.option("--port", type=int, default=8010, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--callback-delay", type=float, default=0.5, show_default=True)
+@with_appcontext
+def fake_twilio(port: int, host: str, callback_delay: float) -> None:
+    """A local fake Twilio (messages API, signed callbacks, simulated replies and failures)."""
+    from navigator.sms.fake_twilio import FakeTwilio
+
+    config = current_app.config
+    fake = FakeTwilio(
+        account_sid=config["TWILIO_ACCOUNT_SID"] or DEV_TWILIO_ACCOUNT_SID,
+        auth_token=config["TWILIO_AUTH_TOKEN"] or DEV_TWILIO_AUTH_TOKEN,
+        public_base_url=config["PUBLIC_BASE_URL"],
+        host=host,
+        port=port,
+        callback_delay=callback_delay,
+    )
+    click.echo(f"fake Twilio on {fake.url}; callbacks to {config['PUBLIC_BASE_URL']}")
+    with contextlib.suppress(KeyboardInterrupt):
+        fake.serve_forever()
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         db_group,
@@ -233,5 +270,7 @@ def register_commands(app: Flask) -> None:
         demo,
         transitions_group,
         metrics_group,
+        scheduler,
+        fake_twilio,
     ):
         app.cli.add_command(command)

@@ -46,6 +46,49 @@ def _flag(name: str, default: bool) -> bool:
     return default if not raw else raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+# Used only when TWILIO_API_BASE points at a local fake and no credentials are given, so
+# `scripts/run` shows the whole SMS loop without a Twilio account.
+DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+DEV_TWILIO_AUTH_TOKEN = "dev-fake-twilio-auth-token"  # noqa: S105 - only ever for the local fake
+DEV_TWILIO_FROM = "+447700900000"
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "http://localhost"))
+
+
+def twilio_settings() -> dict[str, Any]:
+    api_base = os.environ.get("TWILIO_API_BASE", "").rstrip("/") or None
+    dev = api_base is not None and _is_local(api_base)
+    return {
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID")
+        or (DEV_TWILIO_ACCOUNT_SID if dev else None),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN")
+        or (DEV_TWILIO_AUTH_TOKEN if dev else None),
+        "TWILIO_FROM": os.environ.get("TWILIO_FROM")
+        or (
+            DEV_TWILIO_FROM if dev and not os.environ.get("TWILIO_MESSAGING_SERVICE_SID") else None
+        ),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        "TWILIO_API_BASE": api_base,
+        # Sending: explicit HTTP timeout, bounded attempts with exponential backoff, the lease
+        # after which a message stuck in `sending` is checked with Twilio and re-queued.
+        "SMS_HTTP_TIMEOUT_SECONDS": _float("SMS_HTTP_TIMEOUT_SECONDS", 10.0),
+        "SMS_MAX_ATTEMPTS": _int("SMS_MAX_ATTEMPTS", 6),
+        "SMS_RETRY_BASE_SECONDS": _float("SMS_RETRY_BASE_SECONDS", 30.0),
+        "SMS_RETRY_MAX_SECONDS": _float("SMS_RETRY_MAX_SECONDS", 1800.0),
+        "SMS_SENDING_LEASE_SECONDS": _float("SMS_SENDING_LEASE_SECONDS", 120.0),
+        "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+        "SMS_DISPATCH_INTERVAL_SECONDS": _float("SMS_DISPATCH_INTERVAL_SECONDS", 5.0),
+        "SMS_SWEEP_INTERVAL_SECONDS": _float("SMS_SWEEP_INTERVAL_SECONDS", 60.0),
+    }
+
+
 def settings_from_env() -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(),
@@ -62,6 +105,10 @@ def settings_from_env() -> dict[str, Any]:
             "NAVIGATOR_POPULATION",
             str(PROJECT_ROOT / "directory_of_services" / "population" / "ons-mid-2020.yaml"),
         ),
+        "NAVIGATOR_FOLLOW_UPS": os.environ.get(
+            "NAVIGATOR_FOLLOW_UPS", str(PROJECT_ROOT / "navigator" / "sms" / "follow_ups.yaml")
+        ),
+        **twilio_settings(),
         # Capacity: how long an amber/red status lasts when the service does not say.
         "CAPACITY_DEFAULT_RESET_MINUTES": _int("CAPACITY_DEFAULT_RESET_MINUTES", 240),
         "CAPACITY_STALE_HOURS": _int("CAPACITY_STALE_HOURS", 24),

@@ -7,6 +7,14 @@ from alembic.config import Config
 
 from navigator.config import PROJECT_ROOT
 
+# Tables in the same database that navigator's migrations do not own (APScheduler's job store).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:
+    """Alembic filter: leave other components' tables alone."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
 
 def alembic_config(url: str) -> Config:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))

@@ -14,12 +14,14 @@ from navigator.directory.models import (
 from navigator.navigation.models import Navigation, NavigationGap
 from navigator.patients.models import AuditEvent, Patient
 from navigator.referrals.models import Referral, ReferralEvent
+from navigator.sms.models import CallbackTask, SmsMessage, SmsReply
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, TransitionEvent
 
 __all__ = [
     "ApiClient",
     "AuditEvent",
     "Base",
+    "CallbackTask",
     "DirectoryState",
     "DtocDay",
     "DtocEpisode",
@@ -35,6 +37,8 @@ __all__ = [
     "ServiceCapacity",
     "ServiceChange",
     "ServiceLocation",
+    "SmsMessage",
+    "SmsReply",
     "TransitionEvent",
     "User",
 ]

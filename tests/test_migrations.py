@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from navigator.migrate import alembic_config
+from navigator.migrate import alembic_config, include_object
 from navigator.models import Base
 from tests.conftest import PROJECT_ROOT
 
@@ -18,7 +18,9 @@ from tests.conftest import PROJECT_ROOT
 def test_migrated_database_matches_the_models(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
 

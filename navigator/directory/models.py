@@ -58,6 +58,12 @@ class Service(Base):
     referral_method: Mapped[str | None] = mapped_column(String(30))
     referral_info: Mapped[str | None] = mapped_column(Text)
     open_all_hours: Mapped[bool] = mapped_column(default=False)
+    # Care homes: the number follow-up texts go to (E.164), the home's recorded consent, and
+    # an opt-out (a STOP reply or the console) that wins over consent until cleared.
+    sms_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    sms_consent: Mapped[bool] = mapped_column(default=False)
+    sms_consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assured_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -77,6 +77,7 @@ def public_record(record: Record) -> Record:
     copy = json.loads(json.dumps(record))
     for block, key in PROFESSIONAL_ONLY:
         copy[block][key] = None
+    copy["sms"] = None  # a care home's follow-up number is never open data
     return copy
 
 

@@ -30,6 +30,7 @@ from navigator.directory.models import OpeningSession, Organisation, Service, Se
 from navigator.directory.opening import WEEKDAYS, period
 from navigator.directory.places import parse_postcode
 from navigator.directory.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
+from navigator.sms.numbers import uk_mobile_e164
 
 Record = dict[str, Any]
 
@@ -117,6 +118,32 @@ class ContactSchema(_Strict):
     website = fields.Url(allow_none=True, load_default=None)
 
 
+class SmsNumberField(fields.String):
+    """A UK mobile number, loaded as E.164."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return uk_mobile_e164(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class SmsSchema(_Strict):
+    """A care home's number for follow-up texts and its recorded consent to receive them."""
+
+    number = SmsNumberField(required=True)
+    consent = fields.Boolean(required=True)
+    consent_recorded_at = fields.AwareDateTime(
+        allow_none=True, load_default=None, default_timezone=UTC
+    )
+
+    @validates_schema
+    def _consent_is_recorded(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data["consent"] and data["consent_recorded_at"] is None:
+            raise ValidationError("Say when consent was recorded", "consent_recorded_at")
+
+
 class ReferralSchema(_Strict):
     method = fields.String(
         allow_none=True, load_default=None, validate=validate.OneOf(REFERRAL_METHODS)
@@ -172,6 +199,12 @@ class ServiceSchema(_Strict):
     opening = fields.Nested(OpeningSchema, load_default=dict)
     assured_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=UTC)
     assured_by = fields.String(allow_none=True, load_default=None)
+    sms = fields.Nested(SmsSchema, allow_none=True, load_default=None)
+
+    @validates_schema
+    def _sms_for_care_homes_only(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data.get("sms") and data.get("service_type") != "care_home":
+            raise ValidationError("Only care homes have an SMS number for follow-ups", "sms")
 
 
 def vocabulary_errors(record: Mapping[str, Any], vocab: Vocabulary) -> dict[str, list[str]]:
@@ -279,6 +312,18 @@ def canonical_service(data: Mapping[str, Any]) -> Record:
         },
         "assured_at": _iso(assured) if isinstance(assured, datetime) else assured,
         "assured_by": data.get("assured_by"),
+        "sms": _canonical_sms(data.get("sms")),
+    }
+
+
+def _canonical_sms(sms: Mapping[str, Any] | None) -> Record | None:
+    if not sms or not sms.get("number"):
+        return None
+    recorded = sms.get("consent_recorded_at")
+    return {
+        "number": sms["number"],
+        "consent": bool(sms.get("consent")),
+        "consent_recorded_at": _iso(recorded) if isinstance(recorded, datetime) else recorded,
     }
 
 
@@ -370,6 +415,11 @@ def _record_from_row(
             "contact": row,
             "referral": {"method": row["referral_method"], "info": row["referral_info"]},
             "opening": _opening_from_rows(row["open_all_hours"], sessions),
+            "sms": {
+                "number": row["sms_number"],
+                "consent": row["sms_consent"],
+                "consent_recorded_at": row["sms_consent_recorded_at"],
+            },
         }
     )
 
@@ -408,6 +458,17 @@ def service_columns(record: Record) -> dict[str, Any]:
         "open_all_hours": record["opening"]["open_all_hours"],
         "assured_at": datetime.fromisoformat(assured) if assured else None,
         "assured_by": record["assured_by"],
+        # The opt-out is not part of the record: reloading the directory never clears it.
+        **_sms_columns(record.get("sms")),
+    }
+
+
+def _sms_columns(sms: Record | None) -> dict[str, Any]:
+    recorded = sms["consent_recorded_at"] if sms else None
+    return {
+        "sms_number": sms["number"] if sms else None,
+        "sms_consent": bool(sms and sms["consent"]),
+        "sms_consent_recorded_at": datetime.fromisoformat(recorded) if recorded else None,
     }
 
 

@@ -84,6 +84,25 @@ class GapSchema(Schema):
     detail = fields.String()
 
 
+class FollowUpReplySchema(Schema):
+    id = fields.Integer()
+    received_at = fields.String()
+    kind = fields.String(metadata={"description": "well, call_back, free_text, stop or start"})
+    body = fields.String()
+
+
+class FollowUpSchema(Schema):
+    id = fields.String(metadata={"description": "navigator's own message id"})
+    due_at = fields.String(metadata={"description": "When it is (or was) due, out of quiet hours"})
+    status = fields.String(
+        metadata={
+            "description": "scheduled, sending, sent, delivered, undelivered, failed or cancelled"
+        }
+    )
+    to = fields.String(metadata={"description": "The care home's number, E.164"})
+    replies = fields.List(fields.Nested(FollowUpReplySchema))
+
+
 class NavigationSchema(Schema):
     id = fields.String()
     urgency = fields.String()
@@ -94,6 +113,10 @@ class NavigationSchema(Schema):
     rules_version = fields.String()
     rule_ids = fields.List(fields.String())
     created_at = fields.String()
+    follow_ups = fields.List(
+        fields.Nested(FollowUpSchema),
+        metadata={"description": "Texts to the resident's care home (care-home residents only)"},
+    )
 
 
 def _thirty_days_ago() -> date:

@@ -21,6 +21,8 @@ from navigator.navigation.models import Navigation, NavigationGap
 from navigator.navigation.routing import CRITERIA, Call, Ranked, route
 from navigator.patients.audit import audit
 from navigator.rules.model import Facts, RuleSet, evaluate
+from navigator.sms.config import FollowUpPlan
+from navigator.sms.scheduling import schedule_follow_ups
 
 # Last-resort answers when the directory itself has nothing (an empty or out-of-area directory):
 # the national numbers are always a safe next step.
@@ -90,6 +92,7 @@ def navigate(  # returns the navigation as the API shows it
     vocab: Vocabulary,
     now: datetime,
     stale_hours: int,
+    follow_ups: FollowUpPlan | None = None,
 ) -> dict[str, Any]:
     located: Located = body["postcode"]
     care_home = body.get("care_home_service_id")
@@ -191,6 +194,8 @@ def navigate(  # returns the navigation as the API shows it
             for e, c in routing.gaps
         ]
         session.execute(insert(NavigationGap), gaps)
+    if follow_ups is not None:  # texts to the care home, in this same transaction
+        result = result | {"follow_ups": schedule_follow_ups(session, follow_ups, values, now=now)}
     return result
 
 

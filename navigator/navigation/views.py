@@ -20,6 +20,8 @@ from navigator.navigation.schemas import (
 )
 from navigator.navigation.service import day_range, gap_report, get_navigation, navigate
 from navigator.rules.context import current_ruleset
+from navigator.sms.config import current_follow_ups
+from navigator.sms.worklist import follow_ups_for
 
 blp = Blueprint(
     "navigations", __name__, url_prefix="/api/v1", description="Routing a call to a service"
@@ -43,6 +45,7 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
             vocab=vocabulary(),
             now=utcnow(),
             stale_hours=stale_hours(),
+            follow_ups=current_follow_ups(),
         )
     response = jsonify(result)
     response.status_code = 201
@@ -54,10 +57,11 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
 @require_roles("integrator", "navigator", "admin")
 @blp.response(200, NavigationSchema)
 def read_navigation(navigation_id: str) -> ResponseReturnValue:
-    """A navigation exactly as it was first returned."""
+    """A navigation exactly as it was first returned, with its follow-up texts as they are now."""
     session = current_session()
     with transaction(session):
         result = get_navigation(session, navigation_id, actor=current_caller().label).result
+        result = result | {"follow_ups": follow_ups_for(session, navigation_id)}
     return jsonify(result)
 
 

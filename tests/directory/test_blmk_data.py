@@ -61,6 +61,19 @@ def test_only_drama_range_phone_numbers(services: list[dict[str, Any]]) -> None:
     assert duplicated == []
 
 
+def test_care_homes_text_only_drama_range_mobiles_with_recorded_consent(
+    services: list[dict[str, Any]],
+) -> None:
+    care_homes = [s for s in services if s["service_type"] == "care_home"]
+    sms = [s.get("sms") or {} for s in care_homes]
+    assert [s["id"] for s, block in zip(care_homes, sms, strict=True) if not block] == []
+    numbers = [block["number"] for block in sms]
+    assert [n for n in numbers if not re.fullmatch(r"07700 900\d{3}", n)] == []
+    assert len(set(numbers)) == len(numbers)
+    assert all(block["consent"] and block["consent_recorded_at"] for block in sms)
+    assert not [s["id"] for s in services if s.get("sms") and s["service_type"] != "care_home"]
+
+
 def test_every_blmk_postcode_district_maps_to_a_place() -> None:
     gazetteer = load_gazetteer(str(DATA))
     places = set(vocabulary_codes("places"))

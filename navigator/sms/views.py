@@ -1,0 +1,79 @@
+"""`/api/v1/worklist`: open call-back tasks from care homes' replies and undelivered texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from navigator.api.auth import current_caller, require_roles
+from navigator.db import transaction, utcnow
+from navigator.extensions import current_session
+from navigator.sms.worklist import complete_callback_task, open_callback_tasks
+
+blp = Blueprint(
+    "worklist", __name__, url_prefix="/api/v1", description="Call-back tasks for navigators"
+)
+
+
+class CareHomeRefSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+
+
+class TaskReplySchema(Schema):
+    id = fields.Integer()
+    received_at = fields.String()
+    kind = fields.String()
+    body = fields.String()
+
+
+class CallbackTaskSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "open or done"})
+    reason = fields.String(metadata={"description": "call_back, free_text or not_delivered"})
+    created_at = fields.String()
+    navigation_id = fields.String(allow_none=True)
+    care_home = fields.Nested(CareHomeRefSchema, allow_none=True)
+    reply = fields.Nested(TaskReplySchema, allow_none=True)
+    message_id = fields.String(allow_none=True)
+    completed_at = fields.String(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class WorklistSchema(Schema):
+    items = fields.List(fields.Nested(CallbackTaskSchema))
+
+
+class CompleteTaskSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    outcome = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+@blp.route("/worklist")
+@require_roles("navigator", "admin")
+@blp.response(200, WorklistSchema)
+def worklist() -> ResponseReturnValue:
+    """Open call-back tasks, oldest first."""
+    return jsonify({"items": open_callback_tasks(current_session())})
+
+
+@blp.route("/worklist/<int:task_id>/complete", methods=["POST"])
+@require_roles("navigator", "admin")
+@blp.arguments(CompleteTaskSchema)
+@blp.response(200, CallbackTaskSchema)
+def complete(body: dict[str, Any], task_id: int) -> ResponseReturnValue:
+    """Mark a call-back task done, saying what happened."""
+    session = current_session()
+    with transaction(session):
+        task = complete_callback_task(
+            session, task_id, by=current_caller().label, outcome=body["outcome"], now=utcnow()
+        )
+    return jsonify(task)
