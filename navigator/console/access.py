@@ -7,6 +7,7 @@
 | view_directory   | yes       | yes        | yes   |
 | update_capacity  | yes       | yes        | yes   |
 | manage_dtoc      | yes       | yes        | yes   |
+| care_home_texts  | yes       | yes        | yes   |
 | confirm_details  |           | yes        | yes   |
 | view_dashboard   |           | yes        | yes   |
 | edit_directory   |           |            | yes   |
@@ -35,6 +36,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_directory": EVERYONE,
     "update_capacity": EVERYONE,
     "manage_dtoc": EVERYONE,
+    "care_home_texts": EVERYONE,  # switch a care home's follow-up texts off or on
     "confirm_details": ("supervisor", "admin"),
     "view_dashboard": ("supervisor", "admin"),
     "edit_directory": ("admin",),

@@ -37,6 +37,7 @@ NAVIGATION = (
     ("console.new_call", "New call", "take_calls"),
     ("console.calls", "Calls", "take_calls"),
     ("console.referrals", "Referrals", "update_referrals"),
+    ("console.worklist", "Worklist", "take_calls"),
     ("console.directory", "Directory", "view_directory"),
     ("console.dtoc_board", "DTOC board", "manage_dtoc"),
     ("console.dashboard", "Dashboard", "view_dashboard"),

@@ -37,6 +37,7 @@ from navigator.patients.nhs_number import normalise_nhs_number
 from navigator.patients.schemas import PatientInSchema
 from navigator.patients.service import find_or_create_patient
 from navigator.rules.context import current_ruleset
+from navigator.sms.config import current_follow_ups
 
 ROUTING_FIELDS = (
     "caller_role",
@@ -218,6 +219,7 @@ def _record_call(
             vocab=vocabulary(),
             now=utcnow(),
             stale_hours=stale_hours(),
+            follow_ups=current_follow_ups(),
         )
         session.execute(
             update(Navigation)

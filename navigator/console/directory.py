@@ -24,6 +24,7 @@ from navigator.directory.capacity import set_capacity
 from navigator.directory.context import directory_index, stale_hours, vocabulary
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.index import age_in_days
+from navigator.directory.models import Service
 from navigator.directory.opening import to_local
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
 from navigator.directory.search import ServiceQuery, search_services
@@ -31,6 +32,7 @@ from navigator.directory.views import service_detail
 from navigator.directory.vocabulary import REFERRAL_METHODS, STATUSES
 from navigator.errors import Problem
 from navigator.extensions import current_session
+from navigator.sms.recipients import set_opt_out
 
 SEARCH_FIELDS = (
     "q",
@@ -128,12 +130,22 @@ def _service_page(
         raise Problem(404, "No such service.")
     now = utcnow()
     detail = service_detail(entry)
+    texts = None
+    if entry.service_type == "care_home":
+        row = current_session().get(Service, service_id)
+        if row is not None:
+            texts = {
+                "number": row.sms_number,
+                "consent": row.sms_consent,
+                "opted_out_at": row.sms_opted_out_at,
+            }
     return (
         render_template(
             "console/service.jinja",
             title=detail["name"],
             service=detail,
             needs_checking=needs_checking(entry.record, detail["capacity"]["stale"], now),
+            texts=texts,
             capacity_statuses=plain_options(CAPACITY_STATUSES),
             vocab=vocabulary(),
             values=values,
@@ -175,6 +187,17 @@ def service_capacity(service_id: str) -> ResponseReturnValue:
             default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
         )
     flash(f"Capacity set to {body['status']}.", "info")
+    return redirect(url_for("console.service", service_id=service_id))
+
+
+@bp.route("/directory/<service_id>/texts", methods=["POST"])
+@requires("care_home_texts")
+def service_texts(service_id: str) -> ResponseReturnValue:
+    """Switch a care home's follow-up texts off (e.g. asked by phone) or back on."""
+    opted_out = form_values().get("texts") == "off"
+    with transaction(current_session()):
+        set_opt_out(current_session(), service_id, opted_out, by=me().caller.label, now=utcnow())
+    flash("Follow-up texts switched off." if opted_out else "Follow-up texts switched on.", "info")
     return redirect(url_for("console.service", service_id=service_id))
 
 

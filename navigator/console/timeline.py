@@ -10,6 +10,23 @@ from sqlalchemy.orm import Session
 
 from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral, ReferralEvent
+from navigator.sms.worklist import navigation_timeline
+
+SMS_TITLES = {
+    "text_scheduled": "Follow-up text scheduled",
+    "text_sent": "Follow-up text sent",
+    "text_delivered": "Follow-up text delivered",
+    "text_undelivered": "Follow-up text NOT delivered",
+    "text_failed": "Follow-up text FAILED",
+    "text_cancelled": "Follow-up text cancelled",
+    "reply_well": "Care home replied: resident well",
+    "reply_call_back": "Care home replied: please call back",
+    "reply_free_text": "Care home replied",
+    "reply_stop": "Care home replied STOP",
+    "reply_start": "Care home replied START",
+    "callback_opened": "Call-back task opened",
+    "callback_completed": "Call-back task completed",
+}
 
 
 @dataclass(frozen=True)
@@ -55,4 +72,9 @@ def call_timeline(session: Session, navigation: Navigation) -> list[Moment]:
         if extra:
             detail += f" ({'; '.join(extra)})"
         moments.append(Moment(event.at, "Referral " + event.to_status, detail, event.actor))
+    for item in navigation_timeline(session, navigation.id):
+        title = SMS_TITLES.get(item["event"], item["event"].replace("_", " ").capitalize())
+        moments.append(
+            Moment(datetime.fromisoformat(item["at"]), title, item.get("detail") or "", None)
+        )
     return sorted(moments, key=lambda moment: moment.at)

@@ -12,6 +12,9 @@ from flask.testing import FlaskClient
 from navigator.extensions import db
 from tests.builders import console_user, load_directory, organisation, service
 
+# The live system (app on a real port, fake Twilio, real twilio client) from the SMS tests.
+from tests.sms.conftest import follow_ups_without_quiet_hours, live, live_app  # noqa: F401
+
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -144,6 +144,8 @@ def test_full_call_from_new_call_to_accepted_referral(sign_in_as: Callable[[str]
     page.get_by_label("New status").select_option("accepted")
     page.get_by_role("button", name="Update referral").click()
     expect(page.get_by_text("Referral is now accepted")).to_be_visible()
+    page.get_by_role("link", name="Worklist").click()
+    check_page(page, "worklist")
     page.get_by_role("link", name="Calls").click()
     check_page(page, "calls")
     page.locator("#calls-table a").first.click()
