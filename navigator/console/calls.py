@@ -22,22 +22,21 @@ from navigator.console.forms import (
 )
 from navigator.console.timeline import call_timeline
 from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
+from navigator.directory.context import directory_index, gazetteer, vocabulary
 from navigator.directory.opening import to_local, to_utc
 from navigator.directory.vocabulary import PATIENT_SEXES
 from navigator.errors import Problem
 from navigator.extensions import current_session
+from navigator.navigation.context import navigate_call
 from navigator.navigation.decisions import decide
 from navigator.navigation.models import Navigation
 from navigator.navigation.schemas import NavigationRequestSchema
-from navigator.navigation.service import get_navigation, navigate
+from navigator.navigation.service import get_navigation
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
 from navigator.patients.nhs_number import normalise_nhs_number
 from navigator.patients.schemas import PatientInSchema
 from navigator.patients.service import find_or_create_patient
-from navigator.rules.context import current_ruleset
-from navigator.sms.config import current_follow_ups
 
 ROUTING_FIELDS = (
     "caller_role",
@@ -136,20 +135,22 @@ def new_call() -> ResponseReturnValue:
                 errors |= problem_errors(exc, "need")
             else:
                 return redirect(url_for("console.call", navigation_id=navigation_id))
+    return _new_call_page(values, errors)
+
+
+def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     # A red flag is shown as "call 999 now" even when the rest of the form is incomplete:
     # the navigator must never be held up by a missing field in an emergency.
-    emergency = bool(values.get("red_flags"))
-    status = 422 if errors else 200
     return (
         render_template(
             "console/new_call.jinja",
             title="New call",
             values=values,
             errors=errors,
-            emergency=emergency,
+            emergency=bool(values.get("red_flags")),
             **_form_options(),
         ),
-        status,
+        422 if errors else 200,
     )
 
 
@@ -158,21 +159,8 @@ def new_call() -> ResponseReturnValue:
 def find_patient() -> ResponseReturnValue:
     """Prefill the new-call form from the patient record (POST: no NHS number in URLs/logs)."""
     errors: dict[str, str] = {}
-    values = {
-        "red_flags": [],
-        **_prefill_from_nhs_number(request.form.get("nhs_number", ""), errors),
-    }
-    return (
-        render_template(
-            "console/new_call.jinja",
-            title="New call",
-            values=values,
-            errors=errors,
-            emergency=False,
-            **_form_options(),
-        ),
-        422 if errors else 200,
-    )
+    found = _prefill_from_nhs_number(request.form.get("nhs_number", ""), errors)
+    return _new_call_page({"red_flags": [], **found}, errors)
 
 
 def _prefill_from_nhs_number(raw: str, errors: dict[str, str]) -> dict[str, Any]:
@@ -210,17 +198,7 @@ def _record_call(
             patient_id = find_or_create_patient(
                 session, patient_data, actor=actor, gazetteer=gazetteer()
             ).patient.id
-        result = navigate(
-            session,
-            facts,
-            created_by=actor,
-            index=directory_index(),
-            ruleset=current_ruleset(),
-            vocab=vocabulary(),
-            now=utcnow(),
-            stale_hours=stale_hours(),
-            follow_ups=current_follow_ups(),
-        )
+        result = navigate_call(session, facts, created_by=actor)
         session.execute(
             update(Navigation)
             .where(Navigation.id == result["id"])

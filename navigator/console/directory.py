@@ -23,7 +23,6 @@ from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.capacity import set_capacity
 from navigator.directory.context import directory_index, stale_hours, vocabulary
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
-from navigator.directory.index import age_in_days
 from navigator.directory.models import Service
 from navigator.directory.opening import to_local
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
@@ -78,22 +77,7 @@ def directory() -> ResponseReturnValue:
     items: list[dict[str, Any]] = []
     total, now = 0, utcnow()
     if args is not None:
-        query = ServiceQuery(
-            q=args.get("q"),
-            need=args.get("need"),
-            service_type=args.get("service_type"),
-            sector=args.get("sector"),
-            place=args.get("place"),
-            located=args.get("postcode"),
-            radius_km=None,
-            age_days=age_in_days(args["age"]) if "age" in args else None,
-            sex=None,
-            caller_role=args.get("caller_role"),
-            open_at=now if args.get("open_now") else None,
-            include_unavailable=args["include_unavailable"],
-            page=1,
-            per_page=100,
-        )
+        query = ServiceQuery.from_args(args, now)
         result = search_services(
             current_session(), directory_index(), query, now=now, stale_hours=stale_hours()
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from navigator.directory.capacity import Capacity, capacities, red_service_ids
-from navigator.directory.index import DirectoryIndex, Entry, narrow
+from navigator.directory.index import DirectoryIndex, Entry, age_in_days, narrow
 from navigator.directory.opening import to_local
 from navigator.directory.places import Located
 
@@ -30,6 +31,29 @@ class ServiceQuery:
     include_unavailable: bool = False
     page: int = 1
     per_page: int = 20
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any], now: datetime) -> ServiceQuery:
+        """From `ServiceSearchArgs` as loaded (the API's query string or the console's form)."""
+        age_days = args.get("age_days")
+        if "age" in args:
+            age_days = age_in_days(args["age"])
+        return cls(
+            q=args.get("q"),
+            need=args.get("need"),
+            service_type=args.get("service_type"),
+            sector=args.get("sector"),
+            place=args.get("place"),
+            located=args.get("postcode"),
+            radius_km=args.get("radius_km"),
+            age_days=age_days,
+            sex=args.get("sex"),
+            caller_role=args.get("caller_role"),
+            open_at=now if args.get("open_now") else args.get("open_at"),
+            include_unavailable=args.get("include_unavailable", False),
+            page=args.get("page", 1),
+            per_page=args.get("per_page", 20),
+        )
 
 
 @dataclass

@@ -14,7 +14,7 @@ from navigator.api.auth import current_caller, require_roles
 from navigator.db import transaction, utcnow
 from navigator.directory.capacity import capacities, set_capacity
 from navigator.directory.context import directory_index, stale_hours
-from navigator.directory.index import Entry, age_in_days
+from navigator.directory.index import Entry
 from navigator.directory.models import ServiceChange
 from navigator.directory.schemas import (
     CapacityOutSchema,
@@ -39,25 +39,7 @@ blp = Blueprint(
 def list_services(**args: Any) -> ResponseReturnValue:
     """Search the directory; filters combine with AND."""
     now = utcnow()
-    age_days = args.get("age_days")
-    if "age" in args:
-        age_days = age_in_days(args["age"])
-    query = ServiceQuery(
-        q=args.get("q"),
-        need=args.get("need"),
-        service_type=args.get("service_type"),
-        sector=args.get("sector"),
-        place=args.get("place"),
-        located=args.get("postcode"),
-        radius_km=args.get("radius_km"),
-        age_days=age_days,
-        sex=args.get("sex"),
-        caller_role=args.get("caller_role"),
-        open_at=now if args.get("open_now") else args.get("open_at"),
-        include_unavailable=args["include_unavailable"],
-        page=args["page"],
-        per_page=args["per_page"],
-    )
+    query = ServiceQuery.from_args(args, now)
     result = search_services(
         current_session(), directory_index(), query, now=now, stale_hours=stale_hours()
     )

@@ -9,18 +9,17 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from navigator.api.auth import current_caller, require_roles
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, stale_hours, vocabulary
+from navigator.db import transaction
+from navigator.directory.context import directory_index
 from navigator.extensions import current_session
+from navigator.navigation.context import navigate_call
 from navigator.navigation.schemas import (
     GapQuerySchema,
     GapReportSchema,
     NavigationRequestSchema,
     NavigationSchema,
 )
-from navigator.navigation.service import day_range, gap_report, get_navigation, navigate
-from navigator.rules.context import current_ruleset
-from navigator.sms.config import current_follow_ups
+from navigator.navigation.service import day_range, gap_report, get_navigation
 from navigator.sms.worklist import follow_ups_for
 
 blp = Blueprint(
@@ -36,17 +35,7 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
     """Recommend a service for a call, with reasons, alternatives and safety-netting."""
     session = current_session()
     with transaction(session):
-        result = navigate(
-            session,
-            body,
-            created_by=current_caller().label,
-            index=directory_index(),
-            ruleset=current_ruleset(),
-            vocab=vocabulary(),
-            now=utcnow(),
-            stale_hours=stale_hours(),
-            follow_ups=current_follow_ups(),
-        )
+        result = navigate_call(session, body, created_by=current_caller().label)
     response = jsonify(result)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/navigations/{result['id']}"
