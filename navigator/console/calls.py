@@ -310,7 +310,9 @@ def decide_call(navigation_id: str) -> ResponseReturnValue:
             status=exc.status if exc.status in (409, 422) else 422,
         )
     if referral is not None:
-        flash(f"Referral sent to {referral.service_id}: reference {referral.id[:8]}.", "info")
+        entry = directory_index().by_id.get(referral.service_id)
+        name = entry.record["name"] if entry else referral.service_id
+        flash(f"Referral sent to {name}: reference {referral.id[:8]}.", "info")
     else:
         flash("Decision recorded.", "info")
     return redirect(url_for("console.call", navigation_id=navigation_id))

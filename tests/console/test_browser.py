@@ -135,7 +135,7 @@ def test_full_call_from_new_call_to_accepted_referral(sign_in_as: Callable[[str]
     expect(page.locator("#safety-netting")).to_be_visible()
     check_page(page, "call-recommendation")
     page.get_by_role("button", name="Accept and refer to UCR One").click()
-    expect(page.get_by_text("Referral sent to ucr-one")).to_be_visible()
+    expect(page.get_by_text("Referral sent to UCR One")).to_be_visible()
     expect(page.locator("#timeline")).to_contain_text("Referral sent")
     page.get_by_role("link", name="Referrals").click()
     check_page(page, "referrals")
@@ -164,7 +164,7 @@ def test_override_with_a_reason(sign_in_as: Callable[[str], Page]) -> None:
         "The family asked for the team that already visits."
     )
     page.get_by_role("button", name="Override and refer").click()
-    expect(page.get_by_text("Referral sent to ucr-two")).to_be_visible()
+    expect(page.get_by_text("Referral sent to UCR Two")).to_be_visible()
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#recent-overrides")).to_contain_text("already visits")
 
