@@ -28,7 +28,7 @@ from navigator.directory.opening import to_local
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
 from navigator.directory.search import ServiceQuery, search_services
 from navigator.directory.views import service_detail
-from navigator.directory.vocabulary import REFERRAL_METHODS, STATUSES
+from navigator.directory.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES
 from navigator.errors import Problem
 from navigator.extensions import current_session
 from navigator.sms.recipients import set_opt_out
@@ -40,8 +40,11 @@ SEARCH_FIELDS = (
     "sector",
     "place",
     "postcode",
+    "radius_km",
     "age",
+    "sex",
     "caller_role",
+    "open_at",
     "open_now",
     "include_unavailable",
 )
@@ -102,6 +105,7 @@ def directory() -> ResponseReturnValue:
         sectors=vocabulary_options(vocab, "sectors"),
         places=vocabulary_options(vocab, "places"),
         caller_roles=vocabulary_options(vocab, "caller_roles"),
+        sexes=plain_options(PATIENT_SEXES),
         vocab=vocab,
     ), (422 if errors else 200)
 

@@ -96,3 +96,13 @@ def test_admin_edit_is_validated_and_recorded_in_the_history(
         changes = {c.field: c.new_value for c in db.session.scalars(select(ServiceChange))}
         assert changes["name"] == "UCR One (Bedford)"
     assert "UCR One (Bedford)" in client.get("/directory/ucr-one").text
+
+
+def test_search_uses_the_api_filters_and_names_a_bad_one(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    client = sign_in("navigator")
+    found = client.get("/directory?postcode=MK42+9DJ&radius_km=5&sex=female&age=80")
+    assert found.status_code == 200 and "UCR One" in found.text
+    bad = client.get("/directory?radius_km=5")
+    assert bad.status_code == 422 and 'href="#radius-km"' in bad.text
