@@ -178,7 +178,9 @@ def navigate(  # returns the navigation as the API shows it
         result=result,
     )
     # Core inserts: one row and one batch of gaps, without the ORM unit-of-work overhead.
-    session.execute(insert(Navigation), [values])
+    # On the session's connection (same transaction), bypassing the ORM's bulk-insert layer.
+    connection = session.connection()
+    connection.execute(insert(Navigation.__table__), [values])
     if values["nhs_number"]:  # an NHS number makes the navigation patient-identifiable
         audit(
             session,
@@ -193,7 +195,7 @@ def navigate(  # returns the navigation as the API shows it
             {"navigation_id": navigation_id, "service_id": e.id, "criterion": c, "recorded_at": now}
             for e, c in routing.gaps
         ]
-        session.execute(insert(NavigationGap), gaps)
+        connection.execute(insert(NavigationGap.__table__), gaps)
     if follow_ups is not None:  # texts to the care home, in this same transaction
         result = result | {"follow_ups": schedule_follow_ups(session, follow_ups, values, now=now)}
     return result

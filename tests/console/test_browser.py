@@ -47,6 +47,7 @@ def base_url(app: Flask) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()  # the listening socket too, not left for the garbage collector
 
 
 @pytest.fixture

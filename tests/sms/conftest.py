@@ -146,6 +146,7 @@ def live_app(
     thread.start()
     yield app, server
     server.shutdown()
+    server.server_close()  # the listening socket too, not left for the garbage collector
 
 
 @pytest.fixture
