@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -23,6 +24,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from navigator.console.access import PERMISSIONS, can
+from navigator.directory.opening import to_local
 from navigator.errors import Problem
 from navigator.extensions import csrf
 
@@ -92,8 +94,17 @@ def console_globals() -> dict[str, Any]:
         "menu": menu,
         "permissions": PERMISSIONS,
         "cspNonce": g.get("csp_nonce"),
+        "local_time": local_time,
         "assetPath": "/console/assets/nhsuk",
     }
+
+
+def local_time(value: str | datetime | None) -> str:
+    """An instant (ISO text or datetime) as people in England read it: 23/11/2026 14:05."""
+    if value is None:
+        return ""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return to_local(instant).strftime("%d/%m/%Y %H:%M")
 
 
 def error_page(status: int, title: str, detail: str) -> ResponseReturnValue:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from navigator.directory.capacity import capacities, red_service_ids
@@ -23,6 +23,9 @@ from navigator.patients.audit import audit
 from navigator.rules.model import Facts, RuleSet, evaluate
 from navigator.sms.config import FollowUpPlan
 from navigator.sms.scheduling import schedule_follow_ups
+
+NAVIGATIONS = cast(Table, Navigation.__table__)
+NAVIGATION_GAPS = cast(Table, NavigationGap.__table__)
 
 # Last-resort answers when the directory itself has nothing (an empty or out-of-area directory):
 # the national numbers are always a safe next step.
@@ -180,7 +183,7 @@ def navigate(  # returns the navigation as the API shows it
     # Core inserts: one row and one batch of gaps, without the ORM unit-of-work overhead.
     # On the session's connection (same transaction), bypassing the ORM's bulk-insert layer.
     connection = session.connection()
-    connection.execute(insert(Navigation.__table__), [values])
+    connection.execute(insert(NAVIGATIONS), [values])
     if values["nhs_number"]:  # an NHS number makes the navigation patient-identifiable
         audit(
             session,
@@ -195,7 +198,7 @@ def navigate(  # returns the navigation as the API shows it
             {"navigation_id": navigation_id, "service_id": e.id, "criterion": c, "recorded_at": now}
             for e, c in routing.gaps
         ]
-        connection.execute(insert(NavigationGap.__table__), gaps)
+        connection.execute(insert(NAVIGATION_GAPS), gaps)
     if follow_ups is not None:  # texts to the care home, in this same transaction
         result = result | {"follow_ups": schedule_follow_ups(session, follow_ups, values, now=now)}
     return result
