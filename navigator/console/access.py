@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
 
 from navigator.auth.keys import Caller
@@ -50,7 +52,8 @@ class ConsoleUser:
     id: int
     email: str
     role: str
-    # Part of the password hash in the session id: changing the password ends old sessions.
+    # Derived from the password hash and part of the session id: a new password ends old
+    # sessions.
     token: str
 
     is_authenticated = True
@@ -66,7 +69,9 @@ class ConsoleUser:
 
 
 def session_token(user: User) -> str:
-    return user.password_hash[-16:]
+    """Changes whenever the password does; an HMAC, so the cookie reveals nothing of the hash."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def console_user(user: User) -> ConsoleUser:
