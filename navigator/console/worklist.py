@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
@@ -14,6 +17,8 @@ from navigator.db import transaction, utcnow
 from navigator.directory.opening import to_local
 from navigator.errors import Problem
 from navigator.extensions import current_session
+from navigator.navigation.models import Navigation
+from navigator.patients.audit import audit
 from navigator.sms.worklist import complete_callback_task, open_callback_tasks
 
 REASONS = {
@@ -24,8 +29,10 @@ REASONS = {
 
 
 def _page(errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
-    with transaction(current_session()):
-        tasks = open_callback_tasks(current_session())
+    session = current_session()
+    with transaction(session):
+        tasks = open_callback_tasks(session)
+        _audit_replies_shown(session, tasks)
     for task in tasks:
         task["created_at"] = to_local(datetime.fromisoformat(task["created_at"]))
     return render_template(
@@ -36,6 +43,23 @@ def _page(errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
         errors=errors,
         values={},
     ), status
+
+
+def _audit_replies_shown(session: Session, tasks: list[dict[str, Any]]) -> None:
+    """A care home's free text may name or describe the resident: showing it is audited."""
+    ids = sorted({t["navigation_id"] for t in tasks if t["reply"] and t["navigation_id"]})
+    query = select(Navigation.id, Navigation.patient_id).where(Navigation.id.in_(ids))
+    patients = {navigation_id: patient_id for navigation_id, patient_id in session.execute(query)}
+    for task in tasks:
+        if task["reply"]:
+            audit(
+                session,
+                actor=me().caller.label,
+                action="read",
+                entity="sms_reply",
+                entity_id=str(task["reply"]["id"]),
+                patient_id=patients.get(task["navigation_id"]),
+            )
 
 
 @bp.route("/worklist")

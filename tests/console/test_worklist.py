@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from navigator.directory.models import Service
 from navigator.extensions import db
+from navigator.patients.models import AuditEvent
 from navigator.sms.models import SmsMessage
 from tests.builders import console_user
 from tests.console.conftest import post_form
@@ -44,6 +45,10 @@ def test_a_2_reply_reaches_the_worklist_and_the_call_timeline(live: Live) -> Non
     assert live.fake.reply(HOME_NUMBER, "2") == 200
     worklist = client.get("/worklist").text
     assert "Asked for a call back" in worklist and "See the call" in worklist
+    with live.app.app_context():
+        shown = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "sms_reply")).all()
+        assert shown and shown[0].patient_id is not None  # the reply's resident, audited
+        db.session.remove()
     timeline = client.get(call_path).text
     assert "Follow-up text delivered" in timeline and "Call-back task opened" in timeline
     task_id = worklist.split('id="task-')[1].split('"')[0]
