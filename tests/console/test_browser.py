@@ -127,6 +127,27 @@ def test_failed_then_successful_sign_in_using_only_the_keyboard(app: Flask, page
     expect(page.get_by_role("heading", name="New call", exact=True)).to_be_visible()
 
 
+def tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Press Tab, as a keyboard user, until `selector` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_a_red_flag_call_with_the_keyboard_only(sign_in_as: Callable[[str], Page]) -> None:
+    page = sign_in_as("navigator")
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    tab_to(page, "input[name=red_flags][value=chest_pain]")
+    page.keyboard.press("Space")
+    tab_to(page, "#caller-name")
+    page.keyboard.type("Sam Caller")
+    page.keyboard.press("Enter")  # submits the form from a text field
+    expect(page.get_by_role("alert").first).to_contain_text("call 999 now")
+
+
 def test_full_call_from_new_call_to_accepted_referral(sign_in_as: Callable[[str], Page]) -> None:
     page = sign_in_as("navigator")
     check_page(page, "new-call")
