@@ -39,6 +39,7 @@ def init_console(app: Flask) -> None:
         dtoc,
         forms,
         referrals,
+        users,
         worklist,
     )
     from navigator.console.blueprint import bp

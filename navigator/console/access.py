@@ -11,6 +11,7 @@
 | confirm_details  |           | yes        | yes   |
 | view_dashboard   |           | yes        | yes   |
 | edit_directory   |           |            | yes   |
+| manage_users     |           |            | yes   |
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "confirm_details": ("supervisor", "admin"),
     "view_dashboard": ("supervisor", "admin"),
     "edit_directory": ("admin",),
+    "manage_users": ("admin",),
 }
 
 

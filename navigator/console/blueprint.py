@@ -43,6 +43,7 @@ NAVIGATION = (
     ("console.directory", "Directory", "view_directory"),
     ("console.dtoc_board", "DTOC board", "manage_dtoc"),
     ("console.dashboard", "Dashboard", "view_dashboard"),
+    ("console.users", "Users", "manage_users"),
 )
 
 

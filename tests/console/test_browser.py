@@ -224,6 +224,9 @@ def test_admin_edits_a_service(sign_in_as: Callable[[str], Page]) -> None:
     page.get_by_label("Phone for the public").fill("01632 960555")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#change-history")).to_contain_text("01632 960555")
+    page.get_by_role("link", name="Users").click()
+    expect(page.locator("#users-table")).to_be_visible()
+    check_page(page, "users")
 
 
 def test_dtoc_episode_opened_and_closed(sign_in_as: Callable[[str], Page]) -> None:
