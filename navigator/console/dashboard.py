@@ -13,7 +13,7 @@ from navigator.console.blueprint import bp
 from navigator.console.charts import bar_chart
 from navigator.console.forms import body_from_form, load_or_errors, plain_options
 from navigator.db import utcnow
-from navigator.directory.context import directory_index
+from navigator.directory.context import service_names
 from navigator.directory.opening import local_month, to_local
 from navigator.extensions import current_session
 from navigator.metrics.cisp import ROW_PLACES, months_between
@@ -84,7 +84,6 @@ def dashboard() -> ResponseReturnValue:
             bar_chart(labels[name], [(row["month"], row[name]) for row in rows]) for name in CHARTED
         ]
         overrides = override_counts(current_session(), (args["from_"], args["to"]))
-    names = {e.id: e.record["name"] for e in directory_index().entries}
     return render_template(
         "console/dashboard.jinja",
         title="Dashboard",
@@ -95,7 +94,7 @@ def dashboard() -> ResponseReturnValue:
         place=PLACE_LABELS.get(values.get("place") or "", (values.get("place") or "").title()),
         overrides=overrides,
         recent=recent_overrides(current_session(), limit=20),
-        names=names,
+        names=service_names(),
         places=[(code, PLACE_LABELS.get(code, label)) for code, label in plain_options(ROW_PLACES)],
         values=values,
         errors=errors,

@@ -20,8 +20,12 @@ from navigator.console.forms import (
 )
 from navigator.db import transaction, utcnow
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
-from navigator.directory.capacity import set_capacity
-from navigator.directory.context import directory_index, stale_hours, vocabulary
+from navigator.directory.context import (
+    directory_index,
+    stale_hours,
+    update_capacity,
+    vocabulary,
+)
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.models import Service
 from navigator.directory.opening import to_local
@@ -163,17 +167,7 @@ def service_capacity(service_id: str) -> ResponseReturnValue:
     )
     if body is None:
         return _service_page(service_id, values, errors, 422)
-    with transaction(current_session()):
-        set_capacity(
-            current_session(),
-            service_id,
-            status=body["status"],
-            note=body["note"],
-            reset_after_minutes=body["reset_after_minutes"],
-            changed_by=me().caller.label,
-            now=utcnow(),
-            default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
-        )
+    update_capacity(service_id, body, changed_by=me().caller.label)
     flash(f"Capacity set to {body['status']}.", "info")
     return redirect(url_for("console.service", service_id=service_id))
 

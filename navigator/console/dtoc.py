@@ -21,7 +21,7 @@ from navigator.console.forms import (
     vocabulary_options,
 )
 from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer, vocabulary
+from navigator.directory.context import directory_index, gazetteer, service_names, vocabulary
 from navigator.errors import Problem
 from navigator.extensions import current_session
 from navigator.patients.audit import audit_record
@@ -78,6 +78,8 @@ UPDATE_FIELDS = (
 def _options() -> dict[str, Any]:
     index = directory_index()
     return {
+        "names": service_names(),
+        "reason_labels": REASON_LABELS,
         "reasons": list(REASON_LABELS.items()),
         "responsibles": plain_options(RESPONSIBLE),
         "care_types": plain_options(CARE_TYPES),
@@ -105,16 +107,13 @@ def _board(
             row = episode_dict(session, episode, now)
             row["patient_name"] = patient.name if patient else ""
             by_place[episode.place or "outside_blmk"].append(row)
-    names = {e.id: e.record["name"] for e in directory_index().entries}
     return (
         render_template(
             "console/dtoc_board.jinja",
             title="DTOC board",
             by_place=dict(sorted(by_place.items())),
-            names=names,
             values=values,
             errors=errors,
-            reason_labels=REASON_LABELS,
             **_options(),
         ),
         status,
@@ -177,17 +176,14 @@ def _episode_page(
         audit_record(session, episode, actor=me().caller.label, action="read", entity="dtoc")
         data = episode_dict(session, episode, now)
         patient = session.get(Patient, episode.patient_id)
-    names = {e.id: e.record["name"] for e in directory_index().entries}
     return (
         render_template(
             "console/dtoc_episode.jinja",
             title="DTOC episode",
             episode=data,
             patient=patient,
-            names=names,
             values=values,
             errors=errors,
-            reason_labels=REASON_LABELS,
             **_options(),
         ),
         status,

@@ -12,7 +12,7 @@ from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import body_from_form, form_values, load_or_errors, problem_errors
 from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index
+from navigator.directory.context import directory_index, service_names
 from navigator.directory.opening import to_local
 from navigator.errors import Problem
 from navigator.extensions import current_session
@@ -40,13 +40,12 @@ def referrals() -> ResponseReturnValue:
     )
     overdue = [r for r in rows if is_overdue(r, now)]
     others = [r for r in rows if not is_overdue(r, now)]
-    names = {e.id: e.record["name"] for e in directory_index().entries}
     return render_template(
         "console/referrals.jinja",
         title="Referrals",
         overdue=overdue,
         others=others,
-        names=names,
+        names=service_names(),
         to_local=to_local,
         values={},
         errors={},

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
 from navigator.api.auth import current_caller, require_roles
-from navigator.db import transaction, utcnow
-from navigator.directory.capacity import capacities, set_capacity
-from navigator.directory.context import directory_index, stale_hours
+from navigator.db import utcnow
+from navigator.directory.capacity import capacities
+from navigator.directory.context import directory_index, stale_hours, update_capacity
 from navigator.directory.index import Entry
 from navigator.directory.models import ServiceChange
 from navigator.directory.schemas import (
@@ -112,17 +112,7 @@ def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
     caller = current_caller()
     if caller.role == "provider" and caller.organisation_ods != entry.organisation["ods_code"]:
         raise Problem(403, "A provider may only update its own organisation's services.")
+    update_capacity(service_id, body, changed_by=caller.label)
     now = utcnow()
-    with transaction(current_session()):
-        set_capacity(
-            current_session(),
-            service_id,
-            status=body["status"],
-            note=body["note"],
-            reset_after_minutes=body["reset_after_minutes"],
-            changed_by=caller.label,
-            now=now,
-            default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
-        )
     capacity = capacities(current_session(), [service_id], now, stale_hours())[service_id]
     return jsonify(capacity.as_dict())
