@@ -114,14 +114,20 @@ def wrk(url: str, seconds: int, script: Path | None = None) -> float:
 
 
 def over_http(
-    database_url: str, key: str, calls: list[dict[str, Any]], seconds: int, label: str, threads: int
+    database_url: str,
+    key: str,
+    calls: list[dict[str, Any]],
+    seconds: int,
+    label: str,
+    threads: int,
+    workers: int,
 ) -> None:
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "--preload", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    command = [str(gunicorn), "--preload", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--threads", str(threads), "--timeout", "120", "--log-level", "warning"]
     server = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -148,7 +154,7 @@ def over_http(
         trivial = wrk(f"{base}/oruk/", seconds)
         navigations = wrk(f"{base}/api/v1/navigations", seconds, script)
         print(
-            f"{label} HTTP (gunicorn, 2 workers x {threads} threads, wrk -c16): "
+            f"{label} HTTP (gunicorn, {workers} workers x {threads} threads, wrk -c16): "
             f"trivial GET /oruk/ {trivial:.0f} req/s; "
             f"POST /api/v1/navigations {navigations:.0f} req/s; ratio {navigations / trivial:.0%}"
         )
@@ -179,7 +185,7 @@ def run(args: argparse.Namespace) -> None:
             directory_index()
             in_process(label, calls)
         if not args.skip_http:
-            over_http(url, key, calls, args.seconds, label, args.threads)
+            over_http(url, key, calls, args.seconds, label, args.threads, args.workers)
 
 
 if __name__ == "__main__":
@@ -189,6 +195,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--services-only-blmk", action="store_true", help="skip the synthetic run")
     run(parser.parse_args())

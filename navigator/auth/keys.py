@@ -11,7 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.models import API_ROLES, ApiClient
@@ -35,6 +35,17 @@ class Caller:
     def client_ref(self) -> str:
         """Scopes idempotency keys and event ids to one caller, whichever kind."""
         return str(self.client_id) if self.kind == "api" else f"{self.kind}:{self.client_id}"
+
+
+# Built once: on the hot path, building a SELECT costs more than SQLite takes to run it.
+_KEY_LOOKUP = select(
+    ApiClient.id,
+    ApiClient.name,
+    ApiClient.role,
+    ApiClient.organisation_ods,
+    ApiClient.key_hash,
+    ApiClient.revoked_at,
+).where(ApiClient.key_prefix == bindparam("prefix"))
 
 
 def _digest(key: str) -> str:
@@ -67,17 +78,8 @@ def authenticate(session: Session, key: str) -> Caller | None:
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != "nav":
         return None
-    # A plain row, not an ORM object: this runs on every API request.
-    row = session.execute(
-        select(
-            ApiClient.id,
-            ApiClient.name,
-            ApiClient.role,
-            ApiClient.organisation_ods,
-            ApiClient.key_hash,
-            ApiClient.revoked_at,
-        ).where(ApiClient.key_prefix == parts[1])
-    ).first()
+    # A plain row on the session's connection, not an ORM object: this runs on every request.
+    row = session.connection().execute(_KEY_LOOKUP, {"prefix": parts[1]}).first()
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.key_hash, _digest(key)):

@@ -9,15 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from navigator.directory.models import ServiceCapacity
 from navigator.directory.store import chunks, record_change
 
 STATUSES = ("green", "amber", "red")
+
+# Both reads run on every search and routing call: built once, run on the session's connection.
+_CAPACITY = cast(Table, ServiceCapacity.__table__)
+_RED = select(_CAPACITY.c.service_id, _CAPACITY.c.reset_at).where(
+    _CAPACITY.c.status == bindparam("status")
+)
+_BY_SERVICE = select(_CAPACITY).where(_CAPACITY.c.service_id.in_(bindparam("ids", expanding=True)))
 MIN_RESET_MINUTES, MAX_RESET_MINUTES = 15, 24 * 60
 
 
@@ -53,10 +60,8 @@ def effective(row: Any, now: datetime, stale_hours: int) -> Capacity:
 
 def red_service_ids(session: Session, now: datetime) -> set[str]:
     """Services whose red status is still in force (usually a handful of rows)."""
-    query = select(ServiceCapacity.service_id, ServiceCapacity.reset_at).where(
-        ServiceCapacity.status == "red"
-    )
-    return {sid for sid, reset_at in session.execute(query) if reset_at is None or reset_at > now}
+    rows = session.connection().execute(_RED, {"status": "red"})
+    return {sid for sid, reset_at in rows if reset_at is None or reset_at > now}
 
 
 def capacities(
@@ -64,10 +69,11 @@ def capacities(
 ) -> dict[str, Capacity]:
     wanted = list(ids)
     rows: dict[str, Any] = {}
-    table = ServiceCapacity.__table__
+    connection = session.connection()
     for batch in chunks(wanted):
-        query = select(table).where(table.c.service_id.in_(batch))
-        rows.update({row.service_id: row for row in session.execute(query)})
+        rows.update(
+            {row.service_id: row for row in connection.execute(_BY_SERVICE, {"ids": batch})}
+        )
     return {sid: effective(rows.get(sid), now, stale_hours) for sid in wanted}
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from navigator.db import utcnow
@@ -33,8 +33,12 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+# Read on every search and routing call, so built once and run on the session's connection.
+_REVISION = select(DirectoryState.revision).where(DirectoryState.id == bindparam("id"))
+
+
 def current_revision(session: Session) -> str | None:
-    return session.scalar(select(DirectoryState.revision).where(DirectoryState.id == 1))
+    return session.connection().execute(_REVISION, {"id": 1}).scalar()
 
 
 def bump_revision(session: Session) -> str:

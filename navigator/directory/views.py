@@ -34,7 +34,7 @@ blp = Blueprint(
 
 @blp.route("")
 @require_roles()
-@blp.arguments(ServiceSearchArgs, location="query", as_kwargs=True, unknown=RAISE)
+@blp.arguments(ServiceSearchArgs(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, ServiceListSchema)
 def list_services(**args: Any) -> ResponseReturnValue:
     """Search the directory; filters combine with AND."""
@@ -104,7 +104,7 @@ def get_service(service_id: str) -> ResponseReturnValue:
 
 @blp.route("/<string:service_id>/capacity", methods=["PUT"])
 @require_roles("provider", "navigator", "admin")
-@blp.arguments(CapacityUpdateSchema)
+@blp.arguments(CapacityUpdateSchema())
 @blp.response(200, CapacityOutSchema)
 def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
     """Set a service's capacity; providers only for their own organisation's services."""

@@ -67,7 +67,7 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
 
 @blp.route("/cisp")
 @require_roles()
-@blp.arguments(CispQuerySchema, location="query")
+@blp.arguments(CispQuerySchema(), location="query")
 @blp.response(200, CispSchema)
 def cisp_metrics(args: dict[str, Any]) -> ResponseReturnValue:
     """CISP measures per place and month, with a summary per place; `format=csv` for Excel."""

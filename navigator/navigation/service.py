@@ -26,6 +26,8 @@ from navigator.sms.scheduling import schedule_follow_ups
 
 NAVIGATIONS = cast(Table, Navigation.__table__)
 NAVIGATION_GAPS = cast(Table, NavigationGap.__table__)
+# Built once: building an INSERT costs more than running it, and this runs on every call.
+_INSERT_NAVIGATION, _INSERT_GAPS = insert(NAVIGATIONS), insert(NAVIGATION_GAPS)
 
 # Last-resort answers when the directory itself has nothing (an empty or out-of-area directory):
 # the national numbers are always a safe next step.
@@ -183,7 +185,7 @@ def navigate(  # returns the navigation as the API shows it
     # Core inserts: one row and one batch of gaps, without the ORM unit-of-work overhead.
     # On the session's connection (same transaction), bypassing the ORM's bulk-insert layer.
     connection = session.connection()
-    connection.execute(insert(NAVIGATIONS), [values])
+    connection.execute(_INSERT_NAVIGATION, [values])
     if values["nhs_number"]:  # an NHS number makes the navigation patient-identifiable
         audit(
             session,
@@ -198,7 +200,7 @@ def navigate(  # returns the navigation as the API shows it
             {"navigation_id": navigation_id, "service_id": e.id, "criterion": c, "recorded_at": now}
             for e, c in routing.gaps
         ]
-        connection.execute(insert(NAVIGATION_GAPS), gaps)
+        connection.execute(_INSERT_GAPS, gaps)
     if follow_ups is not None:  # texts to the care home, in this same transaction
         result = result | {"follow_ups": schedule_follow_ups(session, follow_ups, values, now=now)}
     return result

@@ -29,7 +29,7 @@ blp = Blueprint(
 
 @blp.route("/navigations", methods=["POST"])
 @require_roles("integrator", "navigator", "admin")
-@blp.arguments(NavigationRequestSchema)
+@blp.arguments(NavigationRequestSchema())
 @blp.response(201, NavigationSchema)
 def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
     """Recommend a service for a call, with reasons, alternatives and safety-netting."""
@@ -56,7 +56,7 @@ def read_navigation(navigation_id: str) -> ResponseReturnValue:
 
 @blp.route("/gaps")
 @require_roles("navigator", "admin")
-@blp.arguments(GapQuerySchema, location="query")
+@blp.arguments(GapQuerySchema(), location="query")
 @blp.response(200, GapReportSchema)
 def gaps(args: dict[str, Any]) -> ResponseReturnValue:
     """Services that failed exactly one criterion, grouped by service and criterion."""

@@ -38,7 +38,7 @@ def check_care_home(data: dict[str, Any], field: str = "care_home_service_id") -
 
 @blp.route("/patients", methods=["POST"])
 @require_roles("integrator", "navigator", "admin")
-@blp.arguments(PatientInSchema)
+@blp.arguments(PatientInSchema())
 @blp.response(201, PatientSchema)
 @blp.alt_response(
     200, schema=PatientSchema, description="A patient with this NHS number already exists"
@@ -68,7 +68,7 @@ def get_patient(patient_id: str) -> ResponseReturnValue:
 
 @blp.route("/audit")
 @require_roles("admin")
-@blp.arguments(AuditQuerySchema, location="query")
+@blp.arguments(AuditQuerySchema(), location="query")
 @blp.response(200, AuditListSchema)
 def audit_log(args: dict[str, Any]) -> ResponseReturnValue:
     """Every read and change of a patient's data, oldest first."""

@@ -50,7 +50,7 @@ def _idempotency_key() -> str | None:
 
 @blp.route("/referrals", methods=["POST"])
 @require_roles("integrator", "navigator", "admin")
-@blp.arguments(ReferralInSchema)
+@blp.arguments(ReferralInSchema())
 @blp.response(201, ReferralSchema)
 @blp.alt_response(
     200, schema=ReferralSchema, description="A retry with the same Idempotency-Key and body"
@@ -114,7 +114,7 @@ def get_referral(referral_id: str) -> ResponseReturnValue:
 
 @blp.route("/referrals/<string:referral_id>", methods=["PATCH"])
 @require_roles("navigator", "admin", "provider")
-@blp.arguments(ReferralUpdateSchema)
+@blp.arguments(ReferralUpdateSchema())
 @blp.response(200, ReferralSchema)
 def patch_referral(body: dict[str, Any], referral_id: str) -> ResponseReturnValue:
     """Accept, reject (with reason), hold, complete (with outcome) or cancel a referral."""
@@ -134,7 +134,7 @@ def patch_referral(body: dict[str, Any], referral_id: str) -> ResponseReturnValu
 
 @blp.route("/referrals")
 @require_roles("navigator", "admin", "provider")
-@blp.arguments(ReferralQuerySchema, location="query")
+@blp.arguments(ReferralQuerySchema(), location="query")
 @blp.response(200, ReferralListSchema)
 def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
     """Referrals, newest first; `overdue=true` for those not acknowledged in time."""

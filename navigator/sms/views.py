@@ -67,7 +67,7 @@ def worklist() -> ResponseReturnValue:
 
 @blp.route("/worklist/<int:task_id>/complete", methods=["POST"])
 @require_roles("navigator", "admin")
-@blp.arguments(CompleteTaskSchema)
+@blp.arguments(CompleteTaskSchema())
 @blp.response(200, CallbackTaskSchema)
 def complete(body: dict[str, Any], task_id: int) -> ResponseReturnValue:
     """Mark a call-back task done, saying what happened."""

@@ -37,7 +37,7 @@ WRITERS = ("integrator", "navigator", "provider", "admin")
 
 @blp.route("/transitions", methods=["POST"])
 @require_roles(*WRITERS)
-@blp.arguments(TransitionInSchema)
+@blp.arguments(TransitionInSchema())
 @blp.response(201, TransitionSchema)
 @blp.alt_response(200, schema=TransitionSchema, description="This event_id was already recorded")
 def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
@@ -68,7 +68,7 @@ def _episode(ident: str, *, lock: bool = False) -> DtocEpisode:
 
 @blp.route("/dtoc", methods=["POST"])
 @require_roles("navigator", "provider", "admin")
-@blp.arguments(DtocInSchema)
+@blp.arguments(DtocInSchema())
 @blp.response(201, DtocSchema)
 def post_dtoc(body: dict[str, Any]) -> ResponseReturnValue:
     """Open a delayed-transfer-of-care episode (adults only)."""
@@ -88,7 +88,7 @@ def post_dtoc(body: dict[str, Any]) -> ResponseReturnValue:
 
 @blp.route("/dtoc/<string:ident>", methods=["PATCH"])
 @require_roles("navigator", "provider", "admin")
-@blp.arguments(DtocUpdateSchema)
+@blp.arguments(DtocUpdateSchema())
 @blp.response(200, DtocSchema)
 def patch_dtoc(body: dict[str, Any], ident: str) -> ResponseReturnValue:
     """Change reason/responsibility from a time, record acceptance, or record the transfer."""
@@ -121,7 +121,7 @@ def get_dtoc(ident: str) -> ResponseReturnValue:
 
 @blp.route("/dtoc")
 @require_roles("navigator", "provider", "admin")
-@blp.arguments(DtocQuerySchema, location="query")
+@blp.arguments(DtocQuerySchema(), location="query")
 @blp.response(200, DtocListSchema)
 def list_dtoc(args: dict[str, Any]) -> ResponseReturnValue:
     """The live board: open (or closed) episodes, longest delay first."""
