@@ -11,6 +11,7 @@ then a catch-all (an ambulance for emergencies, otherwise the nearest emergency 
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class Call:
     gp_practice_ods: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Assessment:
     entry: Entry
     failures: list[str]
@@ -57,7 +58,7 @@ class Assessment:
     capacity: Capacity | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Ranked:
     entry: Entry
     distance_km: float | None
@@ -68,8 +69,15 @@ class Ranked:
     reasons: list[str] = field(default_factory=list)
 
     def key(self) -> tuple[int, int, float, str]:
-        distance = math.inf if self.distance_km is None else self.distance_km
-        return (self.type_rank, 0 if self.home else 1, distance, self.entry.id)
+        return _order(self.type_rank, self.home, self.distance_km, self.entry.id)
+
+
+def _order(
+    type_rank: int, home: bool, distance_km: float | None, service_id: str
+) -> tuple[int, int, float, str]:
+    """Ranking: the rule's type order, home place first, nearest, then id (deterministic)."""
+    distance = math.inf if distance_km is None else distance_km
+    return (type_rank, 0 if home else 1, distance, service_id)
 
 
 @dataclass
@@ -164,19 +172,20 @@ def _pool(index: DirectoryIndex, types: Iterable[str], located: Located) -> list
 
 
 def _rank(assessments: list[Assessment], types: tuple[str, ...], call: Call) -> list[Ranked]:
-    ranked = [
-        Ranked(
-            entry=a.entry,
-            distance_km=a.distance_km,
-            home=bool(call.facts.place and call.facts.place in a.entry.coverage_places),
-            type_rank=types.index(a.entry.service_type),
-            opens_at=a.opens_at,
-            capacity=a.capacity,
+    """The best MAX_ALTERNATIVES + 1, in order. In a city hundreds of services of a type can
+    fit, so the ranking key is computed for each but a Ranked is only built for the best."""
+    place = call.facts.place
+
+    def key(a: Assessment) -> tuple[int, int, float, str]:
+        home = bool(place and place in a.entry.coverage_places)
+        return _order(types.index(a.entry.service_type), home, a.distance_km, a.entry.id)
+
+    return [
+        Ranked(a.entry, a.distance_km, rank[1] == 0, rank[0], a.opens_at, a.capacity)
+        for rank, a in heapq.nsmallest(
+            MAX_ALTERNATIVES + 1, ((key(a), a) for a in assessments), key=lambda pair: pair[0]
         )
-        for a in assessments
     ]
-    ranked.sort(key=Ranked.key)
-    return ranked
 
 
 def _service_reasons(item: Ranked, vocab: Vocabulary) -> list[str]:
