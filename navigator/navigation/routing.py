@@ -51,7 +51,7 @@ class Call:
 @dataclass(slots=True)
 class Assessment:
     entry: Entry
-    failures: list[str]
+    failures: tuple[str, ...]  # empty for a match, one criterion for a gap
     distance_km: float | None
     opens_at: datetime | None = None  # set when closed now but opening within the window
     closes_at: datetime | None = None
@@ -116,11 +116,11 @@ OpenResult = tuple[bool, datetime | None, datetime | None]
 class Memo:
     """Per-navigation answers shared by services with the same eligibility or schedule."""
 
-    eligibility: dict[int, list[str]] = field(default_factory=dict)
+    eligibility: dict[int, tuple[str, ...]] = field(default_factory=dict)
     opening: dict[int, OpenResult] = field(default_factory=dict)
 
 
-def _eligibility_failures(entry: Entry, call: Call) -> list[str]:
+def _eligibility_failures(entry: Entry, call: Call) -> tuple[str, ...]:
     facts = call.facts
     failures = []
     if facts.caller_role not in entry.caller_roles:
@@ -131,39 +131,41 @@ def _eligibility_failures(entry: Entry, call: Call) -> list[str]:
         failures.append("sex")
     if not entry.restriction_ok(call.gp_practice_ods, facts.place):
         failures.append("restriction")
-    return failures
+    return tuple(failures)
 
 
 def assess(
     entry: Entry, call: Call, window: timedelta, red: set[str], memo: Memo
 ) -> Assessment | None:
     """Check every criterion in DoS order. Returns the assessment of a match (no failure) or
-    a gap (exactly one failure); None once a second criterion fails."""
-    key = id(entry.eligibility_key)
-    eligibility = memo.eligibility.get(key)
+    a gap (exactly one failure); None once a second criterion fails.
+
+    This runs for every service of the wanted types near the postcode (hundreds in a city),
+    so failures are tuples and the shared eligibility and opening answers come from `memo`.
+    """
+    eligibility = memo.eligibility.get(id(entry.eligibility_key))
     if eligibility is None:
-        eligibility = memo.eligibility[key] = _eligibility_failures(entry, call)
-    failures = list(eligibility)
-    if not entry.active:
-        failures.insert(0, "active")
+        eligibility = _eligibility_failures(entry, call)
+        memo.eligibility[id(entry.eligibility_key)] = eligibility
+    failures = eligibility if entry.active else ("active", *eligibility)
     if entry.id in red:
-        failures.append("capacity")
+        failures = (*failures, "capacity")
     if len(failures) > 1:
         return None
-    distance = entry.distance_to(call.located)
-    if not entry.covers(call.located, distance):
-        failures.append("coverage")
-        if len(failures) > 1:
+    located = call.located
+    distance = entry.distance_to(located)
+    if not entry.covers(located, distance):
+        if failures:
             return None
-    schedule_key = id(entry.schedule)
-    opening = memo.opening.get(schedule_key)
+        failures = ("coverage",)
+    opening = memo.opening.get(id(entry.schedule))
     if opening is None:
-        opening = memo.opening[schedule_key] = _open_check(entry, call.facts.at, window)
+        opening = memo.opening[id(entry.schedule)] = _open_check(entry, call.facts.at, window)
     ok, opens_at, closes_at = opening
     if not ok:
-        failures.append("open")
-        if len(failures) > 1:
+        if failures:
             return None
+        failures = ("open",)
     return Assessment(entry, failures, distance, opens_at, closes_at)
 
 
