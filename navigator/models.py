@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and the migration check."""
 
-from navigator.auth.models import ApiClient, User
+from navigator.auth.models import ApiClient, AuthFailure, ConsoleSession, User
 from navigator.db import Base
 from navigator.directory.models import (
     DirectoryState,
@@ -12,7 +12,7 @@ from navigator.directory.models import (
     ServiceLocation,
 )
 from navigator.navigation.models import Navigation, NavigationGap
-from navigator.patients.models import AuditEvent, Patient
+from navigator.patients.models import AuditEvent, Patient, PatientSource
 from navigator.referrals.models import Referral, ReferralEvent
 from navigator.sms.models import CallbackTask, SmsMessage, SmsReply
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, TransitionEvent
@@ -20,8 +20,10 @@ from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, Tra
 __all__ = [
     "ApiClient",
     "AuditEvent",
+    "AuthFailure",
     "Base",
     "CallbackTask",
+    "ConsoleSession",
     "DirectoryState",
     "DtocDay",
     "DtocEpisode",
@@ -31,6 +33,7 @@ __all__ = [
     "OpeningSession",
     "Organisation",
     "Patient",
+    "PatientSource",
     "Referral",
     "ReferralEvent",
     "Service",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from navigator.db import Base, UTCDateTime, utcnow
@@ -46,3 +47,23 @@ class AuditEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     patient_id: Mapped[str | None] = mapped_column(String(36))
     route: Mapped[str] = mapped_column(String(200))
+
+
+class PatientSource(Base):
+    """What one client (an API client or the console) itself sent about a patient.
+
+    Need-to-know: an integrator may see only the demographics it supplied, never what another
+    client or the console holds, even when it sends an NHS number navigator already knows.
+    `client_ref` is `Caller.client_ref`; `fields` holds the demographic fields as sent
+    (ISO dates as text), the latest value of each.
+    """
+
+    __tablename__ = "patient_sources"
+    __table_args__ = (UniqueConstraint("patient_id", "client_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    client_ref: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
