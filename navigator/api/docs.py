@@ -6,11 +6,14 @@ Rendered on the server from `api.spec`, the same document served at
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 
 from navigator.extensions import openapi
+from navigator.security_headers import docs_csp
 
 blp = Blueprint("api_docs", __name__)
 
@@ -25,7 +28,7 @@ def _resolve(spec: dict[str, Any], node: Any) -> Any:
 
 
 @blp.route("/api/v1/docs")
-def docs() -> str:
+def docs() -> ResponseReturnValue:
     spec = openapi.spec.to_dict()
     operations = []
     for path, item in sorted(spec.get("paths", {}).items()):
@@ -46,4 +49,6 @@ def docs() -> str:
                     "responses": sorted(op.get("responses", {}).items()),
                 }
             )
-    return render_template("api/docs.html", spec=spec, operations=operations)
+    nonce = secrets.token_urlsafe(16)  # lets the page's own <style> in, and nothing else
+    page = render_template("api/docs.html", spec=spec, operations=operations, nonce=nonce)
+    return page, {"Content-Security-Policy": docs_csp(nonce)}

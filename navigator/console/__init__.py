@@ -14,12 +14,21 @@ from navigator.extensions import csrf, login_manager
 
 
 def configure_templates(app: Flask) -> None:
-    """Before anything touches `app.jinja_env`: add the NHS.UK frontend component templates.
+    """Before anything touches `app.jinja_env`: add the NHS.UK frontend component templates
+    and escape every `{{ }}` in every template.
+
+    Autoescape is on whatever the template's extension: Flask's default escapes only
+    `.html`/`.xml`, and the console's templates end in `.jinja`, so text from API clients,
+    providers and SMS senders would otherwise reach the navigator's browser as live HTML
+    (hazard H26). Markup a page builds itself (`{% set x %}…{% endset %}` blocks, macro
+    output) is `Markup` already, with its own `{{ }}` escaped, so the NHS.UK macros' `html`
+    params still work; nothing that came from outside is ever marked safe.
 
     ChainableUndefined is what the NHS.UK macros expect (they read optional nested params).
     """
     app.jinja_options = {
         **app.jinja_options,
+        "autoescape": True,
         "undefined": ChainableUndefined,
         "loader": ChoiceLoader(
             [

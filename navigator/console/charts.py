@@ -1,5 +1,9 @@
 """Bar charts drawn on the server as SVG geometry: no chart library, no script, and the same
-figures are always in a table beside the chart for screen readers."""
+figures are always in a table beside the chart for screen readers.
+
+This module only computes numbers and carries the labels; `console/dashboard.jinja` writes
+the SVG, so titles and labels are escaped there like any other text and nothing is marked
+safe."""
 
 from __future__ import annotations
 

@@ -107,7 +107,10 @@ def dashboard() -> ResponseReturnValue:
 def dashboard_csv() -> ResponseReturnValue:
     args, errors, _ = _query()
     if args is None:
-        return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), 422)
+        # Plain text, never HTML: nothing here goes through a template's escaping.
+        return Response(
+            "; ".join(f"{k}: {v}" for k, v in errors.items()), 422, mimetype="text/plain"
+        )
     data = compute(args["from_"], args["to"], args.get("place"))
     filename = f"cisp-{args.get('place') or 'all'}-{args['from_']}-{args['to']}.csv"
     return Response(
