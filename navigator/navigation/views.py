@@ -11,8 +11,10 @@ from flask_smorest import Blueprint
 from navigator.api.auth import current_caller, require_roles
 from navigator.db import transaction
 from navigator.directory.context import directory_index
+from navigator.errors import Problem
 from navigator.extensions import current_session
 from navigator.navigation.context import navigate_call
+from navigator.navigation.models import Navigation
 from navigator.navigation.schemas import (
     GapQuerySchema,
     GapReportSchema,
@@ -20,6 +22,7 @@ from navigator.navigation.schemas import (
     NavigationSchema,
 )
 from navigator.navigation.service import day_range, gap_report, get_navigation
+from navigator.patients.access import may_see_navigation
 from navigator.sms.worklist import follow_ups_for
 
 blp = Blueprint(
@@ -29,7 +32,16 @@ blp = Blueprint(
 
 @blp.route("/navigations", methods=["POST"])
 @require_roles("integrator", "navigator", "admin")
-@blp.arguments(NavigationRequestSchema())
+@blp.arguments(
+    NavigationRequestSchema(),
+    example={
+        "caller_role": "nhs111",
+        "need": "fall_no_injury",
+        "age": 84,
+        "postcode": "MK42 9DJ",
+        "lives_in_care_home": False,
+    },
+)
 @blp.response(201, NavigationSchema)
 def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
     """Recommend a service for a call, with reasons, alternatives and safety-netting."""
@@ -47,9 +59,13 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(200, NavigationSchema)
 def read_navigation(navigation_id: str) -> ResponseReturnValue:
     """A navigation exactly as it was first returned, with its follow-up texts as they are now."""
-    session = current_session()
+    session, caller = current_session(), current_caller()
     with transaction(session):
-        result = get_navigation(session, navigation_id, actor=current_caller().label).result
+        navigation = session.get(Navigation, navigation_id)
+        # Need-to-know: another client's call is answered like an unknown id.
+        if navigation is None or not may_see_navigation(caller, navigation):
+            raise Problem(404, f"No navigation with id {navigation_id!r}.")
+        result = get_navigation(session, navigation_id, actor=caller.label).result
         result = result | {"follow_ups": follow_ups_for(session, navigation_id)}
     return jsonify(result)
 

@@ -42,7 +42,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(20))  # read | create | update
+    # read | create | update | link (a client matched to a record it may not see)
+    action: Mapped[str] = mapped_column(String(20))
     entity: Mapped[str] = mapped_column(String(30))  # patient | navigation | referral | ...
     entity_id: Mapped[str] = mapped_column(String(64))
     patient_id: Mapped[str | None] = mapped_column(String(36))

@@ -5,9 +5,12 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from navigator.api.fields import NhsNumberField
+from navigator.api.fields import DateField, InVocabulary, NhsNumberField, References
+from navigator.api.openapi import ResponseSchema
 from navigator.directory.places import parse_postcode
 from navigator.directory.vocabulary import PATIENT_SEXES
+
+AUDIT_ACTIONS = ("read", "create", "update")
 
 
 def _full_postcode(value: str) -> None:
@@ -26,7 +29,7 @@ class PatientInSchema(Schema):
 
     nhs_number = NhsNumberField(load_default=None, allow_none=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    date_of_birth = fields.Date(load_default=None, allow_none=True, validate=_past_date)
+    date_of_birth = DateField(load_default=None, allow_none=True, validate=_past_date)
     sex = fields.String(load_default="unknown", validate=validate.OneOf(PATIENT_SEXES))
     postcode = fields.String(load_default=None, allow_none=True, validate=_full_postcode)
     gp_practice_ods = fields.String(
@@ -35,18 +38,20 @@ class PatientInSchema(Schema):
         validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="Not an ODS code"),
     )
     care_home_service_id = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=100)
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(max=100), References("care_home")],
     )
 
 
-class PatientSchema(Schema):
+class PatientSchema(ResponseSchema):
     id = fields.String()
     nhs_number = fields.String(allow_none=True)
     name = fields.String()
     date_of_birth = fields.String(allow_none=True)
-    sex = fields.String()
+    sex = fields.String(validate=validate.OneOf(PATIENT_SEXES))
     postcode = fields.String(allow_none=True)
-    place = fields.String(allow_none=True)
+    place = fields.String(allow_none=True, validate=InVocabulary("places"))
     gp_practice_ods = fields.String(allow_none=True)
     care_home_service_id = fields.String(allow_none=True)
     created_at = fields.String()
@@ -66,19 +71,19 @@ class AuditQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    patient_id = fields.String(required=True)
+    patient_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
 
 
-class AuditEventSchema(Schema):
+class AuditEventSchema(ResponseSchema):
     at = fields.String()
     actor = fields.String()
-    action = fields.String()
+    action = fields.String(validate=validate.OneOf(AUDIT_ACTIONS))
     entity = fields.String()
     entity_id = fields.String()
     route = fields.String()
 
 
-class AuditListSchema(Schema):
+class AuditListSchema(ResponseSchema):
     patient_id = fields.String()
     items = fields.List(fields.Nested(AuditEventSchema))
 

@@ -11,20 +11,40 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from navigator.auth.keys import Caller
 from navigator.db import utcnow
+from navigator.directory.index import DirectoryIndex
 from navigator.directory.places import Gazetteer, parse_postcode
 from navigator.errors import Problem, field_error
+from navigator.patients.access import (
+    full_patient_dict,
+    has_full_view,
+    may_see_patient,
+    record_source,
+    sees_every_patient,
+    sourced_patient_dict,
+    visible_patient_dict,
+)
 from navigator.patients.audit import audit_record
-from navigator.patients.models import Patient
+from navigator.patients.models import Patient, PatientSource
 
 DAYS_PER_YEAR = 365.25
 
 
 @dataclass
 class PatientResult:
+    """`patient` as found or created; `created`: a new record; `warnings`: how the given
+    demographics differ from the record held (only ever shown to callers with the full view);
+    `new_to_client`: the first time this client sent this patient (a new source row);
+    `full_view`: whether the caller may see the record held (set by `link_or_create_patient`);
+    `source`: what this client has sent about the patient, when a client was named."""
+
     patient: Patient
     created: bool
     warnings: list[str] = field(default_factory=list)
+    new_to_client: bool = False
+    full_view: bool = True
+    source: PatientSource | None = None
 
 
 def age_days_on(patient: Patient, day: date) -> int | None:
@@ -48,14 +68,34 @@ def _differences(patient: Patient, data: Mapping[str, Any]) -> list[str]:
 
 
 def find_or_create_patient(
-    session: Session, data: Mapping[str, Any], *, actor: str, gazetteer: Gazetteer
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    actor: str,
+    gazetteer: Gazetteer,
+    client_ref: str | None = None,
+    full_view: bool = True,
 ) -> PatientResult:
+    """Link to the patient held for this NHS number, or create one; never changes the held
+    record. With `client_ref` (`Caller.client_ref`), what this client sent is recorded as its
+    `PatientSource`, so it can later be shown its own part and nothing else.
+
+    `full_view=False` (the caller may not see the held record) audits a match as a "link",
+    not a "read": the caller is given the id, not the held demographics.
+    """
     nhs_number = data.get("nhs_number")
     if nhs_number:
         existing = session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
         if existing is not None:
-            audit_record(session, existing, actor=actor, action="read", entity="patient")
-            return PatientResult(existing, False, _differences(existing, data))
+            audit_record(
+                session,
+                existing,
+                actor=actor,
+                action="read" if full_view else "link",
+                entity="patient",
+            )
+            source, new = _record(session, existing, data, client_ref, gazetteer)
+            return PatientResult(existing, False, _differences(existing, data), new, source=source)
     postcode = (
         parse_postcode(data["postcode"], allow_outward=False) if data.get("postcode") else None
     )
@@ -77,44 +117,109 @@ def find_or_create_patient(
     session.add(patient)
     session.flush()
     audit_record(session, patient, actor=actor, action="create", entity="patient")
-    return PatientResult(patient, True)
+    source, new = _record(session, patient, data, client_ref, gazetteer)
+    return PatientResult(patient, True, new_to_client=new, source=source)
 
 
-def read_patient(session: Session, patient_id: str, *, actor: str) -> Patient:
+def _record(
+    session: Session,
+    patient: Patient,
+    data: Mapping[str, Any],
+    client_ref: str | None,
+    gazetteer: Gazetteer,
+) -> tuple[PatientSource | None, bool]:
+    if client_ref is None:
+        return None, False
+    return record_source(session, patient, dict(data), client_ref=client_ref, gazetteer=gazetteer)
+
+
+def read_patient(
+    session: Session, patient_id: str, *, caller: Caller, index: DirectoryIndex
+) -> dict[str, Any]:
+    """The patient as this caller may see it (`visible_patient_dict`); the read is audited.
+
+    Raises Problem 404 both for an unknown id and for a patient the caller may not see, with
+    the same words, so the answer does not confirm that the patient exists.
+    """
     patient = session.get(Patient, patient_id)
-    if patient is None:
+    data = visible_patient_dict(session, caller, patient, index) if patient else None
+    if patient is None or data is None:
         raise Problem(404, f"No patient with id {patient_id!r}.")
-    audit_record(session, patient, actor=actor, action="read", entity="patient")
-    return patient
+    audit_record(session, patient, actor=caller.label, action="read", entity="patient")
+    return data
+
+
+def link_or_create_patient(
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    caller: Caller,
+    gazetteer: Gazetteer,
+    index: DirectoryIndex,
+) -> PatientResult:
+    """`find_or_create_patient` for an API client or console user: records what it sent as
+    its source, and works out whether it may see the record held (`PatientResult.full_view`)."""
+    full = sees_every_patient(caller)
+    if not full and data.get("nhs_number"):
+        held = session.scalar(select(Patient.id).where(Patient.nhs_number == data["nhs_number"]))
+        full = held is not None and has_full_view(session, caller, held, index)
+    result = find_or_create_patient(
+        session,
+        data,
+        actor=caller.label,
+        gazetteer=gazetteer,
+        client_ref=caller.client_ref,
+        full_view=full,
+    )
+    # A record this caller has just created holds only what it sent, so it sees it whole.
+    result.full_view = full or result.created
+    return result
+
+
+def created_patient_response(result: PatientResult) -> tuple[dict[str, Any], int]:
+    """(body, status) for `POST /patients`: `PatientSchema`.
+
+    With the full view: the record held, the "differs" warnings, 201 if created else 200.
+    Without it: the id and only what this client has sent, no warnings, and 201 the first
+    time this client sends the patient (200 on its repeats), so neither the body nor the
+    status says whether navigator already held the NHS number.
+    """
+    if result.full_view:
+        body = full_patient_dict(result.patient) | {"warnings": result.warnings}
+        return body, 201 if result.created else 200
+    # `link_or_create_patient` always records the caller's source.
+    assert result.source is not None
+    body = sourced_patient_dict(result.patient.id, result.source) | {"warnings": []}
+    return body, 201 if result.new_to_client else 200
 
 
 def resolve_patient(
-    session: Session, body: Mapping[str, Any], *, actor: str, gazetteer: Gazetteer
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    caller: Caller,
+    gazetteer: Gazetteer,
+    index: DirectoryIndex,
 ) -> Patient:
-    """`patient_id` or an inline `patient` object (handled exactly like POST /patients)."""
+    """`patient_id` or an inline `patient` object (handled exactly like POST /patients).
+
+    A `patient_id` the caller may not see is refused like an unknown one (422 naming
+    `patient_id`); an inline patient is linked or created and recorded as this caller's
+    source.
+    """
     if body.get("patient_id"):
         patient = session.get(Patient, body["patient_id"])
-        if patient is None:
+        if patient is None or not may_see_patient(session, caller, patient, index):
             raise field_error("patient_id", "No patient with this id")
-        audit_record(session, patient, actor=actor, action="read", entity="patient")
+        audit_record(session, patient, actor=caller.label, action="read", entity="patient")
         return patient
     if body.get("patient"):
-        return find_or_create_patient(
-            session, body["patient"], actor=actor, gazetteer=gazetteer
+        return link_or_create_patient(
+            session, body["patient"], caller=caller, gazetteer=gazetteer, index=index
         ).patient
     raise field_error("patient_id", "Give patient_id or an inline patient")
 
 
 def patient_dict(patient: Patient) -> dict[str, Any]:
-    return {
-        "id": patient.id,
-        "nhs_number": patient.nhs_number,
-        "name": patient.name,
-        "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
-        "sex": patient.sex,
-        "postcode": patient.postcode,
-        "place": patient.place,
-        "gp_practice_ods": patient.gp_practice_ods,
-        "care_home_service_id": patient.care_home_service_id,
-        "created_at": patient.created_at.isoformat(),
-    }
+    """Everything held about the patient: only for callers with the full view."""
+    return full_patient_dict(patient)

@@ -21,7 +21,11 @@ from navigator.patients.schemas import (
     PatientInSchema,
     PatientSchema,
 )
-from navigator.patients.service import find_or_create_patient, patient_dict, read_patient
+from navigator.patients.service import (
+    created_patient_response,
+    link_or_create_patient,
+    read_patient,
+)
 
 blp = Blueprint(
     "patients", __name__, url_prefix="/api/v1", description="Patients and the audit log"
@@ -44,25 +48,32 @@ def check_care_home(data: dict[str, Any], field: str = "care_home_service_id") -
     200, schema=PatientSchema, description="A patient with this NHS number already exists"
 )
 def create_patient(body: dict[str, Any]) -> ResponseReturnValue:
-    """Create a patient, or return the one already held for this NHS number."""
+    """Create a patient, or link to the one already held for this NHS number (one person,
+    one id). A client that may not see the record held gets back the id and only what it
+    sent, never the held demographics or how they differ."""
     check_care_home(body)
     session = current_session()
     with transaction(session):
-        result = find_or_create_patient(
-            session, body, actor=current_caller().label, gazetteer=gazetteer()
+        result = link_or_create_patient(
+            session, body, caller=current_caller(), gazetteer=gazetteer(), index=directory_index()
         )
-        data = patient_dict(result.patient) | {"warnings": result.warnings}
-    return jsonify(data), 201 if result.created else 200
+        data, status = created_patient_response(result)
+    return jsonify(data), status
 
 
 @blp.route("/patients/<string:patient_id>")
-@require_roles("integrator", "navigator", "admin")
+@require_roles("integrator", "navigator", "admin", "provider")
 @blp.response(200, PatientSchema)
 def get_patient(patient_id: str) -> ResponseReturnValue:
-    """A patient (the read is audited)."""
+    """A patient as this client may see it (the read is audited).
+
+    Navigators and admins see the record held; a provider sees the patients referred to its
+    organisation or in its DTOC episodes; any other client sees the id and only what it sent
+    itself. A patient the client may not see is 404, like an unknown id.
+    """
     session = current_session()
     with transaction(session):
-        data = patient_dict(read_patient(session, patient_id, actor=current_caller().label))
+        data = read_patient(session, patient_id, caller=current_caller(), index=directory_index())
     return jsonify(data | {"warnings": []})
 
 

@@ -24,6 +24,12 @@ from navigator.directory.opening import local_month
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, field_error
 from navigator.navigation.models import Navigation
+from navigator.patients.access import (
+    may_see_navigation,
+    may_see_referral,
+    referral_is_for,
+    sees_every_patient,
+)
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.referrals.models import Referral, ReferralEvent
@@ -99,9 +105,13 @@ def create_referral(
             raise field_error(
                 "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
             )
-        if body.get("navigation_id") and session.get(Navigation, body["navigation_id"]) is None:
-            raise field_error("navigation_id", "No navigation with this id")
-        patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+        if body.get("navigation_id"):
+            navigation = session.get(Navigation, body["navigation_id"])
+            # Another client's call is refused like an unknown one: its existence is not
+            # confirmed (need-to-know).
+            if navigation is None or not may_see_navigation(caller, navigation):
+                raise field_error("navigation_id", "No navigation with this id")
+        patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
         referral = Referral(
             id=str(uuid.uuid4()),
             navigation_id=body.get("navigation_id"),
@@ -140,20 +150,14 @@ def create_referral(
 
 
 def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
-    if caller.role in ("navigator", "admin"):
-        return True
-    entry = index.by_id.get(referral.service_id)
-    return bool(
-        caller.role == "provider"
-        and entry
-        and entry.organisation["ods_code"] == caller.organisation_ods
-    )
+    """Navigators, admins and console users; a provider for its own organisation's
+    referrals."""
+    return sees_every_patient(caller) or referral_is_for(caller, referral, index)
 
 
 def may_read(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
-    if caller.role == "integrator":
-        return referral.client_id == caller.client_ref
-    return may_update(caller, referral, index)
+    """`may_see_referral`: integrators read the referrals they created."""
+    return may_see_referral(caller, referral, index)
 
 
 def change_status(

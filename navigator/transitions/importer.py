@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
+from navigator.directory.context import directory_index
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, flatten_errors
 from navigator.transitions.schemas import TransitionInSchema
@@ -49,12 +50,13 @@ def _row_body(row: dict[str, str]) -> dict[str, Any]:
 def import_csv(session: Session, path: Path, *, gazetteer: Gazetteer) -> ImportReport:
     report = ImportReport()
     schema = TransitionInSchema()
+    index = directory_index()  # the import runs as an admin, but every caller passes one
     with path.open(newline="", encoding="utf-8-sig") as fh:
         for number, row in enumerate(csv.DictReader(fh), start=2):  # row 1 is the header
             try:
                 body = schema.load(_row_body(row))
                 _, created = record_transition(
-                    session, body, caller=IMPORT_CALLER, gazetteer=gazetteer
+                    session, body, caller=IMPORT_CALLER, gazetteer=gazetteer, index=index
                 )
             except ValidationError as exc:
                 messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.db import retry_on_conflict
+from navigator.directory.index import DirectoryIndex
 from navigator.directory.opening import local_month, to_local
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem
+from navigator.patients.access import may_see_transition
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.referrals.service import request_hash
@@ -72,9 +74,16 @@ def _find(session: Session, client_id: str, event_id: str) -> TransitionEvent | 
 
 
 def record_transition(
-    session: Session, body: Mapping[str, Any], *, caller: Caller, gazetteer: Gazetteer
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    caller: Caller,
+    gazetteer: Gazetteer,
+    index: DirectoryIndex,
 ) -> tuple[TransitionEvent, bool]:
-    """(event, created); the same event_id from the same client records once. Commits."""
+    """(event, created); the same event_id from the same client records once. Commits.
+
+    `index` decides which patients a provider may name by `patient_id` (need-to-know)."""
 
     def once() -> tuple[TransitionEvent, bool]:
         client_id = caller.client_ref
@@ -87,7 +96,7 @@ def record_transition(
                     code="event_id_reused",
                 )
             return existing, False
-        patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+        patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
         event = TransitionEvent(
             id=str(uuid.uuid4()),
             client_id=client_id,
@@ -137,9 +146,11 @@ def transition_dict(event: TransitionEvent) -> dict[str, Any]:
     }
 
 
-def get_transition(session: Session, ident: str, *, actor: str) -> dict[str, Any]:
+def get_transition(session: Session, ident: str, *, caller: Caller) -> dict[str, Any]:
+    """`TransitionSchema`; the read is audited. Navigators and admins read any event, other
+    clients only those they recorded: another client's is 404, like an unknown id."""
     event = session.get(TransitionEvent, ident)
-    if event is None:
+    if event is None or not may_see_transition(caller, event):
         raise Problem(404, f"No transition with id {ident!r}.")
-    audit_record(session, event, actor=actor, action="read", entity="transition")
+    audit_record(session, event, actor=caller.label, action="read", entity="transition")
     return transition_dict(event)

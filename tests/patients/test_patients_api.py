@@ -71,7 +71,8 @@ def test_every_read_and_write_is_audited_and_only_admins_see_the_log(
     log = client.get(f"/api/v1/audit?patient_id={patient_id}", headers=auth["admin"]).json["items"]
     assert [(e["action"], e["route"]) for e in log] == [
         ("create", "POST /api/v1/patients"),
-        ("read", "POST /api/v1/patients"),
+        # The integrator is linked to the record held, not shown it (issue 12 §2).
+        ("link", "POST /api/v1/patients"),
         ("read", f"GET /api/v1/patients/{patient_id}"),
     ]
     assert log[0]["actor"].startswith("api:") and log[1]["actor"].endswith("test-integrator")

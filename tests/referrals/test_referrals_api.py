@@ -200,7 +200,8 @@ def test_only_the_receiving_organisation_navigators_and_admins_update(
 ) -> None:
     mine = post(client, auth, referral()).json["id"]
     theirs = post(client, auth, referral(service_id="other-org")).json["id"]
-    assert patch(client, auth, theirs, status="accepted").status_code == 403
+    # Another organisation's referral is answered like an unknown one (issue 12 §2).
+    assert patch(client, auth, theirs, status="accepted").status_code == 404
     assert patch(client, auth, mine, role="integrator", status="accepted").status_code == 403
     assert patch(client, auth, theirs, role="navigator", status="accepted").status_code == 200
 

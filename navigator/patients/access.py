@@ -1,0 +1,270 @@
+"""Need-to-know: which caller may see which patient, referral, DTOC episode, transition or
+navigation, and what of a patient it sees.
+
+The rule (issue 12 §2, NHS DSPT need-to-know):
+- navigator and admin API clients, and every console user, see every patient (audited);
+- a provider sees the whole record of a patient referred to one of its organisation's
+  services, or delayed in a DTOC episode its organisation owns (`provider_ods`) that
+  someone other than its own organisation's clients opened: the receiving organisation
+  needs the demographics to act, but cannot grant itself the view by naming an NHS number;
+- any other client (integrators; providers without such a need) sees only the ids and the
+  demographics it sent itself (`PatientSource`), never what another client or the console
+  supplied, even for an NHS number navigator already holds.
+
+Where a caller may not see a record, the API answers as if it did not exist (404, or 422
+"no such id" for a reference in a request body), so its existence is not confirmed. Views
+call these functions; they do not decide access themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy.orm import Session
+
+from navigator.auth.keys import Caller
+from navigator.auth.models import ApiClient
+from navigator.db import utcnow
+from navigator.directory.index import DirectoryIndex
+from navigator.directory.places import Gazetteer, parse_postcode
+from navigator.navigation.models import Navigation
+from navigator.patients.models import Patient, PatientSource
+from navigator.referrals.models import Referral
+from navigator.transitions.models import DtocEpisode, TransitionEvent
+
+# The demographic fields a client can send about a patient (PatientInSchema), in the order
+# the API shows them.
+DEMOGRAPHICS = (
+    "nhs_number",
+    "name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "gp_practice_ods",
+    "care_home_service_id",
+)
+
+
+def sees_every_patient(caller: Caller) -> bool:
+    """Navigator and admin API clients and console users (of any console role)."""
+    return caller.kind != "api" or caller.role in ("navigator", "admin")
+
+
+def _same_ods(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.strip().upper() == b.strip().upper()
+
+
+def organisation_service_ids(index: DirectoryIndex, ods: str | None) -> list[str]:
+    """Ids of the services whose organisation has this ODS code (none for no code)."""
+    if not ods:
+        return []
+    return [e.id for e in index.entries if _same_ods(e.organisation.get("ods_code"), ods)]
+
+
+def referral_is_for(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
+    """A provider's: the referral is addressed to a service its organisation owns."""
+    entry = index.by_id.get(referral.service_id)
+    return bool(
+        caller.role == "provider"
+        and entry is not None
+        and _same_ods(entry.organisation.get("ods_code"), caller.organisation_ods)
+    )
+
+
+def may_see_referral(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
+    """Navigators and admins: all; providers: those addressed to their organisation;
+    integrators: those they created."""
+    if sees_every_patient(caller):
+        return True
+    if caller.role == "provider":
+        return referral_is_for(caller, referral, index)
+    return referral.client_id == caller.client_ref
+
+
+def referral_filter(caller: Caller, index: DirectoryIndex) -> ColumnElement[bool]:
+    """`may_see_referral` as a WHERE clause, for lists."""
+    if sees_every_patient(caller):
+        return true()
+    if caller.role == "provider":
+        return Referral.service_id.in_(organisation_service_ids(index, caller.organisation_ods))
+    return Referral.client_id == caller.client_ref
+
+
+def may_see_episode(caller: Caller, episode: DtocEpisode) -> bool:
+    """Navigators and admins: all; a provider: its own organisation's (`provider_ods`)."""
+    if sees_every_patient(caller):
+        return True
+    return caller.role == "provider" and _same_ods(episode.provider_ods, caller.organisation_ods)
+
+
+def episode_filter(caller: Caller) -> ColumnElement[bool]:
+    """`may_see_episode` as a WHERE clause, for lists (nothing for other roles)."""
+    if sees_every_patient(caller):
+        return true()
+    if caller.role == "provider" and caller.organisation_ods:
+        return DtocEpisode.provider_ods == caller.organisation_ods.strip().upper()
+    return DtocEpisode.id.is_(None)  # matches nothing
+
+
+def may_see_transition(caller: Caller, event: TransitionEvent) -> bool:
+    """Navigators and admins: all; any other client: the events it recorded."""
+    return sees_every_patient(caller) or event.client_id == caller.client_ref
+
+
+def may_see_navigation(caller: Caller, navigation: Navigation) -> bool:
+    """Navigators and admins: all; an integrator: the calls it routed itself (a navigation
+    may carry an NHS number and a care home's replies about the resident)."""
+    return sees_every_patient(caller) or navigation.created_by == caller.label
+
+
+def _own_organisation_labels(session: Session, ods: str) -> list[str]:
+    """Audit labels of the provider clients of one organisation (as `Caller.label` makes them)."""
+    rows = session.execute(
+        select(ApiClient.id, ApiClient.name).where(
+            ApiClient.role == "provider", ApiClient.organisation_ods == ods
+        )
+    )
+    return [Caller(row.id, row.name, "provider", ods).label for row in rows]
+
+
+def provider_needs_patient(
+    session: Session, caller: Caller, patient_id: str, index: DirectoryIndex
+) -> bool:
+    """A provider receiving a referral for this patient, or owning a DTOC episode for them
+    that was opened by someone other than its own organisation's clients.
+
+    An episode the provider opened itself does not count: otherwise naming an NHS number
+    navigator already holds in `POST /dtoc` would show the provider the held demographics.
+    """
+    if caller.role != "provider" or not caller.organisation_ods:
+        return False
+    ods = caller.organisation_ods.strip().upper()
+    own_services = organisation_service_ids(index, ods)
+    referred = exists().where(
+        Referral.patient_id == patient_id, Referral.service_id.in_(own_services)
+    )
+    delayed = exists().where(
+        DtocEpisode.patient_id == patient_id,
+        DtocEpisode.provider_ods == ods,
+        DtocEpisode.created_by.not_in(_own_organisation_labels(session, ods)),
+    )
+    return bool(session.scalar(select(referred | delayed)))
+
+
+def has_full_view(session: Session, caller: Caller, patient_id: str, index: DirectoryIndex) -> bool:
+    """May this caller see everything navigator holds about the patient?"""
+    return sees_every_patient(caller) or provider_needs_patient(session, caller, patient_id, index)
+
+
+def source_of(session: Session, caller: Caller, patient_id: str) -> PatientSource | None:
+    """What this caller itself sent about the patient, if anything."""
+    return session.scalar(
+        select(PatientSource).where(
+            PatientSource.patient_id == patient_id, PatientSource.client_ref == caller.client_ref
+        )
+    )
+
+
+def record_source(
+    session: Session,
+    patient: Patient,
+    data: dict[str, Any],
+    *,
+    client_ref: str,
+    gazetteer: Gazetteer,
+) -> tuple[PatientSource, bool]:
+    """Remember the demographics one client sent (the latest value of each field it gave);
+    returns (source, created). `place` is derived from the postcode this client sent, never
+    from the record held. Flushes, in the caller's transaction."""
+    sent: dict[str, Any] = {}
+    for key in DEMOGRAPHICS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if key == "postcode":
+            parsed = parse_postcode(str(value), allow_outward=False)
+            if parsed is None:
+                continue
+            sent["postcode"] = parsed.text
+            sent["place"] = gazetteer.locate(parsed).place
+        else:
+            sent[key] = value.isoformat() if isinstance(value, date) else value
+    source = session.scalar(
+        select(PatientSource)
+        .where(PatientSource.patient_id == patient.id, PatientSource.client_ref == client_ref)
+        .with_for_update()
+    )
+    now = utcnow()
+    if source is None:
+        source = PatientSource(
+            patient_id=patient.id,
+            client_ref=client_ref,
+            fields=sent,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(source)
+        session.flush()
+        return source, True
+    # A new dict, so the JSON column is seen as changed.
+    source.fields = {**source.fields, **sent}
+    source.updated_at = now
+    session.flush()
+    return source, False
+
+
+def full_patient_dict(patient: Patient) -> dict[str, Any]:
+    """Everything navigator holds about the patient (for callers with the full view)."""
+    return {
+        "id": patient.id,
+        "nhs_number": patient.nhs_number,
+        "name": patient.name,
+        "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
+        "sex": patient.sex,
+        "postcode": patient.postcode,
+        "place": patient.place,
+        "gp_practice_ods": patient.gp_practice_ods,
+        "care_home_service_id": patient.care_home_service_id,
+        "created_at": patient.created_at.isoformat(),
+    }
+
+
+def sourced_patient_dict(patient_id: str, source: PatientSource) -> dict[str, Any]:
+    """The id and only what this client sent, in the same shape (fields it never sent are
+    null; `sex` "unknown"; `created_at` is when this client first sent the patient)."""
+    sent = source.fields
+    return {
+        "id": patient_id,
+        "nhs_number": sent.get("nhs_number"),
+        "name": sent.get("name"),
+        "date_of_birth": sent.get("date_of_birth"),
+        "sex": sent.get("sex") or "unknown",
+        "postcode": sent.get("postcode"),
+        "place": sent.get("place"),
+        "gp_practice_ods": sent.get("gp_practice_ods"),
+        "care_home_service_id": sent.get("care_home_service_id"),
+        "created_at": source.created_at.isoformat(),
+    }
+
+
+def visible_patient_dict(
+    session: Session, caller: Caller, patient: Patient, index: DirectoryIndex
+) -> dict[str, Any] | None:
+    """The patient as this caller may see it, or None when it may not see the patient at all
+    (answer 404). Shape: `PatientSchema` without `warnings`."""
+    if has_full_view(session, caller, patient.id, index):
+        return full_patient_dict(patient)
+    source = source_of(session, caller, patient.id)
+    return sourced_patient_dict(patient.id, source) if source is not None else None
+
+
+def may_see_patient(
+    session: Session, caller: Caller, patient: Patient, index: DirectoryIndex
+) -> bool:
+    """May the caller see or refer to this patient at all (the full record or its own part)?"""
+    return (
+        has_full_view(session, caller, patient.id, index)
+        or source_of(session, caller, patient.id) is not None
+    )
