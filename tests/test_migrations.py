@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url, text
 
 from navigator.migrate import alembic_config, include_object
 from navigator.models import Base
@@ -76,10 +79,125 @@ def test_0005_backfills_months_and_delayed_days_for_existing_rows(tmp_path: Path
         # 23:30 UTC on 31 March is 00:30 BST on 1 April: an April event
         assert conn.execute(text("SELECT local_month FROM transition_events")).scalar() == "2026-04"
         days = conn.execute(text("SELECT local_month, reason FROM dtoc_days ORDER BY day")).all()
+    # At head the days follow the SitRep (0009 recomputes them): the ends of 30 Jan, 31 Jan,
+    # 1 Feb, 2 Feb (../shared/domain/dtoc-and-cisp.md's worked example).
     assert [tuple(d) for d in days] == [
         ("2026-01", "E"),
-        ("2026-02", "E"),
+        ("2026-01", "E"),
         ("2026-02", "Di"),
         ("2026-02", "Di"),
     ]
+    engine.dispose()
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind the suite runs on: a SQLite file, or a new database on
+    the same PostgreSQL server (dropped afterwards)."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    name = f"navigator_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_0009_recomputes_stored_dtoc_days_by_the_end_of_day_midnight(scratch_url: str) -> None:
+    """Days stored at 0008 under the old convention (the midnight *beginning* D counted for D)
+    are recomputed at 0009 by the SitRep's (the midnight *ending* D, Europe/London, counts for D,
+    under the reason in force then), and put back by the downgrade. Worked values from
+    ../shared/domain/dtoc-and-cisp.md ("Delayed transfer of care") and issue 13, section 7."""
+    from alembic import command
+
+    from navigator.migrate import upgrade
+
+    url = scratch_url
+    upgrade(url, "0008")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patients (id, name, sex, place, created_at, updated_at) "
+                "VALUES ('p', 'P', 'unknown', 'luton', '2026-01-01', '2026-01-01')"
+            )
+        )
+        # (id, ready_at, transferred_at) as naive UTC, as navigator stores them:
+        # d1 the worked example; d2 ready 31 Jan 10:00, transferred 1 Feb 10:00; d3 ready at
+        # 23:30 BST on 31 March 2024 (the clocks went forward that day), transferred 1 April;
+        # d4 not ready yet (no days at all).
+        for ident, ready, transferred in (
+            ("d1", "2026-01-30 10:00:00", "2026-02-03 11:00:00"),
+            ("d2", "2026-01-31 10:00:00", "2026-02-01 10:00:00"),
+            ("d3", "2024-03-31 22:30:00", "2024-04-01 10:00:00"),
+            ("d4", None, None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO dtoc_episodes (id, patient_id, provider_ods, care_type, place, "
+                    "ready_at, transferred_at, created_at, created_by) VALUES "
+                    "(:i, 'p', 'RC9', 'acute', 'luton', :r, :t, '2026-01-30', 'x')"
+                ),
+                {"i": ident, "r": ready, "t": transferred},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO dtoc_intervals (episode_id, effective_at, reason, responsible, "
+                    "recorded_at, recorded_by) VALUES (:i, NULL, 'E', 'social_care', "
+                    "'2026-01-30', 'x')"
+                ),
+                {"i": ident},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO dtoc_intervals (episode_id, effective_at, reason, responsible, "
+                "recorded_at, recorded_by) VALUES ('d1', '2026-02-01 09:00:00', 'Di', 'nhs', "
+                "'2026-02-01', 'x')"
+            )
+        )
+        # The rows 0008's code stored: one per midnight *beginning* a date.
+        for ident, day, reason, responsible in (
+            ("d1", "2026-01-31", "E", "social_care"),
+            ("d1", "2026-02-01", "E", "social_care"),
+            ("d1", "2026-02-02", "Di", "nhs"),
+            ("d1", "2026-02-03", "Di", "nhs"),
+            ("d2", "2026-02-01", "E", "social_care"),
+            ("d3", "2024-04-01", "E", "social_care"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO dtoc_days (episode_id, day, local_month, place, care_type, "
+                    "reason, responsible) VALUES (:i, :d, :m, 'luton', 'acute', :r, :s)"
+                ),
+                {"i": ident, "d": day, "m": day[:7], "r": reason, "s": responsible},
+            )
+
+    def stored() -> list[tuple[str, str, str, str, str]]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT episode_id, day, local_month, reason, responsible FROM dtoc_days "
+                    "ORDER BY episode_id, day"
+                )
+            ).all()
+        return [(e, str(d), m, r, s) for e, d, m, r, s in rows]
+
+    before = stored()
+    upgrade(url, "0009")
+    assert stored() == [
+        ("d1", "2026-01-30", "2026-01", "E", "social_care"),
+        ("d1", "2026-01-31", "2026-01", "E", "social_care"),
+        ("d1", "2026-02-01", "2026-02", "Di", "nhs"),
+        ("d1", "2026-02-02", "2026-02", "Di", "nhs"),
+        ("d2", "2026-01-31", "2026-01", "E", "social_care"),
+        ("d3", "2024-03-31", "2024-03", "E", "social_care"),
+    ]
+    command.downgrade(alembic_config(url), "0008")
+    assert stored() == before
     engine.dispose()

@@ -119,6 +119,13 @@ def _transitions(session: Session, tally: _Tally, months: tuple[str, str]) -> No
 
 
 def _dtoc(session: Session, tally: _Tally, months: tuple[str, str]) -> None:
+    """DTOC delayed days and their splits from the stored `dtoc_days` rows.
+
+    Each row is one delayed day D as the national SitRep counts it (the patient still delayed
+    at the midnight ending D, Europe/London), already carrying D's month and the reason and
+    responsibility in force at that midnight (`navigator.transitions.dtoc.delayed_midnights`).
+    So the measures here are plain counts and always agree with each episode's own figures.
+    """
     d = DtocDay
     query = (
         select(d.place, d.local_month, d.reason, d.responsible, d.care_type, func.count())

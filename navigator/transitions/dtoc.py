@@ -1,8 +1,9 @@
 """Delayed transfers of care: episodes, reason/responsibility history, and delayed days.
 
-Delayed days follow navigator's documented convention (../shared/domain/dtoc-and-cisp.md):
-date D is a delayed day when the patient is delayed at 00:00 on D, Europe/London; the day
-belongs to D's month and to the reason and responsibility in force at that instant.
+Delayed days follow the national DTOC SitRep (../shared/domain/dtoc-and-cisp.md, "Delayed
+transfer of care"): date D is a delayed day when the patient is still delayed at the midnight
+that *ends* D (24:00 on D, Europe/London); the day belongs to D's month and to the reason and
+responsibility in force at that instant. `delayed_midnights` states the rule exactly.
 """
 
 from __future__ import annotations
@@ -38,17 +39,42 @@ def ready_at(episode: DtocEpisode) -> datetime | None:
 
 
 def delayed_midnights(start: datetime | None, end: datetime) -> Iterator[tuple[date, datetime]]:
-    """(local date, UTC instant) of each London midnight M with start <= M < end."""
+    """The delayed days of a delay from `start` (ready for transfer) to `end` (transfer or now).
+
+    Yields `(D, M)` in date order: `D` is the Europe/London date counted as a delayed day and
+    `M` the aware UTC instant of the midnight that ends it (00:00 London time on D + 1 day).
+
+    The rule, from the national DTOC SitRep (its period runs from 00:01 on the 1st to 24:00 on
+    the last day; ../shared/domain/dtoc-and-cisp.md, "Delayed transfer of care"): D counts when
+    the patient is still delayed at the midnight that ends D. A patient is delayed from the
+    instant all three readiness decisions hold until the instant of transfer, the half-open
+    interval [start, end), so exactly:
+
+        D is a delayed day  <=>  start <= M(D) < end,  M(D) = 00:00 Europe/London on D + 1.
+
+    So ready at 10:00 on 31 Jan and transferred at 10:00 on 1 Feb is one day, 31 Jan (January);
+    ready exactly at a midnight counts the day that midnight ends; transferred exactly at a
+    midnight does not. `end` is exclusive, so an open delay (end = now) counts only midnights
+    already past. London midnights always exist and are never repeated (the clocks change at
+    01:00 UTC), so every date has exactly one M(D), 23, 24 or 25 hours after the previous one.
+    Nothing is yielded when `start` is None (not yet ready) or `end <= start`.
+    """
     if start is None:
         return
     local = to_local(start)
-    day = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
-    while (instant := to_utc(datetime.combine(day, time(0)))) < end:
-        yield day, instant
-        day += timedelta(days=1)
+    # The first midnight at or after `start`, as the London date it begins.
+    midnight = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
+    while (instant := to_utc(datetime.combine(midnight, time(0)))) < end:
+        yield midnight - timedelta(days=1), instant
+        midnight += timedelta(days=1)
 
 
 def _in_force(intervals: Sequence[DtocInterval], instant: datetime) -> DtocInterval:
+    """The reason/responsibility interval in force at `instant` (intervals as `_ordered` gives).
+
+    A change applies from its `effective_at` inclusive, so a change made effective exactly at a
+    midnight already governs the day that midnight ends.
+    """
     current = intervals[0]
     for interval in intervals[1:]:
         if interval.effective_at is not None and interval.effective_at <= instant:
@@ -56,16 +82,33 @@ def _in_force(intervals: Sequence[DtocInterval], instant: datetime) -> DtocInter
     return current
 
 
+def attributed_days(
+    start: datetime | None, end: datetime, intervals: Sequence[DtocInterval]
+) -> Iterator[tuple[date, DtocInterval]]:
+    """Each delayed day (see `delayed_midnights`) with the interval in force at its midnight.
+
+    `intervals` must be non-empty and in `_ordered` order; every episode has its initial one.
+    """
+    for day, instant in delayed_midnights(start, end):
+        yield day, _in_force(intervals, instant)
+
+
 def delay_summary(
     episode: DtocEpisode, intervals: Sequence[DtocInterval], now: datetime
 ) -> dict[str, Any]:
-    end = episode.transferred_at or now
+    """Delayed days for the API: total and splits, each split summing to the total.
+
+    Returns `{"delayed_days": int, "delayed_days_by_month": {"YYYY-MM": int},
+    "delayed_days_by_reason": {code: int}, "delayed_days_by_responsible": {org: int}}`, keys
+    sorted, only non-zero entries. An open episode counts up to `now`.
+    """
     by_month: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
     by_responsible: Counter[str] = Counter()
     total = 0
-    for day, instant in delayed_midnights(episode.ready_at, end):
-        interval = _in_force(intervals, instant)
+    for day, interval in attributed_days(
+        episode.ready_at, episode.transferred_at or now, intervals
+    ):
         total += 1
         by_month[day.strftime("%Y-%m")] += 1
         by_reason[interval.reason] += 1
@@ -79,7 +122,11 @@ def delay_summary(
 
 
 def materialise_days(session: Session, episode: DtocEpisode, now: datetime) -> None:
-    """Rewrite the episode's delayed-day rows (up to now while it is open)."""
+    """Rewrite the episode's `dtoc_days` rows (up to now while it is open).
+
+    One row per delayed day D, from the same `attributed_days` as `delay_summary`, so the CISP
+    aggregates over these rows always agree with the episode's own figures.
+    """
     session.execute(delete(DtocDay).where(DtocDay.episode_id == episode.id))
     intervals = _ordered(_intervals(session, episode.id))
     rows = [
@@ -89,10 +136,12 @@ def materialise_days(session: Session, episode: DtocEpisode, now: datetime) -> N
             "local_month": day.strftime("%Y-%m"),
             "place": episode.place,
             "care_type": episode.care_type,
-            "reason": (interval := _in_force(intervals, instant)).reason,
+            "reason": interval.reason,
             "responsible": interval.responsible,
         }
-        for day, instant in delayed_midnights(episode.ready_at, episode.transferred_at or now)
+        for day, interval in attributed_days(
+            episode.ready_at, episode.transferred_at or now, intervals
+        )
     ]
     if rows:
         session.execute(insert(DtocDay), rows)
@@ -123,6 +172,13 @@ def _ordered(intervals: list[DtocInterval]) -> list[DtocInterval]:
     return initial + changes
 
 
+def may_own_episode(caller: Caller, provider_ods: str) -> bool:
+    """Providers open episodes only for their own organisation; other roles for any."""
+    if caller.role != "provider" or caller.kind != "api":
+        return True
+    return (caller.organisation_ods or "").strip().upper() == provider_ods
+
+
 def _check_receiving(index: DirectoryIndex, service_id: str | None) -> None:
     if service_id is not None and service_id not in index.by_id:
         raise field_error("receiving_service_id", "No service with this id")
@@ -137,8 +193,13 @@ def open_episode(
     index: DirectoryIndex,
     now: datetime,
 ) -> DtocEpisode:
+    provider_ods = body["provider_ods"].strip().upper()
+    if not may_own_episode(caller, provider_ods):
+        raise field_error(
+            "provider_ods", "A provider may record delays only for its own organisation's ODS code"
+        )
     _check_receiving(index, body.get("receiving_service_id"))
-    patient = resolve_patient(session, body, actor=caller.label, gazetteer=gazetteer)
+    patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
     field = "patient_id" if body.get("patient_id") else "patient.date_of_birth"
     if patient.date_of_birth is None:
         raise field_error(
@@ -147,7 +208,7 @@ def open_episode(
     episode = DtocEpisode(
         id=str(uuid.uuid4()),
         patient_id=patient.id,
-        provider_ods=body["provider_ods"].upper(),
+        provider_ods=provider_ods,
         site=body.get("site"),
         care_type=body["care_type"],
         place=patient.place,

@@ -92,7 +92,10 @@ class DtocInterval(Base):
 
 
 class DtocDay(Base):
-    """One delayed day (a London midnight spent delayed), with what was in force at it.
+    """One delayed day, with what was in force at it.
+
+    `day` is the London date D whose ending midnight (00:00 on D + 1) the patient spent
+    delayed, as the national SitRep counts it; `local_month` is D's month (migration 0009).
 
     Kept in step with each episode on every change, and up to now for open episodes when the
     metrics are computed, so DTOC measures are SQL aggregates like every other measure.

@@ -93,7 +93,10 @@ def fixture(client: FlaskClient, auth: Auth, app: Flask, session: Session) -> No
     event(CENTRAL, "nel_admission", "2026-03-20T12:00:00Z")
 
     # DTOC (Bedford, acute, social care): ready 30 Jan 10:00, reason E; Di from 1 Feb 09:00;
-    # transferred 2 Mar 11:00. Midnights: 31 Jan (E) | 1 Feb (E), 2-28 Feb (Di: 27) | 1, 2 Mar (Di).
+    # transferred 2 Mar 11:00. By the SitRep (the midnight ending a day counts for that day,
+    # under the reason in force then; ../shared/domain/dtoc-and-cisp.md): 30, 31 Jan (E: the
+    # end of 31 Jan is 00:00 on 1 Feb, before the change) | 1-28 Feb (Di: 28) | 1 Mar (Di; the
+    # end of 2 Mar is after the transfer).
     dtoc = {
         "patient": BEDFORD,
         "provider_ods": "RC9",
@@ -212,23 +215,26 @@ def test_dtoc_measures(client: FlaskClient, auth: Auth, fixture: None) -> None:
     r = rows(client, auth)
     jan, feb, mar = (r[("bedford", m)] for m in ("2026-01", "2026-02", "2026-03"))
     assert (jan["dtoc_delayed_days"], feb["dtoc_delayed_days"], mar["dtoc_delayed_days"]) == (
-        1,
-        28,
         2,
+        28,
+        1,
     )
     assert (jan["dtoc_beds"], feb["dtoc_beds"], mar["dtoc_beds"]) == (
-        0.03,
-        1.0,
         0.06,
-    )  # 1/31, 28/28, 2/31
+        1.0,
+        0.03,
+    )  # 2/31 = 0.0645, 28/28, 1/31 = 0.0323
+    assert jan["dtoc_rate_per_100k_18plus"] == 1.50  # 2 / 133,514 x 100,000 = 1.4980
     assert feb["dtoc_rate_per_100k_18plus"] == 20.97  # 28 / 133,514 x 100,000 = 20.9716
-    assert jan["dtoc_delayed_days_by_reason"]["E"] == 1
+    assert jan["dtoc_delayed_days_by_reason"] == {
+        c: (2 if c == "E" else 0) for c in jan["dtoc_delayed_days_by_reason"]
+    }
     assert (feb["dtoc_delayed_days_by_reason"]["E"], feb["dtoc_delayed_days_by_reason"]["Di"]) == (
-        1,
-        27,
+        0,
+        28,
     )
     assert mar["dtoc_delayed_days_by_reason"] == {
-        c: (2 if c == "Di" else 0) for c in mar["dtoc_delayed_days_by_reason"]
+        c: (1 if c == "Di" else 0) for c in mar["dtoc_delayed_days_by_reason"]
     }
     assert (
         feb["dtoc_delayed_days_social_care"],
@@ -239,6 +245,69 @@ def test_dtoc_measures(client: FlaskClient, auth: Auth, fixture: None) -> None:
     assert (
         r[("blmk", "2026-02")]["dtoc_rate_per_100k_18plus"] == 3.90
     )  # 28 / 718,762 x 100,000 = 3.8956
+
+
+def test_dtoc_measures_agree_with_each_episode(
+    client: FlaskClient, auth: Auth, fixture: None
+) -> None:
+    """The CISP DTOC figures and splits are the episode's own delayed days, month by month."""
+    episodes = client.get("/api/v1/dtoc?open=false&place=bedford", headers=auth["navigator"]).json[
+        "items"
+    ]
+    assert len(episodes) == 1
+    episode = episodes[0]
+    r = rows(client, auth)
+    months = ("2026-01", "2026-02", "2026-03")
+    assert {m: r[("bedford", m)]["dtoc_delayed_days"] for m in months} == {
+        m: episode["delayed_days_by_month"].get(m, 0) for m in months
+    }
+    reasons = {
+        code: sum(r[("bedford", m)]["dtoc_delayed_days_by_reason"][code] for m in months)
+        for code in episode["delayed_days_by_reason"]
+    }
+    assert reasons == episode["delayed_days_by_reason"]
+    social_care = sum(r[("bedford", m)]["dtoc_delayed_days_social_care"] for m in months)
+    assert {"social_care": social_care} == episode["delayed_days_by_responsible"]
+    assert sum(r[("blmk", m)]["dtoc_delayed_days"] for m in months) == episode["delayed_days"]
+
+
+def test_dtoc_days_belong_to_the_month_of_the_day_they_end(client: FlaskClient, auth: Auth) -> None:
+    """Month ends by the SitRep (../shared/domain/dtoc-and-cisp.md, issue 13 section 7): ready
+    31 Jan 10:00, transferred 1 Feb 10:00 is 1 day in January; from 00:30 BST on 1 April 2026
+    (23:30 UTC on 31 March) to 00:30 BST on 2 April, the one London midnight ends 1 April, so
+    the day is April's although its UTC instant is 31 March."""
+    for patient, ready, transferred in (
+        (LUTON, "2026-01-31T10:00:00Z", "2026-02-01T10:00:00Z"),
+        (BEDFORD, "2026-03-31T23:30:00Z", "2026-04-01T23:30:00Z"),
+    ):
+        body = {
+            "patient": patient,
+            "provider_ods": "RC9",
+            "care_type": "non_acute",
+            "reason": "F",
+            "responsible": "both",
+            "clinically_ready_at": ready,
+            "mdt_ready_at": ready,
+            "safe_to_transfer_at": ready,
+        }
+        ident = client.post("/api/v1/dtoc", json=body, headers=auth["navigator"]).json["id"]
+        client.patch(
+            f"/api/v1/dtoc/{ident}",
+            json={"transferred_at": transferred},
+            headers=auth["navigator"],
+        )
+    r = rows(client, auth, "from=2026-01&to=2026-04")
+    luton = [r[("luton", m)]["dtoc_delayed_days"] for m in ("2026-01", "2026-02")]
+    assert luton == [1, 0]
+    assert r[("luton", "2026-01")]["dtoc_delayed_days_by_reason"]["F"] == 1
+    assert (
+        r[("luton", "2026-01")]["dtoc_delayed_days_both"],
+        r[("luton", "2026-01")]["dtoc_delayed_days_non_acute"],
+    ) == (1, 1)
+    bedford = [r[("bedford", m)]["dtoc_delayed_days"] for m in ("2026-03", "2026-04")]
+    assert bedford == [0, 1]
+    assert r[("blmk", "2026-01")]["dtoc_delayed_days"] == 1
+    assert r[("blmk", "2026-04")]["dtoc_beds"] == 0.03  # 1 / 30 = 0.0333
 
 
 def test_care_home_measures_and_summary(client: FlaskClient, auth: Auth, fixture: None) -> None:
