@@ -127,6 +127,21 @@ def settings_from_env() -> dict[str, Any]:
         # Console sessions: signed out after this many idle minutes; cookies only over HTTPS
         # unless PUBLIC_BASE_URL is plain http (local use).
         "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),
+        # A session's last-seen time is written at most this often (seconds), not on every
+        # request; the idle limit is measured to within this much.
+        "CONSOLE_SESSION_TOUCH_SECONDS": _int("CONSOLE_SESSION_TOUCH_SECONDS", 60),
+        # Failed authentication per source address: (failures, window in seconds) for bad API
+        # keys and for failed console sign-ins (any account); more gets 429 until they age out.
+        "AUTH_THROTTLE": {
+            kind: (
+                _int(f"AUTH_THROTTLE_{kind.upper()}_FAILURES", 20),
+                _int(f"AUTH_THROTTLE_{kind.upper()}_WINDOW_SECONDS", 300),
+            )
+            for kind in ("api_key", "console")
+        },
+        # Reverse proxies in front of navigator whose X-Forwarded-For is trusted for the client
+        # address (0: none; the socket's address is used).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_SECURE": _flag(
             "SESSION_COOKIE_SECURE",
             os.environ.get("PUBLIC_BASE_URL", "http://").startswith("https://"),
@@ -137,6 +152,12 @@ def settings_from_env() -> dict[str, Any]:
         # CSRF tokens are checked by the console itself, so API and webhook POSTs are untouched.
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout bounds a token's life
+        # Hostile input: request bodies larger than this are refused with 413 before they are
+        # read (Flask's MAX_CONTENT_LENGTH, enforced by werkzeug on Content-Length and on chunked
+        # streams alike; navigator.api.edge checks it first, for every route).
+        "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 1024 * 1024),
+        # JSON nested deeper than this (objects and arrays) is refused with 400.
+        "MAX_JSON_DEPTH": _int("MAX_JSON_DEPTH", 32),
         # flask-smorest / OpenAPI
         "API_TITLE": "navigator API",
         "API_VERSION": "v1",

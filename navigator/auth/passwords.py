@@ -5,9 +5,11 @@ import contextlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from navigator.auth.models import USER_ROLES, User
+from navigator.auth.sessions import PASSWORD_CHANGED, end_user_sessions
+from navigator.db import utcnow
 
 _hasher = PasswordHasher()
 
@@ -45,8 +47,18 @@ def spend_a_hash(password: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Give a user a new password (ValueError if too short), unlock the account and end every
+    console session the user has, wherever it was opened: whoever held the old password, or a
+    cookie from it, is signed out. The user must be in a session (to end those sessions); the
+    caller commits.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    session = object_session(user)
+    if session is None:
+        raise ValueError("set_password needs a user loaded in a database session")
     user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
+    if user.id is not None:  # a user not yet flushed has no sessions
+        end_user_sessions(session, user.id, PASSWORD_CHANGED, utcnow())

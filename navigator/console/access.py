@@ -16,18 +16,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, current_app
+from flask import abort, current_app, g
 from flask_login import current_user, login_required
 
 from navigator.auth.keys import Caller
 from navigator.auth.models import User
+from navigator.auth.sessions import resume_session
+from navigator.db import utcnow
 from navigator.extensions import current_session, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,41 +55,49 @@ class ConsoleUser:
     id: int
     email: str
     role: str
-    # Derived from the password hash and part of the session id: a new password ends old
-    # sessions.
-    token: str
+    # The console session's random token: all the cookie carries (Flask-Login keeps it as the
+    # "user id"). The server holds the session by the token's hash and can end it.
+    session_token: str
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.token}"
+        return self.session_token
 
     @property
     def caller(self) -> Caller:
         return Caller(self.id, self.email, self.role, None, kind="user")
 
 
-def session_token(user: User) -> str:
-    """Changes whenever the password does; an HMAC, so the cookie reveals nothing of the hash."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:24]
-
-
-def console_user(user: User) -> ConsoleUser:
-    return ConsoleUser(user.id, user.email, user.role, session_token(user))
+def console_user(user: User, session_token: str) -> ConsoleUser:
+    return ConsoleUser(user.id, user.email, user.role, session_token)
 
 
 @login_manager.user_loader
-def load_user(ident: str) -> ConsoleUser | None:
-    user_id, _, token = ident.partition(":")
-    if not user_id.isdigit():
+def load_user(token: str) -> ConsoleUser | None:
+    """Flask-Login's loader, run once per request (the console's guard asks first, before any
+    view work): the user of a live server-side session, else None with the reason kept in
+    `g.console_session_refused` (e.g. `idle`, `signed_out`, `password_changed`).
+
+    Commits at once, because checking may write: an idle session is ended, a live one's
+    last-seen time moved on (at most once per `CONSOLE_SESSION_TOUCH_SECONDS`).
+    """
+    config, db = current_app.config, current_session()
+    resumed = resume_session(
+        db,
+        token,
+        now=utcnow(),
+        idle=timedelta(minutes=config["CONSOLE_IDLE_MINUTES"]),
+        touch_every=timedelta(seconds=config["CONSOLE_SESSION_TOUCH_SECONDS"]),
+    )
+    db.commit()
+    user = db.get(User, resumed.user_id) if resumed.user_id is not None else None
+    if user is None:
+        g.console_session_refused = resumed.reason or "unknown"
         return None
-    user = current_session().get(User, int(user_id))
-    if user is None or session_token(user) != token:
-        return None
-    return console_user(user)
+    return console_user(user, token)
 
 
 login_manager.login_view = "console.login"

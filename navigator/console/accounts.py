@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from navigator.auth.login import LOCKOUT, MAX_FAILED_LOGINS, check_login
-from navigator.console.access import console_user
+from navigator.auth.sessions import SIGNED_OUT, end_session, start_session
+from navigator.auth.throttle import (
+    CONSOLE,
+    limit_from_config,
+    record_failure,
+    retry_after,
+    source_address,
+)
+from navigator.console.access import console_user, me
 from navigator.console.blueprint import bp
 from navigator.db import utcnow
 from navigator.extensions import current_session
@@ -19,6 +27,15 @@ FAILED = (
     f"{MAX_FAILED_LOGINS} failed attempts an account is locked for "
     f"{int(LOCKOUT.total_seconds() // 60)} minutes."
 )
+
+
+def throttled_message(wait_seconds: int) -> str:
+    minutes = max(1, -(-wait_seconds // 60))  # rounded up: never tell people to come back early
+    return (
+        "There have been too many failed sign-in attempts from your network. Wait "
+        f"{minutes} minute{'s' if minutes != 1 else ''}, then try again. If you did not make "
+        "these attempts, tell your system administrator."
+    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -32,31 +49,54 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """Sign in. Failed attempts count against the account (lockout) and against the source
+    address, whichever account they name (`AUTH_THROTTLE_CONSOLE_*`): a source over its limit
+    gets 429 with `Retry-After` for every attempt, the right password included, so spraying
+    one password over many accounts learns nothing more until the wait is over.
+    """
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("console.new_call"))
     errors: dict[str, str] = {}
     email = request.form.get("email", "").strip()
     if request.method == "POST":
+        db, now = current_session(), utcnow()
+        source = source_address(request.remote_addr)
+        limit = limit_from_config(current_app.config, CONSOLE)
+        wait = retry_after(db, source, CONSOLE, limit, now)
+        if wait is not None:
+            page = render_template(
+                "console/login.jinja", email=email, errors={}, throttled=throttled_message(wait)
+            )
+            return page, 429, {"Retry-After": str(wait)}
         password = request.form.get("password", "")
         if not email:
             errors["email"] = "Enter your email address"
         if not password:
             errors["password"] = "Enter your password"  # noqa: S105 (a message)
         if not errors:
-            session_ = current_session()
-            user = check_login(session_, email, password, utcnow())
-            session_.commit()  # failed attempts count even though sign-in fails
-            if user is not None:
+            user = check_login(db, email, password, now)
+            if user is None:
+                record_failure(db, source, CONSOLE, limit, now)
+                db.commit()  # failed attempts count even though sign-in fails
+                errors["password"] = FAILED
+            else:
+                token = start_session(db, user.id, now)
+                signed_in = console_user(user, token)
+                db.commit()
                 session.clear()  # a fresh session on sign-in: no fixation
-                login_user(console_user(user))
+                login_user(signed_in)
                 return redirect(_safe_next(request.args.get("next")))
-            errors["password"] = FAILED
     status = 401 if errors and request.method == "POST" else 200
     return render_template("console/login.jinja", email=email, errors=errors), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
+    """Sign out: the server-side session is ended, so the cookie is worthless from now on,
+    even to someone who copied it."""
+    if current_user.is_authenticated:
+        end_session(current_session(), me().session_token, SIGNED_OUT, utcnow())
+        current_session().commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from navigator.auth.sessions import IDLE
 from navigator.console.access import PERMISSIONS, can
 from navigator.directory.opening import to_local
 from navigator.errors import Problem
@@ -54,15 +54,16 @@ def guard() -> ResponseReturnValue | None:
     g.csp_nonce = secrets.token_urlsafe(16)
     if request.method == "POST":
         csrf.protect()
-    if current_user.is_authenticated:
-        idle = current_app.config["CONSOLE_IDLE_MINUTES"] * 60
-        now, seen = time.time(), session.get("seen")
-        if seen is not None and now - seen > idle:
-            logout_user()
-            session.clear()
-            flash(f"You were signed out after {idle // 60} minutes without activity.", "info")
+    # Asking loads the user from the server-side session (access.load_user): an ended, idle or
+    # unknown session leaves the request signed out, and the cookie's session is cleared.
+    if not current_user.is_authenticated and "console_session_refused" in g:
+        logout_user()
+        session.clear()
+        if g.console_session_refused == IDLE:
+            idle = current_app.config["CONSOLE_IDLE_MINUTES"]
+            flash(f"You were signed out after {idle} minutes without activity.", "info")
+        if request.endpoint != "console.login":
             return redirect(url_for("console.login", next=request.full_path))
-        session["seen"] = now
     return None
 
 
@@ -72,9 +73,12 @@ def no_store(response: Any) -> Any:
     if request.endpoint != "console.static":
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
+        # Should injected markup ever get through escaping, it still cannot re-point links or
+        # forms (`<base>`), post a form elsewhere, load a plugin or frame the page (hazard H26).
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; frame-ancestors 'none'"
+            f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         )
     return response
 

@@ -30,6 +30,20 @@ def post_form(client: FlaskClient, path: str, data: dict[str, object], *, page: 
     return client.post(path, data={"csrf_token": csrf_token(client, page or path), **data})
 
 
+def session_cookie(client: FlaskClient) -> str:
+    """The console session cookie a client holds now, as an attacker would copy it."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def replay(app: Flask, cookie: str) -> FlaskClient:
+    """A fresh client (another browser) sending a copied session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other
+
+
 @pytest.fixture
 def sign_in(app: Flask, client: FlaskClient) -> Callable[[str], FlaskClient]:
     def do(role: str) -> FlaskClient:

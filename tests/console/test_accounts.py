@@ -1,21 +1,38 @@
-"""Signing in: argon2 passwords, lockout, CSRF, idle timeout, and sessions ended by a new password."""
+"""Signing in: argon2 passwords, lockout, CSRF, idle timeout, server-side sessions that sign-out
+and a new password end (a copied cookie replayed afterwards gets the sign-in page and does not
+renew the session), and failed sign-ins throttled per source address across accounts.
+Issue 12 §3; OWASP ASVS 3.3.1 (logout invalidates the session), 3.3.2 (idle timeout), 3.2.1
+(new session token at sign-in), 2.2.1 (anti-automation: password spraying)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from navigator.auth.login import MAX_FAILED_LOGINS
-from navigator.auth.models import User
+from navigator.auth.models import AuthFailure, ConsoleSession, User
 from navigator.auth.passwords import set_password
+from navigator.auth.throttle import API_KEY, CONSOLE
 from navigator.db import transaction
 from navigator.extensions import db
 from tests.builders import console_user
-from tests.console.conftest import csrf_token, post_form
+from tests.console.conftest import csrf_token, post_form, replay, session_cookie
+
+
+def _sessions(app: Flask) -> list[ConsoleSession]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(ConsoleSession).order_by(ConsoleSession.created_at)))
+        db.session.remove()
+    return rows
+
+
+def _last_seen(app: Flask) -> list[datetime]:
+    return [row.last_seen_at for row in _sessions(app)]
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
@@ -74,22 +91,105 @@ def test_every_console_page_needs_sign_in(client: FlaskClient) -> None:
 
 def test_idle_session_is_signed_out(sign_in: Callable[[str], FlaskClient], app: Flask) -> None:
     client = sign_in("navigator")
-    with client.session_transaction() as session:
-        session["seen"] = time.time() - app.config["CONSOLE_IDLE_MINUTES"] * 60 - 5
+    cookie = session_cookie(client)
+    idle = timedelta(minutes=app.config["CONSOLE_IDLE_MINUTES"], seconds=5)
+    with app.app_context(), transaction(db.session):
+        for row in db.session.scalars(select(ConsoleSession)):
+            row.created_at -= idle
+            row.last_seen_at -= idle
+    seen = _last_seen(app)
     response = client.get("/calls")
     assert response.status_code == 302 and "/login" in response.location
+    assert "without activity" in client.get(response.location).text
     assert client.get("/calls").status_code == 302
+    for _ in range(2):  # the copied cookie stays dead, and does not revive the session
+        assert replay(app, cookie).get("/calls").status_code == 302
+    assert _last_seen(app) == seen
+    assert [row.ended_reason for row in _sessions(app)] == ["idle"]
+
+
+def test_a_copied_cookie_works_until_sign_out_and_never_after(
+    sign_in: Callable[[str], FlaskClient], app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault in issue 12: the old cookie still worked after sign-out and renewed its idle
+    timer on each replay."""
+    monkeypatch.setitem(app.config, "CONSOLE_SESSION_TOUCH_SECONDS", 0)  # every request writes
+    client = sign_in("navigator")
+    cookie = session_cookie(client)
+    before = _last_seen(app)
+    assert replay(app, cookie).get("/calls").status_code == 200  # the replay itself is real
+    assert _last_seen(app) > before  # and a live session's timer does move
+    post_form(client, "/logout", {}, page="/calls/new")
+    ended = _sessions(app)
+    assert [row.ended_reason for row in ended] == ["signed_out"]
+    for path in ("/calls", "/calls/new", "/referrals"):
+        response = replay(app, cookie).get(path)
+        assert response.status_code == 302 and "/login" in response.location, path
+    assert _last_seen(app) == [row.last_seen_at for row in ended]  # not renewed
+    assert _sessions(app)[0].ended_at == ended[0].ended_at
+
+
+def test_each_sign_in_starts_a_new_server_side_session(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        email, password = console_user(role="navigator")
+    anonymous = (client.get("/login"), session_cookie(client))[1]
+    post_form(client, "/login", {"email": email, "password": password})
+    first = session_cookie(client)
+    assert first != anonymous
+    other = app.test_client()
+    post_form(other, "/login", {"email": email, "password": password})
+    assert session_cookie(other) != first
+    assert len(_sessions(app)) == 2  # two browsers, two sessions, both live
+    assert client.get("/calls").status_code == 200 and other.get("/calls").status_code == 200
+    assert replay(app, anonymous).get("/calls").status_code == 302  # no fixation
 
 
 def test_changing_the_password_ends_existing_sessions(
     sign_in: Callable[[str], FlaskClient], app: Flask
 ) -> None:
     client = sign_in("navigator")
+    cookie = session_cookie(client)
+    seen = _last_seen(app)
     with app.app_context(), transaction(db.session):
         user = db.session.scalar(select(User).where(User.role == "navigator"))
         assert user is not None
         set_password(user, "another-long-password")
     assert client.get("/calls").status_code == 302
+    assert replay(app, cookie).get("/calls").status_code == 302
+    assert [row.ended_reason for row in _sessions(app)] == ["password_changed"]
+    assert _last_seen(app) == seen
+
+
+SPRAYER, NEIGHBOUR = "203.0.113.99", "198.51.100.7"
+
+
+def test_password_spraying_from_one_address_is_throttled_with_429(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failures count per source across accounts, so one password tried on many accounts is
+    slowed even though no account reaches its own lockout."""
+    monkeypatch.setitem(app.config, "AUTH_THROTTLE", {API_KEY: (20, 300), CONSOLE: (3, 300)})
+    with app.app_context():
+        email, password = console_user(role="navigator")
+    client.environ_base["REMOTE_ADDR"] = SPRAYER
+    for n in range(3):
+        guess = {"email": f"person{n}@nhs.example", "password": "Winter2026!"}
+        assert post_form(client, "/login", guess).status_code == 401
+    throttled = post_form(client, "/login", {"email": email, "password": password})
+    assert throttled.status_code == 429
+    wait = int(throttled.headers["Retry-After"])
+    assert 0 < wait <= 300
+    assert "too many failed sign-in attempts from your network" in throttled.text
+    assert "Wait 5 minutes" in throttled.text
+    assert client.get("/calls").status_code == 302  # the right password did not sign in
+    with app.app_context():
+        failures = db.session.scalar(select(func.count()).select_from(AuthFailure))
+        assert failures == 3  # the refused attempt is not counted
+        db.session.remove()
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = NEIGHBOUR
+    signed = post_form(neighbour, "/login", {"email": email, "password": password})
+    assert signed.status_code == 302 and neighbour.get("/calls").status_code == 200
 
 
 def test_sign_in_never_redirects_off_site(app: Flask, client: FlaskClient) -> None:
