@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from navigator.auth.keys import create_api_client
 from navigator.auth.models import API_ROLES, USER_ROLES, ApiClient, User
@@ -21,6 +21,7 @@ from navigator.config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
 from navigator.db import transaction, utcnow
 from navigator.directory.context import gazetteer, vocabulary
 from navigator.directory.loader import load_path
+from navigator.directory.models import Organisation
 from navigator.directory.oruk import export_oruk
 from navigator.directory.synth import synthesise
 from navigator.extensions import current_session
@@ -103,6 +104,16 @@ def directory_synth(count: int, out: Path, seed: int) -> None:
 # --- access ---------------------------------------------------------------------------
 
 
+def _known_ods(ods_code: str) -> bool:
+    """True when an organisation in the directory has this ODS code (any letter case)."""
+    found = current_session().scalar(
+        select(Organisation.id)
+        .where(func.upper(Organisation.ods_code) == ods_code.upper())
+        .limit(1)
+    )
+    return found is not None
+
+
 @click.group("api-client")
 def api_client_group() -> None:
     """API clients (bearer keys)."""
@@ -114,7 +125,16 @@ def api_client_group() -> None:
 @click.option("--organisation", "organisation_ods", help="ODS code (required for provider)")
 @with_appcontext
 def api_client_create(name: str, role: str, organisation_ods: str | None) -> None:
-    """Create an API client; prints its key, alone, on the last line (only a hash is kept)."""
+    """Create an API client; prints its key, alone, on the last line (only a hash is kept).
+
+    `--organisation` must be the ODS code of an organisation in the loaded directory: a typo
+    would otherwise make a provider key that can update nothing, or the wrong organisation's.
+    """
+    if organisation_ods is not None and not _known_ods(organisation_ods):
+        raise click.UsageError(
+            f"no organisation in the directory has the ODS code {organisation_ods!r};"
+            " load the directory first (navigator directory load) or check the code"
+        )
     try:
         with transaction(current_session()):
             client, key = create_api_client(

@@ -12,7 +12,7 @@ from navigator.auth.keys import authenticate
 from navigator.auth.models import ApiClient, User
 from navigator.auth.passwords import password_matches
 from navigator.extensions import db
-from tests.builders import directory_document, service
+from tests.builders import directory_document, load_directory, organisation, service
 from tests.conftest import PROJECT_ROOT
 
 
@@ -38,6 +38,24 @@ def test_api_client_create_prints_the_key_alone_on_the_last_line_and_stores_a_ha
 def test_provider_client_needs_an_organisation(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["api-client", "create", "x", "--role", "provider"])
     assert result.exit_code != 0 and "--organisation" in result.output
+
+
+def test_api_client_organisation_must_be_in_the_directory(app: Flask) -> None:
+    """Issue 12, §7: an ODS code no organisation in the directory has is refused (a typo would
+    make a provider key for nobody, or for another organisation); a known one, in any case, is
+    accepted and stored upper-case."""
+    with app.app_context():
+        load_directory(organisations=[organisation(id="rc9", ods_code="RC9")], services=[])
+        db.session.remove()
+    refused = app.test_cli_runner().invoke(
+        args=["api-client", "create", "x", "--role", "provider", "--organisation", "ZZ9"]
+    )
+    assert refused.exit_code != 0
+    assert "no organisation in the directory has the ODS code 'ZZ9'" in refused.output
+    run(app, "api-client", "create", "y", "--role", "provider", "--organisation", "rc9")
+    with app.app_context():
+        clients = db.session.scalars(select(ApiClient)).all()
+        assert [(c.name, c.organisation_ods) for c in clients] == [("y", "RC9")]
 
 
 def test_directory_load_prints_counts_and_rejections(app: Flask, tmp_path: Path) -> None:

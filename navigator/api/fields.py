@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from navigator.directory.context import gazetteer, vocabulary
+from navigator.directory.context import directory_index, gazetteer, vocabulary
 from navigator.directory.opening import LONDON
 from navigator.directory.places import Located, parse_postcode
+from navigator.extensions import current_session
+from navigator.navigation.models import Navigation
 from navigator.patients.nhs_number import normalise_nhs_number
 
 
@@ -38,7 +41,25 @@ class PostcodeField(fields.Field):
         return gazetteer().locate(parsed)
 
 
+# Every date and instant a client sends lies in these years (inclusive): well inside Python's
+# and the databases' ranges even after a week or a month of arithmetic either side.
 EARLIEST, LATEST = 1900, 2200
+YEARS_MESSAGE = f"Must be between the years {EARLIEST} and {LATEST}"
+
+
+def in_year_range(value: date) -> bool:
+    """True when a date (or datetime) falls in EARLIEST..LATEST."""
+    return EARLIEST <= value.year <= LATEST
+
+
+class DateField(fields.Date):
+    """An ISO 8601 date (YYYY-MM-DD) in the years EARLIEST..LATEST."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        parsed: date = super()._deserialize(value, attr, data, **kwargs)
+        if not in_year_range(parsed):
+            raise ValidationError(YEARS_MESSAGE)
+        return parsed
 
 
 class InstantField(fields.DateTime):
@@ -54,8 +75,8 @@ class InstantField(fields.DateTime):
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=LONDON)
         # Opening-time arithmetic looks a week either side; keep well inside datetime's range.
-        if not EARLIEST <= parsed.year <= LATEST:
-            raise ValidationError(f"Must be between the years {EARLIEST} and {LATEST}")
+        if not in_year_range(parsed):
+            raise ValidationError(YEARS_MESSAGE)
         return parsed
 
 
@@ -67,3 +88,88 @@ class NhsNumberField(fields.String):
         if digits is None:
             raise ValidationError("Not a valid NHS number")
         return digits
+
+
+class BoundedList(fields.List):
+    """A JSON array with at most `max_length` items (an int, or a function read at request
+    time), optionally with no item twice.
+
+    The length is checked before any item is deserialised, so a huge array costs one `len()`
+    and not one validation per item.
+    """
+
+    def __init__(
+        self,
+        inner: fields.Field,
+        *,
+        max_length: int | Callable[[], int],
+        unique: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        metadata = dict(kwargs.pop("metadata", {}))
+        if isinstance(max_length, int):
+            metadata.setdefault("maxItems", max_length)
+        if unique:
+            metadata.setdefault("uniqueItems", True)
+        super().__init__(inner, metadata=metadata, **kwargs)
+        self.max_length = max_length
+        self.unique = unique
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        limit = self.max_length if isinstance(self.max_length, int) else self.max_length()
+        if isinstance(value, list | tuple) and len(value) > limit:
+            raise ValidationError(f"At most {limit} items")
+        items: list[Any] = super()._deserialize(value, attr, data, **kwargs)
+        if self.unique and len({repr(item) for item in items}) != len(items):
+            raise ValidationError("Give each item at most once")
+        return items
+
+
+def scheme_size(scheme: str) -> Callable[[], int]:
+    """How many codes a vocabulary scheme has, read at request time (for BoundedList)."""
+    return lambda: len(vocabulary().codes(scheme))
+
+
+# --- references: ids that must name something that exists --------------------------------
+
+
+def _service_exists(value: str) -> bool:
+    return value in directory_index().by_id
+
+
+def _care_home_exists(value: str) -> bool:
+    entry = directory_index().by_id.get(value)
+    return entry is not None and entry.service_type == "care_home"
+
+
+def _navigation_exists(value: str) -> bool:
+    return current_session().get(Navigation, value) is not None
+
+
+REFERENCES: Mapping[str, tuple[Callable[[str], bool], str]] = {
+    "service": (_service_exists, "No service with this id"),
+    "care_home": (_care_home_exists, "Not a care home in the directory"),
+    "navigation": (_navigation_exists, "No navigation with this id"),
+}
+
+
+def reference_problem(kind: str, value: str) -> str | None:
+    """Why `value` is not a valid reference of this kind ("service", "care_home",
+    "navigation"), or None when it names an existing record. Needs an app context."""
+    exists, message = REFERENCES[kind]
+    return None if exists(value) else message
+
+
+class References(validate.Validator):
+    """An id naming an existing record of `kind`; checked when the request is parsed, so an
+    unknown (or empty) id is a 422 naming the field, never a database integrity error."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in REFERENCES:
+            raise ValueError(f"unknown reference kind {kind!r}")
+        self.kind = kind
+
+    def __call__(self, value: str) -> str:
+        if message := reference_problem(self.kind, value):
+            raise ValidationError(message)
+        return value

@@ -13,23 +13,36 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from navigator.api.auth import require_roles
+from navigator.api.fields import EARLIEST, LATEST, YEARS_MESSAGE
+from navigator.api.openapi import ResponseSchema
 from navigator.db import transaction, utcnow
 from navigator.extensions import current_session
-from navigator.metrics.cisp import ROW_PLACES, cisp, flatten, months_between
+from navigator.metrics.cisp import ROW_PLACES, cisp, flatten
 from navigator.metrics.population import load_population
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics", description="CISP dashboard")
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM")
-MAX_MONTHS = 120
+MAX_MONTHS = 120  # ten years
+
+
+def _month_index(month: str) -> int:
+    year, number = map(int, month.split("-"))
+    return year * 12 + number - 1
+
+
+def _month_years(month: str) -> None:
+    # Runs beside MONTH (marshmallow runs every validator), so it must not trust the shape.
+    if month[:4].isdigit() and not EARLIEST <= int(month[:4]) <= LATEST:
+        raise ValidationError(YEARS_MESSAGE)
 
 
 class CispQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.String(required=True, data_key="from", validate=MONTH)
-    to = fields.String(required=True, validate=MONTH)
+    from_ = fields.String(required=True, data_key="from", validate=[MONTH, _month_years])
+    to = fields.String(required=True, validate=[MONTH, _month_years])
     place = fields.String(validate=validate.OneOf(ROW_PLACES))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
@@ -37,11 +50,12 @@ class CispQuerySchema(Schema):
     def _range(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("to", "") < data.get("from_", ""):
             raise ValidationError("must not be before from", "to")
-        if len(months_between(data["from_"], data["to"])) > MAX_MONTHS:
+        # Counted, not listed: the span is refused before any month is built.
+        if _month_index(data["to"]) - _month_index(data["from_"]) + 1 > MAX_MONTHS:
             raise ValidationError(f"at most {MAX_MONTHS} months", "to")
 
 
-class CispSchema(Schema):
+class CispSchema(ResponseSchema):
     from_ = fields.String(data_key="from")
     to = fields.String()
     population_source = fields.String()
@@ -69,6 +83,13 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
 @require_roles()
 @blp.arguments(CispQuerySchema(), location="query")
 @blp.response(200, CispSchema)
+@blp.alt_response(
+    200,
+    schema={"type": "string"},
+    content_type="text/csv",
+    description="JSON, or with `format=csv` one row per place and month (UTF-8 with a BOM)",
+    success=True,
+)
 def cisp_metrics(args: dict[str, Any]) -> ResponseReturnValue:
     """CISP measures per place and month, with a summary per place; `format=csv` for Excel."""
     data = compute(args["from_"], args["to"], args.get("place"))

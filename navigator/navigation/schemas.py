@@ -5,11 +5,26 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import InstantField, InVocabulary, NhsNumberField, PostcodeField
+from navigator.api.fields import (
+    BoundedList,
+    DateField,
+    InstantField,
+    InVocabulary,
+    NhsNumberField,
+    PostcodeField,
+    References,
+    scheme_size,
+)
+from navigator.api.openapi import ResponseSchema
 from navigator.db import utcnow
 from navigator.directory.records import MAX_AGE_DAYS
 from navigator.directory.schemas import ServiceItemSchema
 from navigator.directory.vocabulary import PATIENT_SEXES
+from navigator.navigation.routing import CRITERIA
+from navigator.rules.model import URGENCIES
+from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
+
+FALLBACKS = ("fallback", "catch_all", "national")
 
 
 class NavigationRequestSchema(Schema):
@@ -21,7 +36,13 @@ class NavigationRequestSchema(Schema):
         validate=InVocabulary("needs"),
         metadata={"description": "Required unless red_flags are given"},
     )
-    red_flags = fields.List(fields.String(validate=InVocabulary("red_flags")), load_default=list)
+    red_flags = BoundedList(
+        fields.String(validate=InVocabulary("red_flags")),
+        max_length=scheme_size("red_flags"),
+        unique=True,
+        load_default=list,
+        metadata={"description": "Each red flag code at most once"},
+    )
     age = fields.Float(
         validate=validate.Range(0, 130), metadata={"description": "Age in years (or give age_days)"}
     )
@@ -40,7 +61,9 @@ class NavigationRequestSchema(Schema):
         )
     )
     lives_in_care_home = fields.Boolean(load_default=False)
-    care_home_service_id = fields.String(validate=validate.Length(max=100))
+    care_home_service_id = fields.String(
+        validate=[validate.Length(max=100), References("care_home")]
+    )
     case_ref = fields.String(validate=validate.Length(max=100))
     nhs_number = NhsNumberField(
         metadata={"description": "Optional; 10 digits with a valid check digit"}
@@ -61,51 +84,81 @@ class NavigationRequestSchema(Schema):
             data["gp_practice_ods"] = data["gp_practice_ods"].upper()
 
 
-class RecommendationSchema(Schema):
-    service = fields.Nested(ServiceItemSchema)
-    rule_id = fields.String()
-    reasons = fields.List(fields.String())
-    fallback = fields.String(
-        allow_none=True, metadata={"description": "null, fallback, catch_all or national"}
+class RoutedServiceSchema(ServiceItemSchema):
+    """A directory item as a navigation recommends it, with when it opens.
+
+    Every item describes the service **at the call's time `at`**, not at the time of the
+    request: "now" in `open_now`, `closes_at`, `next_open` and in the reasons means `at`.
+    (The directory search's `open_now`/`open_at` keep their own meaning.)
+    """
+
+    # The national 999/111 fallback items carry no `opens_at`.
+    optional = frozenset({"opens_at"})
+
+    open_now = fields.Boolean(metadata={"description": "Open at the call's time `at`"})
+    closes_at = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "When open at `at`: when it next closes, after `at` "
+            "(null: open all hours or not closing within two days); else null"
+        },
+    )
+    next_open = fields.String(
+        allow_none=True,
+        metadata={"description": "When closed at `at`: when it next opens, after `at`; else null"},
+    )
+    opens_at = fields.String(
+        allow_none=True,
+        metadata={"description": "Closed at `at` but opening within the urgency's window: when"},
     )
 
 
-class AlternativeSchema(Schema):
-    service = fields.Nested(ServiceItemSchema)
+class RecommendationSchema(ResponseSchema):
+    service = fields.Nested(RoutedServiceSchema)
+    rule_id = fields.String()
+    reasons = fields.List(fields.String())
+    fallback = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(FALLBACKS),
+        metadata={"description": "null, fallback, catch_all or national"},
+    )
+
+
+class AlternativeSchema(ResponseSchema):
+    service = fields.Nested(RoutedServiceSchema)
     reasons = fields.List(
         fields.String(), metadata={"description": "Why it ranks lower, then why it fits"}
     )
 
 
-class GapSchema(Schema):
+class GapSchema(ResponseSchema):
     service_id = fields.String()
     service_name = fields.String()
-    criterion = fields.String()
+    criterion = fields.String(validate=validate.OneOf(tuple(CRITERIA)))
     detail = fields.String()
 
 
-class FollowUpReplySchema(Schema):
+class FollowUpReplySchema(ResponseSchema):
     id = fields.Integer()
     received_at = fields.String()
-    kind = fields.String(metadata={"description": "well, call_back, free_text, stop or start"})
+    kind = fields.String(validate=validate.OneOf(REPLY_KINDS))
     body = fields.String()
 
 
-class FollowUpSchema(Schema):
+class FollowUpSchema(ResponseSchema):
     id = fields.String(metadata={"description": "navigator's own message id"})
     due_at = fields.String(metadata={"description": "When it is (or was) due, out of quiet hours"})
-    status = fields.String(
-        metadata={
-            "description": "scheduled, sending, sent, delivered, undelivered, failed or cancelled"
-        }
-    )
+    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
     to = fields.String(metadata={"description": "The care home's number, E.164"})
     replies = fields.List(fields.Nested(FollowUpReplySchema))
 
 
-class NavigationSchema(Schema):
+class NavigationSchema(ResponseSchema):
+    # Only when follow-up texts are configured (and always on GET).
+    optional = frozenset({"follow_ups"})
+
     id = fields.String()
-    urgency = fields.String()
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
     recommendation = fields.Nested(RecommendationSchema)
     alternatives = fields.List(fields.Nested(AlternativeSchema))
     safety_netting = fields.String()
@@ -131,12 +184,12 @@ class GapQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(
+    from_ = DateField(
         data_key="from",
         load_default=_thirty_days_ago,
         metadata={"description": "YYYY-MM-DD, inclusive (default 30 days ago)"},
     )
-    to = fields.Date(
+    to = DateField(
         load_default=_today, metadata={"description": "YYYY-MM-DD, inclusive (default today)"}
     )
 
@@ -146,17 +199,17 @@ class GapQuerySchema(Schema):
             raise ValidationError("must not be before from", "to")
 
 
-class GapRowSchema(Schema):
+class GapRowSchema(ResponseSchema):
     service_id = fields.String()
     service_name = fields.String(allow_none=True)
-    service_type = fields.String(allow_none=True)
-    criterion = fields.String()
+    service_type = fields.String(allow_none=True, validate=InVocabulary("service_types"))
+    criterion = fields.String(validate=validate.OneOf(tuple(CRITERIA)))
     detail = fields.String()
     count = fields.Integer()
     last_seen = fields.String()
 
 
-class GapReportSchema(Schema):
+class GapReportSchema(ResponseSchema):
     from_ = fields.String(data_key="from")
     to = fields.String()
     items = fields.List(fields.Nested(GapRowSchema))

@@ -4,6 +4,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from navigator.api.fields import References
+from navigator.api.openapi import ResponseSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.referrals.service import REJECTION_REASONS, STATUSES
 from navigator.rules.model import URGENCIES
@@ -13,8 +15,10 @@ class ReferralInSchema(PatientRefMixin, Schema):
     class Meta:
         unknown = RAISE
 
-    navigation_id = fields.String(validate=validate.Length(max=36))
-    service_id = fields.String(required=True, validate=validate.Length(max=100))
+    navigation_id = fields.String(validate=[validate.Length(max=36), References("navigation")])
+    service_id = fields.String(
+        required=True, validate=[validate.Length(max=100), References("service")]
+    )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     consent = fields.Boolean(
@@ -50,31 +54,34 @@ class ReferralQuerySchema(Schema):
 
     overdue = fields.Boolean(load_default=False)
     status = fields.String(validate=validate.OneOf(STATUSES))
-    service_id = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    service_id = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
-class ReferralEventSchema(Schema):
+class ReferralEventSchema(ResponseSchema):
     at = fields.String()
     by = fields.String()
-    from_ = fields.String(data_key="from", allow_none=True)
-    to = fields.String()
+    from_ = fields.String(data_key="from", allow_none=True, validate=validate.OneOf(STATUSES))
+    to = fields.String(validate=validate.OneOf(STATUSES))
     reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
 
 
-class ReferralSchema(Schema):
+class ReferralSchema(ResponseSchema):
+    # Lists leave out each referral's history; single reads include it.
+    optional = frozenset({"history"})
+
     id = fields.String()
     navigation_id = fields.String(allow_none=True)
     service_id = fields.String()
     patient_id = fields.String()
     reason = fields.String()
-    urgency = fields.String()
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
     consent = fields.Boolean()
     notes = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
     outcome = fields.String(allow_none=True)
     created_at = fields.String()
     created_by = fields.String()
@@ -84,6 +91,6 @@ class ReferralSchema(Schema):
     history = fields.List(fields.Nested(ReferralEventSchema))
 
 
-class ReferralListSchema(Schema):
+class ReferralListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ReferralSchema))
     total = fields.Integer()

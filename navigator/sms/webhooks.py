@@ -1,6 +1,10 @@
 """Twilio's webhooks: delivery receipts and inbound texts. Unauthenticated except for the
 `X-Twilio-Signature`, which is checked against PUBLIC_BASE_URL (a TLS-terminating proxy
-changes `request.url`) before anything is read or recorded."""
+changes `request.url`) before anything is read or recorded.
+
+Bodies over MAX_REQUEST_BYTES are refused with 413 by `navigator.api.edge` before the
+signature is even computed; form fields are read only after it, and NUL characters (which
+PostgreSQL cannot store, and which the texter cannot correct) are dropped from them."""
 
 from __future__ import annotations
 
@@ -26,6 +30,12 @@ def signed_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"] + request.path + (f"?{query}" if query else "")
 
 
+def form_text(name: str) -> str | None:
+    """A form field from Twilio, without NUL characters; None when absent."""
+    value = request.form.get(name)
+    return None if value is None else value.replace("\x00", "")
+
+
 def require_twilio_signature() -> None:
     token = current_app.config.get("TWILIO_AUTH_TOKEN")
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -44,9 +54,9 @@ def status_callback() -> ResponseReturnValue:
         apply_status_callback(
             session,
             message_id=request.args.get("message_id"),
-            sid=request.form.get("MessageSid") or request.form.get("SmsSid"),
-            twilio_status=request.form.get("MessageStatus") or request.form.get("SmsStatus", ""),
-            error_code=request.form.get("ErrorCode"),
+            sid=form_text("MessageSid") or form_text("SmsSid"),
+            twilio_status=form_text("MessageStatus") or form_text("SmsStatus") or "",
+            error_code=form_text("ErrorCode"),
             now=utcnow(),
         )
     return Response(status=204)
@@ -56,16 +66,17 @@ def status_callback() -> ResponseReturnValue:
 def inbound() -> ResponseReturnValue:
     """A text from a care home; answered with empty TwiML (no automatic reply)."""
     require_twilio_signature()
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
-    if not sid or not request.form.get("From"):
+    sid = form_text("MessageSid") or form_text("SmsSid")
+    from_number = form_text("From")
+    if not sid or not from_number:
         raise Problem(400, "MessageSid and From are required.")
     session = current_session()
     with transaction(session):
         record_reply(
             session,
             sid=sid,
-            from_number=request.form["From"],
-            body=request.form.get("Body", ""),
+            from_number=from_number,
+            body=form_text("Body") or "",
             now=utcnow(),
             window=current_follow_ups().reply_window,
         )

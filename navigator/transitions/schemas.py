@@ -4,7 +4,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import InstantField, InVocabulary
+from navigator.api.fields import DateField, InstantField, InVocabulary, References
+from navigator.api.openapi import ResponseSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.transitions.dtoc import CARE_TYPES, REASONS, RESPONSIBLE
 from navigator.transitions.service import TYPES
@@ -45,13 +46,13 @@ class TransitionInSchema(PatientRefMixin, Schema):
             raise ValidationError(errors)
 
 
-class TransitionSchema(Schema):
+class TransitionSchema(ResponseSchema):
     id = fields.String()
     event_id = fields.String()
-    type = fields.String()
+    type = fields.String(validate=validate.OneOf(TYPES))
     occurred_at = fields.String()
     patient_id = fields.String()
-    place = fields.String(allow_none=True)
+    place = fields.String(allow_none=True, validate=InVocabulary("places"))
     organisation = fields.String(allow_none=True)
     specialty = fields.String(allow_none=True)
     pathway = fields.Integer(allow_none=True)
@@ -77,8 +78,8 @@ class DtocInSchema(PatientRefMixin, Schema):
     safe_to_transfer_at = InstantField(allow_none=True)
     reason = fields.String(required=True, validate=validate.OneOf(REASONS))
     responsible = fields.String(required=True, validate=validate.OneOf(RESPONSIBLE))
-    receiving_service_id = fields.String(validate=validate.Length(max=100))
-    expected_transfer_date = fields.Date()
+    receiving_service_id = fields.String(validate=[validate.Length(max=100), References("service")])
+    expected_transfer_date = DateField()
 
     @validates_schema
     def _patient(self, data: dict[str, Any], **_: Any) -> None:
@@ -98,9 +99,9 @@ class DtocUpdateSchema(Schema):
     effective_at = InstantField(
         metadata={"description": "From when a new reason or responsibility applies"}
     )
-    receiving_service_id = fields.String(validate=validate.Length(max=100))
+    receiving_service_id = fields.String(validate=[validate.Length(max=100), References("service")])
     receiving_accepted_at = InstantField()
-    expected_transfer_date = fields.Date()
+    expected_transfer_date = DateField()
     site = fields.String(validate=validate.Length(max=200))
     transferred_at = InstantField(metadata={"description": "Closes the episode"})
     destination = fields.String(validate=validate.Length(max=100))
@@ -115,13 +116,24 @@ class DtocQuerySchema(Schema):
     place = fields.String(validate=InVocabulary("places"))
 
 
-class DtocSchema(Schema):
+class DtocIntervalSchema(ResponseSchema):
+    """From when a reason and responsibility applied, and who recorded it."""
+
+    effective_at = fields.String(
+        allow_none=True, metadata={"description": "null for the episode's first interval"}
+    )
+    reason = fields.String(validate=validate.OneOf(REASONS))
+    responsible = fields.String(validate=validate.OneOf(RESPONSIBLE))
+    recorded_by = fields.String()
+
+
+class DtocSchema(ResponseSchema):
     id = fields.String()
     patient_id = fields.String()
     provider_ods = fields.String()
     site = fields.String(allow_none=True)
-    care_type = fields.String()
-    place = fields.String(allow_none=True)
+    care_type = fields.String(validate=validate.OneOf(CARE_TYPES))
+    place = fields.String(allow_none=True, validate=InVocabulary("places"))
     clinically_ready_at = fields.String(allow_none=True)
     mdt_ready_at = fields.String(allow_none=True)
     safe_to_transfer_at = fields.String(allow_none=True)
@@ -133,14 +145,14 @@ class DtocSchema(Schema):
     destination = fields.String(allow_none=True)
     pathway = fields.Integer(allow_none=True)
     open = fields.Boolean()
-    reason = fields.String()
-    responsible = fields.String()
-    history = fields.List(fields.Dict())
+    reason = fields.String(validate=validate.OneOf(REASONS))
+    responsible = fields.String(validate=validate.OneOf(RESPONSIBLE))
+    history = fields.List(fields.Nested(DtocIntervalSchema))
     delayed_days = fields.Integer()
     delayed_days_by_month = fields.Dict(keys=fields.String(), values=fields.Integer())
     delayed_days_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
     delayed_days_by_responsible = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class DtocListSchema(Schema):
+class DtocListSchema(ResponseSchema):
     items = fields.List(fields.Nested(DtocSchema))
