@@ -6,7 +6,18 @@ restriction → coverage → open (or opening within the urgency window, and not
 30 minutes) → capacity not red. Services that pass are ranked by the rule's order of service
 types, then home place before out-of-place, then distance. A service that fails exactly one
 criterion is a *gap* for commissioners. When nothing fits, the rule's fallbacks are tried,
-then a catch-all (an ambulance for emergencies, otherwise the nearest emergency department).
+then a catch-all: an ambulance for emergencies; for every other urgency NHS 111 (the 111
+entry covering the postcode inside BLMK, else the national `nhs-111-national` entry), never an
+emergency department (issue 13, hazard H29).
+
+**The call's need.** Of each service type, only services that list the call's need are
+considered when any near the postcode does; otherwise (the directory files GP practices, for
+example, without per-need lists) every service of the type is, and each one offered carries a
+reason saying it does not list the need and why it is offered. So a bereavement charity is
+not offered for loneliness when a befriending service for loneliness is near.
+
+**Times.** Every criterion and every reason reads the call's time `facts.at`, not the
+server's clock: "open now" means open at the time of the call.
 """
 
 from __future__ import annotations
@@ -21,11 +32,13 @@ from navigator.directory.capacity import Capacity
 from navigator.directory.index import DirectoryIndex, Entry
 from navigator.directory.places import Located
 from navigator.directory.vocabulary import Vocabulary
-from navigator.rules.model import Decision, Facts, RuleSet
+from navigator.rules.model import Decision, Facts, Outcome, RuleSet
 
 CLOSING_SOON = timedelta(minutes=30)
-CATCH_ALL_KM = 60.0
 MAX_ALTERNATIVES = 4
+# The directory entry for NHS 111 anywhere in England (directory_of_services/blmk): the
+# non-emergency catch-all for a postcode that no area's 111 entry covers.
+NATIONAL_111_ID = "nhs-111-national"
 
 CRITERIA: dict[str, str] = {
     "active": "is temporarily closed or decommissioned",
@@ -67,6 +80,8 @@ class Ranked:
     opens_at: datetime | None
     capacity: Capacity | None
     reasons: list[str] = field(default_factory=list)
+    # False for a catch-all answer, which was not checked against the call's criteria.
+    assessed: bool = True
 
     def key(self) -> tuple[int, int, float, str]:
         return _order(self.type_rank, self.home, self.distance_km, self.entry.id)
@@ -169,8 +184,21 @@ def assess(
     return Assessment(entry, failures, distance, opens_at, closes_at)
 
 
-def _pool(index: DirectoryIndex, types: Iterable[str], located: Located) -> list[Entry]:
-    return [index.entries[p] for p in sorted(index.covering_types(located, types))]
+def _pool(
+    index: DirectoryIndex, types: Iterable[str], located: Located, need: str | None
+) -> list[Entry]:
+    """Services of these types filed for the postcode's area; of them, only those listing
+    `need` when any does (see the module docstring)."""
+    pool = [index.entries[p] for p in sorted(index.covering_types(located, types))]
+    if need is None:
+        return pool
+    serving = [e for e in pool if need in e.needs]
+    return serving or pool
+
+
+def _routed_need(facts: Facts) -> str | None:
+    """The need services are matched against: none with a red flag, which routes by the flag."""
+    return None if facts.red_flags else facts.need
 
 
 def _rank(assessments: list[Assessment], types: tuple[str, ...], call: Call) -> list[Ranked]:
@@ -190,16 +218,46 @@ def _rank(assessments: list[Assessment], types: tuple[str, ...], call: Call) -> 
     ]
 
 
-def _service_reasons(item: Ranked, vocab: Vocabulary) -> list[str]:
+def _opening_reason(item: Ranked, at: datetime) -> str:
+    """Whether the service is open at the call's time `at` (the "now" of every reason)."""
+    if item.assessed:
+        if item.opens_at is not None:
+            return f"Closed now; opens at {item.opens_at.isoformat()}, within the urgency window."
+        return "Open now and not closing within 30 minutes."
+    schedule = item.entry.schedule  # a catch-all answer: say what is true, whatever it is
+    if schedule.is_open(at):
+        closes_at = schedule.closes_at(at)
+        return "Open now." if closes_at is None else f"Open now; closes at {closes_at.isoformat()}."
+    opens_at = schedule.next_open(at)
+    return "Closed now." if opens_at is None else f"Closed now; opens at {opens_at.isoformat()}."
+
+
+def need_reason(item: Ranked, need: str, outcome: Outcome, vocab: Vocabulary) -> str:
+    """Why a service that does not list the call's need is offered all the same."""
+    need_label = vocab.label("needs", need)
+    type_label = vocab.label("service_types", item.entry.service_type)
+    if not item.assessed:
+        why = "it is the catch-all when nothing in the directory fits this call"
+    else:
+        named = "names" if item.entry.service_type in outcome.service_types else "falls back to"
+        why = (
+            f"this call's rule {named} {type_label} services for it, and no {type_label} "
+            "service near the postcode lists it"
+        )
+    return f"Does not list the need {need_label!r} among those it serves; offered because {why}."
+
+
+def _service_reasons(item: Ranked, facts: Facts, outcome: Outcome, vocab: Vocabulary) -> list[str]:
     reasons = []
     label = vocab.label("service_types", item.entry.service_type)
-    reasons.append(f"{label}: accepts this caller, sees this patient and covers this postcode.")
-    if item.opens_at is not None:
-        reasons.append(
-            f"Closed now; opens at {item.opens_at.isoformat()}, within the urgency window."
-        )
+    if item.assessed:
+        reasons.append(f"{label}: accepts this caller, sees this patient and covers this postcode.")
     else:
-        reasons.append("Open now and not closing within 30 minutes.")
+        reasons.append(f"{label}: the catch-all for this call.")
+    need = _routed_need(facts)
+    if need is not None and need not in item.entry.needs:
+        reasons.append(need_reason(item, need, outcome, vocab))
+    reasons.append(_opening_reason(item, facts.at))
     if item.capacity is not None:
         if item.capacity.status == "amber":
             reasons.append("Capacity is amber (busy but accepting).")
@@ -247,6 +305,9 @@ def route(
     outcome = decision.rule.then
     window = timedelta(minutes=ruleset.window_minutes(outcome.urgency))
     reasons = [outcome.reason]
+    need = _routed_need(call.facts)
+    if call.located.place is None:
+        reasons.append(out_of_area_reason(call.located))
 
     def try_types(types: tuple[str, ...]) -> tuple[list[Ranked], list[Assessment]]:
         """Assess the types in the rule's order. Once enough services of the preferred types
@@ -256,7 +317,7 @@ def route(
         assessed: list[Assessment] = []
         passing: list[Assessment] = []
         for service_type in types:
-            pool = _pool(index, (service_type,), call.located)
+            pool = _pool(index, (service_type,), call.located, need)
             found = [a for e in pool if (a := assess(e, call, window, red, memo)) is not None]
             assessed += found
             passing += [a for a in found if not a.failures]
@@ -280,13 +341,9 @@ def route(
                 break
     if not ranked:
         ranked = _catch_all(index, call, outcome.urgency)
-        fallback = "catch_all"
-        if ranked:
-            kind = (
-                "an ambulance (999)"
-                if outcome.urgency == "emergency"
-                else "the nearest emergency department"
-            )
+        if ranked:  # else the caller answers with the built-in national number ("national")
+            fallback = "catch_all"
+            kind = "an ambulance (999)" if outcome.urgency == "emergency" else "NHS 111 (call 111)"
             reasons.append(
                 f"Nothing in the directory fits this call; the catch-all is {kind}, "
                 "regardless of capacity."
@@ -295,7 +352,7 @@ def route(
     caps = capacities([r.entry.id for r in shown]) if shown else {}
     for item in shown:
         item.capacity = caps[item.entry.id]
-        item.reasons = _service_reasons(item, vocab)
+        item.reasons = _service_reasons(item, call.facts, outcome, vocab)
     best = ranked[0] if ranked else None
     alternatives = ranked[1 : MAX_ALTERNATIVES + 1]
     if best is not None:
@@ -304,23 +361,50 @@ def route(
     return Routing(outcome.urgency, decision, best, alternatives, gaps, fallback, reasons)
 
 
+def out_of_area_reason(located: Located) -> str:
+    """Told to every caller whose postcode is in no BLMK place."""
+    return (
+        f"The postcode {located.postcode.text} is outside Bedfordshire, Luton and Milton Keynes "
+        "(BLMK), the area this directory covers, so only services that reach beyond BLMK can "
+        "be offered."
+    )
+
+
 def _catch_all(index: DirectoryIndex, call: Call, urgency: str) -> list[Ranked]:
-    """DoS catch-all: never an empty answer. Emergencies get an ambulance service (covering the
-    postcode if one does, else the nearest); others the nearest emergency department within
-    60 km, whatever its capacity."""
-    service_type = "ambulance_999" if urgency == "emergency" else "emergency_department"
+    """DoS catch-all: never an empty answer, whatever capacity says.
+
+    Emergencies get an ambulance service (covering the postcode if one does, else the
+    nearest). Every other urgency gets NHS 111, never an emergency department (a far-away A&E
+    is no next step for a non-emergency, issue 13): the active 111 entries covering the
+    postcode, else the national 111 entry; an empty list when the directory has neither (the
+    caller then gives the built-in national number).
+    """
     located = call.located
-    entries = [index.entries[p] for p in sorted(index.by_type.get(service_type, set()))]
-    active = [e for e in entries if e.active]
-    covering = [e for e in active if e.covers(located)]
-    pool = covering if (service_type == "ambulance_999" and covering) else active
-    ranked = []
-    for entry in pool:
-        distance = entry.distance_to(located)
-        if service_type == "emergency_department" and (distance is None or distance > CATCH_ALL_KM):
-            continue
-        ranked.append(
-            Ranked(entry, distance, bool(call.facts.place in entry.coverage_places), 0, None, None)
-        )
-    ranked.sort(key=Ranked.key)
-    return ranked
+    place = call.facts.place
+
+    def ranked(entries: Iterable[Entry]) -> list[Ranked]:
+        items = [
+            Ranked(
+                e,
+                e.distance_to(located),
+                bool(place in e.coverage_places),
+                0,
+                None,
+                None,
+                assessed=False,
+            )
+            for e in entries
+        ]
+        items.sort(key=Ranked.key)
+        return items
+
+    if urgency == "emergency":
+        entries = [index.entries[p] for p in sorted(index.by_type.get("ambulance_999", set()))]
+        active = [e for e in entries if e.active]
+        return ranked([e for e in active if e.covers(located)] or active)
+    entries = [index.entries[p] for p in sorted(index.by_type.get("nhs_111", set()))]
+    local = [e for e in entries if e.active and e.id != NATIONAL_111_ID and e.covers(located)]
+    if local:
+        return ranked(local)
+    national = index.by_id.get(NATIONAL_111_ID)
+    return ranked([national] if national is not None and national.active else [])

@@ -54,6 +54,7 @@ def _national_item(service_type: str) -> dict[str, Any]:
         "distance_km": None,
         "capacity": {"status": "green", "note": None, "updated_at": None, "stale": False},
         "open_now": True,
+        "closes_at": None,
         "next_open": None,
         "opening_summary": "Open 24 hours, every day",
         "eligibility": {"min_age_days": 0, "max_age_days": None, "sex": "any", "caller_roles": []},
@@ -80,9 +81,15 @@ def facts_for(body: Mapping[str, Any], located: Located) -> Facts:
     )
 
 
-def _item(ranked: Ranked, now: datetime, located: Located) -> dict[str, Any]:
+def _item(ranked: Ranked, at: datetime, located: Located) -> dict[str, Any]:
+    """A service as the navigation shows it, **at the call's time `at`** (issue 13): `open_now`,
+    `closes_at` and `next_open` say whether it is open at `at`, when it then closes, and when it
+    next opens after `at`; the same instant every criterion and reason of the routing used.
+    Capacity is the latest report, whatever `at` is."""
     assert ranked.capacity is not None
-    item = render_item(ranked.entry, ranked.capacity, now=now, located=located, professional=True)
+    item = render_item(ranked.entry, ranked.capacity, now=at, located=located, professional=True)
+    closes_at = ranked.entry.schedule.closes_at(at) if item["open_now"] else None
+    item["closes_at"] = closes_at.isoformat() if closes_at else None
     item["opens_at"] = ranked.opens_at.isoformat() if ranked.opens_at else None
     return item
 
@@ -119,7 +126,7 @@ def navigate(  # returns the navigation as the API shows it
     )
     reasons = list(routing.reasons)
     if routing.best is not None:
-        service = _item(routing.best, now, located)
+        service = _item(routing.best, facts.at, located)
         reasons += routing.best.reasons
     else:
         national = "ambulance_999" if routing.urgency == "emergency" else "nhs_111"
@@ -137,7 +144,7 @@ def navigate(  # returns the navigation as the API shows it
             "fallback": fallback,
         },
         "alternatives": [
-            {"service": _item(alt, now, located), "reasons": alt.reasons}
+            {"service": _item(alt, facts.at, located), "reasons": alt.reasons}
             for alt in routing.alternatives
         ],
         "safety_netting": decision.rule.then.safety_netting,

@@ -278,6 +278,8 @@ def _check_structure(builder: _Builder, rules: list[Rule]) -> None:
             "the first rule must be 'red_flags: any' sending emergency to ambulance_999, "
             "so no red flag is ever routed elsewhere",
         )
+    for rule in rules:
+        _check_no_emergency_department_for_non_emergencies(builder, rule)
     for later_index, later in enumerate(rules):
         for earlier in rules[:later_index]:
             if covers(earlier.when, later.when):
@@ -301,6 +303,29 @@ def _check_structure(builder: _Builder, rules: list[Rule]) -> None:
                 f"need {need!r} has no rule that always catches it "
                 "(a rule whose only condition is need)",
             )
+
+
+def _check_no_emergency_department_for_non_emergencies(builder: _Builder, rule: Rule) -> None:
+    """A non-emergency never falls back to an emergency department (issue 13, hazard H29):
+    a far-away A&E is no next step for it, and NHS 111 is the non-emergency catch-all. The one
+    way a non-emergency rule may name A&E is as its own service type for an NHS 111
+    disposition that sends the patient there (e.g. Dx03, A&E within 4 hours)."""
+    if rule.then.urgency == "emergency":
+        return
+    where = f"rule {rule.id}"
+    if "emergency_department" in rule.then.fallbacks:
+        builder.error(
+            where,
+            "then.fallbacks",
+            f"a {rule.then.urgency} rule must not fall back to emergency_department; use nhs_111",
+        )
+    if "emergency_department" in rule.then.service_types and rule.when.disposition is None:
+        builder.error(
+            where,
+            "then.service_types",
+            f"a {rule.then.urgency} rule names emergency_department only for an NHS 111 "
+            "disposition (add when.disposition), or it must be urgency emergency",
+        )
 
 
 def load_ruleset(path: Path, vocab: Vocabulary) -> RuleSet:

@@ -82,6 +82,111 @@ def test_every_blmk_postcode_district_maps_to_a_place() -> None:
         assert district in gazetteer.districts
 
 
+# Issue 13 §2: a GP-network social-prescribing service that takes referrals from practice staff
+# only was recommended to a public caller. These read what each entry's own text says about who
+# may refer, and check its caller roles agree, across the whole directory.
+ONLY_THROUGH_OTHERS = re.compile(
+    r"\b(?:only|solely)\b[^.;]*\b(?:through|via)\b"  # "accessed only through NHS 111"
+    r"|\b(?:staff|professionals?|clinicians?|teams?|workers?)\s+only\b"  # "... staff only"
+    r"|\breferral by (?:practice staff|any clinician)\b"
+    r"|\b(?:clinicians?|professionals?) in the member practices\b",
+    re.IGNORECASE,
+)
+NAMES_111_AS_REFERRER = re.compile(
+    r"\b111\b[^.;]*\b(?:can|may)\b[^.;]*\b(?:refer|book)\b"
+    r"|\b111\b(?: clinicians?)? (?:can |may )?(?:refer|book)\b",
+    re.IGNORECASE,
+)
+LAY_ROLES = {"public", "relative"}
+
+
+def _says(service: dict[str, Any]) -> str:
+    return f"{(service.get('referral') or {}).get('info') or ''} | {service['description']}"
+
+
+def test_no_service_reached_only_through_others_takes_public_or_relative_callers(
+    services: list[dict[str, Any]],
+) -> None:
+    """An entry whose text says it is reached only through professionals, practice staff or
+    NHS 111 must not list `public` or `relative` among its caller roles (they would be sent
+    somewhere they cannot get in)."""
+    wrong = [
+        (s["id"], sorted(LAY_ROLES & set(s["eligibility"]["caller_roles"])))
+        for s in services
+        if ONLY_THROUGH_OTHERS.search(_says(s))
+        and LAY_ROLES & set(s["eligibility"]["caller_roles"])
+    ]
+    assert wrong == []
+
+
+def test_every_service_taking_public_or_relative_callers_gives_them_a_way_in(
+    services: list[dict[str, Any]],
+) -> None:
+    """A lay caller is only shown the public phone and website (never the professional line),
+    so a service taking `public` or `relative` callers needs one of them, or must take
+    self-referrals or walk-ins."""
+    no_way_in = [
+        s["id"]
+        for s in services
+        if LAY_ROLES & set(s["eligibility"]["caller_roles"])
+        and s["status"] == "active"
+        and not (s.get("contact") or {}).get("public_phone")
+        and not (s.get("contact") or {}).get("website")
+        and (s.get("referral") or {}).get("method") not in ("self_referral", "walk_in")
+    ]
+    assert no_way_in == []
+
+
+def test_every_service_whose_text_names_111_as_a_referrer_takes_nhs111_callers(
+    services: list[dict[str, Any]],
+) -> None:
+    """ "NHS 111 clinicians can refer" in the text means the `nhs111` caller role."""
+    wrong = [
+        s["id"]
+        for s in services
+        if NAMES_111_AS_REFERRER.search(_says(s))
+        and "nhs111" not in s["eligibility"]["caller_roles"]
+    ]
+    assert wrong == []
+
+
+def test_the_caller_role_checks_catch_the_mismatches_issue_13_found() -> None:
+    """The checks above would have caught the entries as they were (so they can fail)."""
+    pcn = {
+        "description": "Link workers based in Bedford GP practices.",
+        "referral": {
+            "method": "email",
+            "info": "Referral by practice staff or other professionals via the PCN inbox.",
+        },
+        "contact": {"public_phone": None, "website": None},
+    }
+    assert ONLY_THROUGH_OTHERS.search(_says(pcn))
+    assert ONLY_THROUGH_OTHERS.search("Accessed only through NHS 111.")
+    assert NAMES_111_AS_REFERRER.search("Any practice clinician or NHS 111 clinician can refer")
+    assert not ONLY_THROUGH_OTHERS.search("Self-referral or professional referral online.")
+
+
+def test_the_national_111_entry_takes_every_caller_at_any_hour(
+    services: list[dict[str, Any]],
+) -> None:
+    """Routing's non-emergency catch-all outside BLMK (issue 13, hazard H29) is a real entry:
+    NHS 111, dialled as 111, for every caller, always open, and covering no BLMK place (so it
+    never competes with the area's own 111 inside BLMK)."""
+    national = next(s for s in services if s["id"] == "nhs-111-national")
+    assert national["service_type"] == "nhs_111" and national["status"] == "active"
+    assert national["contact"]["public_phone"] == "111"
+    assert set(national["eligibility"]["caller_roles"]) == set(vocabulary_codes("caller_roles"))
+    assert national["eligibility"]["min_age_days"] == 0
+    assert national["eligibility"]["max_age_days"] is None
+    assert national["opening"] == {"open_all_hours": True}
+    assert national["coverage"]["places"] == [] and national["coverage"]["postcode_districts"] == []
+    local = [
+        s for s in services if s["service_type"] == "nhs_111" and s["id"] != "nhs-111-national"
+    ]
+    covered = {p for s in local for p in s["coverage"]["places"]}
+    assert covered == set(vocabulary_codes("places"))
+
+
 def vocabulary_codes(scheme: str) -> tuple[str, ...]:
     from navigator.directory.vocabulary import load_vocabulary
 

@@ -165,15 +165,36 @@ def test_a_service_opening_within_the_urgency_window_is_recommended_with_its_tim
     assert body["recommendation"]["service"]["opens_at"] == "2026-11-23T08:00:00+00:00"
 
 
-def test_nothing_fitting_falls_back_to_the_catch_all_emergency_department(
+def test_nothing_fitting_a_non_emergency_falls_back_to_111_never_an_emergency_department(
     client: FlaskClient, auth: Auth, app_ctx: Any
 ) -> None:
-    load_directory(services=[service(id="ed", service_type="emergency_department", needs=[])])
-    body = post(
-        client, auth, call(need="loneliness", caller_role="public", lives_in_care_home=False)
+    """Issue 13 §2: the non-emergency catch-all is NHS 111 (the area's 111 entry covering the
+    postcode, else the national one, else the built-in national number), never an A&E."""
+    lonely = call(need="loneliness", caller_role="public", lives_in_care_home=False)
+    ed = service(id="ed", service_type="emergency_department", needs=[])
+    national = service(
+        id="nhs-111-national", service_type="nhs_111", needs=[], places=[], organisation="other"
     )
-    assert body["recommendation"]["fallback"] == "catch_all"
-    assert body["recommendation"]["service"]["id"] == "ed"
+    load_directory(organisations=ORGANISATIONS, services=[ed])
+    body = post(client, auth, lonely)
+    assert body["recommendation"]["service"]["id"] == "national-111"
+    assert body["recommendation"]["fallback"] == "national"
+    load_directory(organisations=ORGANISATIONS, services=[ed, national])
+    body = post(client, auth, lonely)
+    assert (body["recommendation"]["service"]["id"], body["recommendation"]["fallback"]) == (
+        "nhs-111-national",
+        "catch_all",
+    )
+    assert any("the catch-all is NHS 111" in r for r in body["recommendation"]["reasons"])
+    local = service(id="nhs-111", service_type="nhs_111", needs=[], organisation="other")
+    load_directory(organisations=ORGANISATIONS, services=[ed, national, local])
+    body = post(client, auth, lonely)
+    assert body["recommendation"]["service"]["id"] == "nhs-111"
+    assert "emergency_department" not in [
+        a["service"]["service_type"] for a in body["alternatives"]
+    ]
+    # ... while an emergency with nothing else still gets the ambulance catch-all.
+    assert post(client, auth, call(red_flags=["chest_pain"]))["urgency"] == "emergency"
 
 
 def test_an_empty_directory_still_gives_a_safe_next_step(client: FlaskClient, auth: Auth) -> None:

@@ -4,10 +4,16 @@ For random calls across the week, nights and bank holidays: any red flag gives a
 a recommendation that is not a stated fallback is active, eligible, covers the postcode,
 accepts the caller, is open (or opens within the urgency window) and is not red; and it is
 returned by GET /api/v1/services for the same type, caller role, age, sex, postcode and time.
+
+For random non-emergency calls at any England postcode, in or out of BLMK, at any time of a
+year (issue 13 §2 and §4): no service offered is an emergency department; every service
+offered lists the call's need or carries a reason saying why it is offered; and every service
+item describes the service at the call's time `at` (next_open and closes_at after `at`).
 """
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from navigator.db import transaction
-from navigator.directory.context import vocabulary
+from navigator.directory.context import directory_index, vocabulary
 from navigator.directory.loader import load_path
 from navigator.extensions import current_session
 from tests.conftest import PROJECT_ROOT
@@ -129,3 +135,86 @@ def test_routing_is_always_safe_and_consistent_with_search(
     }
     listed = client.get("/api/v1/services", query_string=query, headers=auth["integrator"])
     assert service["id"] in [item["id"] for item in listed.json["items"]], (body, service["id"])
+
+
+def _england_areas() -> list[str]:
+    with (PROJECT_ROOT / "directory_of_services" / "places" / "postcode_areas.csv").open() as fh:
+        return [row["area"] for row in csv.DictReader(fh)]
+
+
+YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
+# Every England postcode area (out of BLMK unless a BLMK district), plus the BLMK postcodes.
+england_postcodes = st.one_of(
+    st.sampled_from(POSTCODES),
+    st.tuples(st.sampled_from(_england_areas()), st.integers(1, 9)).map(
+        lambda pair: f"{pair[0]}{pair[1]} 1AB"
+    ),
+    st.sampled_from(["SW1A 1AA", "SG5 1AA", "NN10 0AA", "MK18 1AA", "EH1 1YZ"]),
+)
+# Any minute of 2026 (both clock changes), as UTC or as London wall-clock time.
+call_times = st.tuples(st.integers(0, 365 * 24 * 60 - 1), st.booleans()).map(
+    lambda pair: (YEAR_START + timedelta(minutes=pair[0])).strftime(
+        "%Y-%m-%dT%H:%M:%SZ" if pair[1] else "%Y-%m-%dT%H:%M:%S"
+    )
+)
+non_emergency_calls = st.fixed_dictionaries(
+    {
+        "caller_role": st.sampled_from(_codes("caller_roles")),
+        "need": st.sampled_from(_codes("needs")),
+        "age_days": st.integers(0, 105 * 365),
+        "sex": st.sampled_from(["female", "male", "unknown"]),
+        "postcode": england_postcodes,
+        "at": call_times,
+        "lives_in_care_home": st.booleans(),
+    }
+)
+
+
+def _instant(value: str) -> datetime:
+    from navigator.directory.opening import LONDON
+
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=non_emergency_calls)
+def test_a_non_emergency_is_never_sent_to_an_emergency_department_and_items_describe_at(
+    client: FlaskClient, auth: Auth, blmk: None, body: dict[str, Any]
+) -> None:
+    response = client.post("/api/v1/navigations", json=body, headers=auth["integrator"])
+    assert response.status_code == 201, response.json
+    result = response.json
+    offered = [
+        (result["recommendation"]["service"], result["recommendation"]["reasons"]),
+        *((a["service"], a["reasons"]) for a in result["alternatives"]),
+    ]
+    at = _instant(body["at"])
+    index = directory_index()
+    need_label = vocabulary().label("needs", body["need"])
+    if result["urgency"] != "emergency":
+        # Issue 13 §2: never an A&E below emergency (no 111 disposition is given here).
+        assert [s["id"] for s, _ in offered if s["service_type"] == "emergency_department"] == []
+    for service, reasons in offered:
+        # Issue 13 §2: serves the call's need, or says why it is offered.
+        assert body["need"] in service["needs"] or any(
+            f"Does not list the need {need_label!r}" in r for r in reasons
+        ), (body, service["id"], reasons)
+        # Issue 13 §4: the item describes the service at `at`.
+        next_open, closes_at = service["next_open"], service["closes_at"]
+        assert next_open is None or _instant(next_open) > at, (body, service["id"])
+        assert closes_at is None or (service["open_now"] and _instant(closes_at) > at)
+        assert not (service["open_now"] and next_open), (body, service["id"])
+        if service["opens_at"] is not None:
+            assert not service["open_now"] and service["opens_at"] == next_open
+        entry = index.by_id.get(service["id"])
+        if entry is not None:
+            assert service["open_now"] == (entry.active and entry.schedule.is_open(at))
+        if any(r.startswith("Open now") for r in reasons):
+            assert service["open_now"], (body, service["id"])
+    outside = any("outside Bedfordshire, Luton and Milton Keynes" in r for r in offered[0][1])
+    postcode = body["postcode"].split()[0]
+    in_blmk = postcode in index.gazetteer.districts
+    assert outside != in_blmk, body

@@ -192,3 +192,55 @@ def test_the_app_refuses_to_start_with_invalid_rules(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(minimal(version="")))
     with pytest.raises(RuleSetError):
         create_app({"NAVIGATOR_RULES": str(path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.mark.parametrize(
+    ("when", "then", "field"),
+    [
+        ({"need": ["minor_injury"]}, {"fallbacks": ["emergency_department"]}, "then.fallbacks"),
+        (
+            {"need": ["mental_health_crisis"]},
+            {"fallbacks": ["nhs_111", "emergency_department"]},
+            "then.fallbacks",
+        ),
+        (
+            {"need": ["new_confusion"]},
+            {"urgency": "same_day", "service_types": ["emergency_department"]},
+            "then.service_types",
+        ),
+    ],
+)
+def test_a_non_emergency_rule_may_not_fall_back_to_an_emergency_department(
+    when: dict[str, Any], then: dict[str, Any], field: str
+) -> None:
+    """Issue 13 §2 (hazard H29): below `emergency`, A&E is never a fallback, and a rule names
+    it only for an NHS 111 disposition; NHS 111 is the non-emergency catch-all."""
+    errors = errors_for(with_rule(rule("far-away-ae", when, **then)))
+    assert [e for e in errors if f"rule far-away-ae: {field}:" in e], errors
+    assert any("emergency_department" in e for e in errors)
+
+
+def test_a_111_disposition_may_still_send_a_non_emergency_to_the_emergency_department() -> None:
+    """Dx03 ("A&E within 4 hours") is 111's own clinical disposition, not a fallback."""
+    data = with_rule(
+        rule(
+            "dx03",
+            {"disposition": ["Dx03"]},
+            service_types=["emergency_department"],
+            fallbacks=["nhs_111"],
+        )
+    )
+    assert [r.id for r in build_ruleset(data, source="t.yaml", vocab=VOCAB).rules][1] == "dx03"
+
+
+def test_an_emergency_rule_may_fall_back_to_an_emergency_department() -> None:
+    data = with_rule(
+        rule(
+            "under-18-confusion",
+            {"need": ["new_confusion"], "max_age_years": 18},
+            urgency="emergency",
+            service_types=["emergency_department"],
+            fallbacks=["ambulance_999"],
+        )
+    )
+    build_ruleset(data, source="t.yaml", vocab=VOCAB)

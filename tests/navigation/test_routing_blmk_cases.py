@@ -1,0 +1,245 @@
+"""Fixed routing cases on the shipped BLMK directory and rule set, with the worked values of
+issue 13 (§2 "Never a far-away A&E for a non-emergency", §4 "What 'open' means in a
+navigation's answer") as the source of each expected answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from navigator.db import transaction
+from navigator.directory.context import directory_index, vocabulary
+from navigator.directory.loader import load_path
+from navigator.extensions import current_session
+from tests.conftest import PROJECT_ROOT
+
+Auth = dict[str, dict[str, str]]
+MONDAY_10 = "2026-11-23T10:00:00Z"
+
+
+@pytest.fixture
+def blmk(app_ctx: Any) -> None:
+    session = current_session()
+    with transaction(session):
+        load_path(
+            session,
+            PROJECT_ROOT / "directory_of_services" / "blmk",
+            vocab=vocabulary(),
+            changed_by="test",
+        )
+
+
+def navigate(client: FlaskClient, auth: Auth, **body: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/navigations", json=body, headers=auth["integrator"])
+    assert response.status_code == 201, response.json
+    return dict(response.json)
+
+
+def items(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The recommended service, then the alternatives."""
+    return [result["recommendation"]["service"], *(a["service"] for a in result["alternatives"])]
+
+
+def test_an_uninjured_fall_in_london_gets_national_111_not_a_far_away_emergency_department(
+    client: FlaskClient, auth: Auth, blmk: None
+) -> None:
+    """Issue 13 §2: SW1A 1AA, fall without injury, 80, was sent to the Luton & Dunstable ED
+    51.6 km away. A non-emergency never falls back to an ED: outside BLMK the catch-all is the
+    national NHS 111 entry, and the caller is told the postcode is outside BLMK."""
+    result = navigate(
+        client,
+        auth,
+        caller_role="public",
+        need="fall_no_injury",
+        age=80,
+        postcode="SW1A 1AA",
+        at=MONDAY_10,
+    )
+    recommendation = result["recommendation"]
+    assert result["urgency"] == "urgent"
+    assert recommendation["service"]["id"] == "nhs-111-national"
+    assert recommendation["service"]["contact"]["public_phone"] == "111"
+    assert recommendation["fallback"] == "catch_all"
+    assert "emergency_department" not in [s["service_type"] for s in items(result)]
+    assert "lnd-ed" not in [s["id"] for s in items(result)]
+    assert any(
+        "SW1A 1AA is outside Bedfordshire, Luton and Milton Keynes" in r
+        for r in recommendation["reasons"]
+    )
+    assert not any("covers this postcode" in r for r in recommendation["reasons"])
+
+
+def test_an_edinburgh_postcode_also_gets_111_and_is_told_it_is_outside_blmk(
+    client: FlaskClient, auth: Auth, blmk: None
+) -> None:
+    """Issue 13 §2: the Edinburgh postcode got NHS 111; it still does, now with the reason."""
+    result = navigate(
+        client,
+        auth,
+        caller_role="relative",
+        need="fall_no_injury",
+        age=80,
+        postcode="EH1 1YZ",
+        at=MONDAY_10,
+    )
+    assert result["recommendation"]["service"]["contact"]["public_phone"] == "111"
+    assert result["recommendation"]["service"]["service_type"] == "nhs_111"
+    assert any("outside Bedfordshire" in r for r in result["recommendation"]["reasons"])
+
+
+def test_inside_blmk_the_non_emergency_catch_all_is_the_areas_own_111(
+    client: FlaskClient, auth: Auth, blmk: None
+) -> None:
+    """Issue 13 §2: inside BLMK the catch-all is the area's 111 entry. A minor injury at 03:00
+    (the urgent treatment centres are closed) falls back to it, no longer to an A&E."""
+    result = navigate(
+        client,
+        auth,
+        caller_role="public",
+        need="minor_injury",
+        age=40,
+        postcode="MK42 9DJ",
+        at="2026-11-24T03:00:00Z",
+    )
+    assert result["recommendation"]["service"]["id"] == "huc-nhs-111-blmk"
+    assert "emergency_department" not in [s["service_type"] for s in items(result)]
+    assert not any("outside Bedfordshire" in r for r in result["recommendation"]["reasons"])
+
+
+def test_loneliness_is_not_offered_a_bereavement_charity(
+    client: FlaskClient, auth: Auth, blmk: None
+) -> None:
+    """Issue 13 §2: loneliness offered Cruse Bereavement, which does not list loneliness. Every
+    service offered lists the call's need (or says why it is offered anyway)."""
+    for postcode in ("MK42 9DJ", "LU1 2BQ", "MK9 3EJ", "SG18 8AA"):
+        result = navigate(
+            client,
+            auth,
+            caller_role="public",
+            need="loneliness",
+            age=80,
+            postcode=postcode,
+            at=MONDAY_10,
+        )
+        offered = items(result)
+        assert "cruse-bereavement-support-blmk" not in [s["id"] for s in offered], postcode
+        assert all("loneliness" in s["needs"] for s in offered), postcode
+
+
+def test_a_service_not_listing_the_need_is_offered_only_with_a_reason_saying_why(
+    client: FlaskClient, auth: Auth, blmk: None
+) -> None:
+    """No GP practice lists "fall without injury", yet the rule sends a younger adult's fall to
+    the GP: the recommendation says it does not list the need and why it is offered."""
+    result = navigate(
+        client,
+        auth,
+        caller_role="relative",
+        need="fall_no_injury",
+        age=40,
+        postcode="MK42 9DJ",
+        at=MONDAY_10,
+    )
+    service = result["recommendation"]["service"]
+    assert service["service_type"] == "gp_practice" and "fall_no_injury" not in service["needs"]
+    assert any(
+        r.startswith(f"Does not list the need {vocabulary().label('needs', 'fall_no_injury')!r}")
+        for r in result["recommendation"]["reasons"]
+    ), result["recommendation"]["reasons"]
+
+
+def test_a_gp_network_social_prescriber_is_not_recommended_to_a_public_caller(
+    client: FlaskClient, auth: Auth, blmk: None
+) -> None:
+    """Issue 13 §2: the Bedford Town PCN link workers take referrals from practice (and 111)
+    clinicians only. A public caller gets a service they can reach; a professional still gets
+    the link workers; the public call records the near miss as a caller-role gap."""
+    public = navigate(
+        client,
+        auth,
+        caller_role="public",
+        need="loneliness",
+        age=80,
+        postcode="MK42 9DJ",
+        at=MONDAY_10,
+    )
+    assert "bedford-town-pcn-social-prescribing" not in [s["id"] for s in items(public)]
+    assert {
+        "service_id": "bedford-town-pcn-social-prescribing",
+        "criterion": "caller_role",
+    }.items() <= (
+        next(g for g in public["gaps"] if g["service_id"] == "bedford-town-pcn-social-prescribing")
+    ).items()
+    for service in items(public):
+        contact = service["contact"]
+        assert (
+            contact["public_phone"]
+            or contact["website"]
+            or service["referral_method"]
+            in (
+                "self_referral",
+                "walk_in",
+            )
+        )
+    professional = navigate(
+        client,
+        auth,
+        caller_role="professional",
+        need="loneliness",
+        age=80,
+        postcode="MK42 9DJ",
+        at=MONDAY_10,
+    )
+    assert professional["recommendation"]["service"]["id"] == "bedford-town-pcn-social-prescribing"
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize(
+    ("at", "open_at_at"),
+    [
+        ("2026-12-01T10:00:00", True),  # the issue's value: a Tuesday, London time, open
+        ("2026-12-01T07:30:00", False),  # closed at `at`, whatever the server's clock says
+    ],
+)
+def test_every_service_item_describes_the_service_at_the_calls_time(
+    client: FlaskClient, auth: Auth, blmk: None, at: str, open_at_at: bool
+) -> None:
+    """Issue 13 §4: `"at":"2026-12-01T10:00:00"` gave `open_now: false` with `next_open` 08:00,
+    before `at`, and "Open now" in the reasons. Every item now describes the service at `at`."""
+    result = navigate(
+        client,
+        auth,
+        caller_role="public",
+        need="loneliness",
+        age=80,
+        postcode="LU1 2BQ",
+        at=at,
+    )
+    call_at = _at(result["recommendation"]["service"]["opens_at"] or "1970-01-01T00:00:00Z")
+    index = directory_index()
+    instant = _at(at + "+00:00")  # December: London is on GMT
+    service = result["recommendation"]["service"]
+    assert service["id"] == "luton-total-wellbeing"
+    assert service["open_now"] is open_at_at
+    if open_at_at:
+        assert service["next_open"] is None
+        assert _at(service["closes_at"]) > instant
+        assert "Open now and not closing within 30 minutes." in result["recommendation"]["reasons"]
+    else:
+        assert service["closes_at"] is None
+        assert _at(service["next_open"]) > instant
+        assert service["opens_at"] == service["next_open"] and call_at > instant
+        assert not any(r.startswith("Open now") for r in result["recommendation"]["reasons"])
+    for item in items(result):
+        entry = index.by_id[item["id"]]
+        assert item["open_now"] == entry.schedule.is_open(instant), item["id"]
+        if item["next_open"] is not None:
+            assert _at(item["next_open"]) > instant, item["id"]
+        if item["closes_at"] is not None:
+            assert item["open_now"] and _at(item["closes_at"]) > instant, item["id"]
