@@ -26,6 +26,7 @@ class Problem(Exception):
         title: str | None = None,
         errors: Mapping[str, Any] | None = None,
         code: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or title or HTTPStatus(status).phrase)
         self.status = status
@@ -33,6 +34,9 @@ class Problem(Exception):
         self.detail = detail
         self.errors = dict(errors) if errors else None
         self.code = code
+        # RFC 9457 §3.2 extension members, e.g. `existing_referral_id`; each one is documented
+        # in `navigator.api.openapi.ProblemSchema`. Never patient data.
+        self.extensions = dict(extensions) if extensions else None
 
 
 def field_error(field: str, message: str, status: int = 422) -> Problem:
@@ -61,8 +65,10 @@ def problem_response(
     errors: Mapping[str, Any] | None = None,
     code: str | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
@@ -95,7 +101,9 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     detail = exc.description if exc.description and status != 422 else None
     if errors and not detail:
         detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-    headers = dict(data.get("headers") or {})
+    # The exception's own headers carry 405's `Allow` (RFC 9110 §15.5.6); its body is replaced.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if exc.response is not None:
         headers.update(exc.response.headers)
     if status == 401:
@@ -112,6 +120,7 @@ def _handle_problem(exc: Problem) -> Response:
         errors=exc.errors,
         code=exc.code,
         headers=headers,
+        extensions=exc.extensions,
     )
 
 

@@ -1,15 +1,16 @@
 """Extensions are created once here and bound to an app in `create_app`."""
 
 from flask_login import LoginManager
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
+from navigator.api.openapi import NavigatorApi
 from navigator.db import Base
 
 db = SQLAlchemy(model_class=Base)
-openapi = Api()
+# Documents problem+json errors, inferred error lists and vocabulary enums (api/openapi.py).
+openapi = NavigatorApi()
 # The console's sessions and CSRF tokens; the API authenticates with keys and needs neither.
 login_manager = LoginManager()
 csrf = CSRFProtect()

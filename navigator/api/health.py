@@ -3,18 +3,19 @@ from __future__ import annotations
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields, validate
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from navigator.api.openapi import ResponseSchema
 from navigator.extensions import db
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
 
 
-class HealthSchema(Schema):
-    status = fields.String()
-    database = fields.String()
+class HealthSchema(ResponseSchema):
+    status = fields.String(validate=validate.OneOf(("ok", "unavailable")))
+    database = fields.String(validate=validate.OneOf(("ok", "unreachable")))
 
 
 @blp.route("/health")

@@ -7,10 +7,13 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from navigator.api.fields import InstantField, InVocabulary, PostcodeField
+from navigator.api.openapi import ResponseSchema
 from navigator.directory.capacity import MAX_RESET_MINUTES, MIN_RESET_MINUTES
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.records import MAX_AGE_DAYS
-from navigator.directory.vocabulary import PATIENT_SEXES
+from navigator.directory.vocabulary import PATIENT_SEXES, REFERRAL_METHODS
+from navigator.directory.vocabulary import SEXES as SERVICE_SEXES
+from navigator.directory.vocabulary import STATUSES as SERVICE_STATUSES
 
 
 class ServiceSearchArgs(Schema):
@@ -72,71 +75,85 @@ class CapacityUpdateSchema(Schema):
 
 
 # --- documented responses --------------------------------------------------------------
+# Views build these bodies as plain dicts (the search is a hot path); the schemas document
+# them, and tests/api/test_schemathesis.py checks every response against them.
 
 
-class OrganisationRefSchema(Schema):
+class OrganisationRefSchema(ResponseSchema):
     name = fields.String()
     ods_code = fields.String(allow_none=True)
 
 
-class LocationOutSchema(Schema):
+class LocationOutSchema(ResponseSchema):
     address = fields.String(allow_none=True)
     postcode = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lng = fields.Float(allow_none=True)
 
 
-class CapacityOutSchema(Schema):
-    status = fields.String()
+class ItemCapacitySchema(ResponseSchema):
+    """A service's capacity as directory items and navigations show it."""
+
+    status = fields.String(validate=validate.OneOf(CAPACITY_STATUSES))
     note = fields.String(allow_none=True)
     updated_at = fields.String(allow_none=True)
-    stale = fields.Boolean()
+    stale = fields.Boolean(metadata={"description": "Not confirmed for CAPACITY_STALE_HOURS"})
 
 
-class EligibilityOutSchema(Schema):
+class CapacityOutSchema(ItemCapacitySchema):
+    """`PUT /services/{id}/capacity`: the capacity now, with when amber or red resets."""
+
+    reset_at = fields.String(
+        allow_none=True, metadata={"description": "When amber or red returns to green"}
+    )
+
+
+class EligibilityOutSchema(ResponseSchema):
     min_age_days = fields.Integer()
     max_age_days = fields.Integer(allow_none=True)
-    sex = fields.String()
-    caller_roles = fields.List(fields.String())
+    sex = fields.String(validate=validate.OneOf(SERVICE_SEXES))
+    caller_roles = fields.List(fields.String(validate=InVocabulary("caller_roles")))
 
 
-class ContactOutSchema(Schema):
+class ContactOutSchema(ResponseSchema):
     public_phone = fields.String(allow_none=True)
     website = fields.String(allow_none=True)
     professional_phone = fields.String(allow_none=True)
 
 
-class ServiceItemSchema(Schema):
+class ServiceItemSchema(ResponseSchema):
     id = fields.String()
     name = fields.String()
     public_name = fields.String(allow_none=True)
     description = fields.String()
     organisation = fields.Nested(OrganisationRefSchema)
-    sector = fields.String()
-    service_type = fields.String()
-    status = fields.String()
-    needs = fields.List(fields.String())
-    places = fields.List(fields.String())
+    sector = fields.String(validate=InVocabulary("sectors"))
+    service_type = fields.String(validate=InVocabulary("service_types"))
+    status = fields.String(validate=validate.OneOf(SERVICE_STATUSES))
+    needs = fields.List(fields.String(validate=InVocabulary("needs")))
+    places = fields.List(fields.String(validate=InVocabulary("places")))
     location = fields.Nested(LocationOutSchema, allow_none=True)
-    distance_km = fields.Float(allow_none=True)
-    capacity = fields.Nested(CapacityOutSchema)
+    distance_km = fields.Float(
+        allow_none=True, metadata={"description": "From the postcode searched for; else null"}
+    )
+    capacity = fields.Nested(ItemCapacitySchema)
     open_now = fields.Boolean()
     next_open = fields.String(allow_none=True)
     opening_summary = fields.String()
     eligibility = fields.Nested(EligibilityOutSchema)
     contact = fields.Nested(ContactOutSchema)
-    referral_method = fields.String(allow_none=True)
+    referral_method = fields.String(allow_none=True, validate=validate.OneOf(REFERRAL_METHODS))
     referral_info = fields.String(allow_none=True)
 
 
-class ServiceListSchema(Schema):
+class ServiceListSchema(ResponseSchema):
     items = fields.List(fields.Nested(ServiceItemSchema))
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
 
 
-class ChangeSchema(Schema):
+class ChangeSchema(ResponseSchema):
     changed_at = fields.String()
     changed_by = fields.String()
     field = fields.String()

@@ -10,10 +10,12 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from navigator.api.auth import current_caller, require_roles
+from navigator.api.openapi import problems
 from navigator.db import transaction, utcnow
 from navigator.directory.context import directory_index, gazetteer
 from navigator.errors import Problem
 from navigator.extensions import current_session
+from navigator.patients.access import referral_filter
 from navigator.patients.audit import audit_record
 from navigator.referrals.models import Referral
 from navigator.referrals.schemas import (
@@ -55,7 +57,7 @@ def _idempotency_key() -> str | None:
 @blp.alt_response(
     200, schema=ReferralSchema, description="A retry with the same Idempotency-Key and body"
 )
-@blp.alt_response(409, description="The Idempotency-Key was used for a different body")
+@problems(409)
 def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
     """Refer a patient to a service. Send an `Idempotency-Key` header so retries are safe."""
     key = _idempotency_key()
@@ -89,11 +91,11 @@ def _readable(referral_id: str, *, for_update: bool = False) -> Referral:
     if for_update:
         query = query.with_for_update()  # two updates at once cannot both pass the lifecycle check
     referral = session.scalar(query)
-    if referral is None:
-        raise Problem(404, f"No referral with id {referral_id!r}.")
     allowed = may_update if for_update else may_read
-    if not allowed(current_caller(), referral, directory_index()):
-        raise Problem(403, "This referral is not for your organisation.")
+    # Need-to-know: another organisation's or client's referral is answered exactly like an
+    # unknown id, so its existence is not confirmed.
+    if referral is None or not allowed(current_caller(), referral, directory_index()):
+        raise Problem(404, f"No referral with id {referral_id!r}.")
     return referral
 
 
@@ -116,6 +118,7 @@ def get_referral(referral_id: str) -> ResponseReturnValue:
 @require_roles("navigator", "admin", "provider")
 @blp.arguments(ReferralUpdateSchema())
 @blp.response(200, ReferralSchema)
+@problems(409)
 def patch_referral(body: dict[str, Any], referral_id: str) -> ResponseReturnValue:
     """Accept, reject (with reason), hold, complete (with outcome) or cancel a referral."""
     session = current_session()
@@ -152,19 +155,15 @@ def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
     if "service_id" in args:
         query = query.where(Referral.service_id == args["service_id"])
     caller = current_caller()
-    if caller.role == "provider":
-        own = [
-            e.id
-            for e in directory_index().entries
-            if e.organisation["ods_code"] == caller.organisation_ods
-        ]
-        query = query.where(Referral.service_id.in_(own))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(Referral.created_at.desc(), Referral.id)
-        .offset((args["page"] - 1) * args["per_page"])
-        .limit(args["per_page"])
-    )
-    return jsonify(
-        {"items": [referral_dict(session, r, now, history=False) for r in rows], "total": total}
-    )
+    query = query.where(referral_filter(caller, directory_index()))
+    with transaction(session):
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(
+            query.order_by(Referral.created_at.desc(), Referral.id)
+            .offset((args["page"] - 1) * args["per_page"])
+            .limit(args["per_page"])
+        ).all()
+        for row in rows:  # a list read is audited like a read of each referral it returns
+            audit_record(session, row, actor=caller.label, action="read", entity="referral")
+        items = [referral_dict(session, r, now, history=False) for r in rows]
+    return jsonify({"items": items, "total": total})

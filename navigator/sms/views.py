@@ -10,8 +10,10 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from navigator.api.auth import current_caller, require_roles
+from navigator.api.openapi import ResponseSchema, problems
 from navigator.db import transaction, utcnow
 from navigator.extensions import current_session
+from navigator.sms.models import REPLY_KINDS, TASK_DONE, TASK_OPEN, TASK_REASONS
 from navigator.sms.worklist import complete_callback_task, open_callback_tasks
 
 blp = Blueprint(
@@ -19,23 +21,23 @@ blp = Blueprint(
 )
 
 
-class CareHomeRefSchema(Schema):
+class CareHomeRefSchema(ResponseSchema):
     id = fields.String()
     name = fields.String()
     phone = fields.String(allow_none=True)
 
 
-class TaskReplySchema(Schema):
+class TaskReplySchema(ResponseSchema):
     id = fields.Integer()
     received_at = fields.String()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(REPLY_KINDS))
     body = fields.String()
 
 
-class CallbackTaskSchema(Schema):
+class CallbackTaskSchema(ResponseSchema):
     id = fields.Integer()
-    status = fields.String(metadata={"description": "open or done"})
-    reason = fields.String(metadata={"description": "call_back, free_text or not_delivered"})
+    status = fields.String(validate=validate.OneOf((TASK_OPEN, TASK_DONE)))
+    reason = fields.String(validate=validate.OneOf(TASK_REASONS))
     created_at = fields.String()
     navigation_id = fields.String(allow_none=True)
     care_home = fields.Nested(CareHomeRefSchema, allow_none=True)
@@ -46,7 +48,7 @@ class CallbackTaskSchema(Schema):
     outcome = fields.String(allow_none=True)
 
 
-class WorklistSchema(Schema):
+class WorklistSchema(ResponseSchema):
     items = fields.List(fields.Nested(CallbackTaskSchema))
 
 
@@ -69,6 +71,7 @@ def worklist() -> ResponseReturnValue:
 @require_roles("navigator", "admin")
 @blp.arguments(CompleteTaskSchema())
 @blp.response(200, CallbackTaskSchema)
+@problems(409)
 def complete(body: dict[str, Any], task_id: int) -> ResponseReturnValue:
     """Mark a call-back task done, saying what happened."""
     session = current_session()

@@ -10,10 +10,12 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from navigator.api.auth import current_caller, require_roles
+from navigator.api.openapi import problems
 from navigator.db import transaction, utcnow
 from navigator.directory.context import directory_index, gazetteer
 from navigator.errors import Problem
 from navigator.extensions import current_session
+from navigator.patients.access import episode_filter, may_see_episode
 from navigator.patients.audit import audit_record
 from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
 from navigator.transitions.models import DtocEpisode
@@ -40,10 +42,15 @@ WRITERS = ("integrator", "navigator", "provider", "admin")
 @blp.arguments(TransitionInSchema())
 @blp.response(201, TransitionSchema)
 @blp.alt_response(200, schema=TransitionSchema, description="This event_id was already recorded")
+@problems(409)
 def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
     """Record a transition of care; the same event_id twice records once."""
     event, created = record_transition(
-        current_session(), body, caller=current_caller(), gazetteer=gazetteer()
+        current_session(),
+        body,
+        caller=current_caller(),
+        gazetteer=gazetteer(),
+        index=directory_index(),
     )
     return jsonify(transition_dict(event)), 201 if created else 200
 
@@ -54,14 +61,15 @@ def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
 def read_transition(ident: str) -> ResponseReturnValue:
     session = current_session()
     with transaction(session):
-        data = get_transition(session, ident, actor=current_caller().label)
+        data = get_transition(session, ident, caller=current_caller())
     return jsonify(data)
 
 
 def _episode(ident: str, *, lock: bool = False) -> DtocEpisode:
     query = select(DtocEpisode).where(DtocEpisode.id == ident)
     episode = current_session().scalar(query.with_for_update() if lock else query)
-    if episode is None:
+    # Need-to-know: another organisation's episode is answered like an unknown id.
+    if episode is None or not may_see_episode(current_caller(), episode):
         raise Problem(404, f"No DTOC episode with id {ident!r}.")
     return episode
 
@@ -90,6 +98,7 @@ def post_dtoc(body: dict[str, Any]) -> ResponseReturnValue:
 @require_roles("navigator", "provider", "admin")
 @blp.arguments(DtocUpdateSchema())
 @blp.response(200, DtocSchema)
+@problems(409)
 def patch_dtoc(body: dict[str, Any], ident: str) -> ResponseReturnValue:
     """Change reason/responsibility from a time, record acceptance, or record the transfer."""
     session, now = current_session(), utcnow()
@@ -134,6 +143,12 @@ def list_dtoc(args: dict[str, Any]) -> ResponseReturnValue:
     )
     if "place" in args:
         query = query.where(DtocEpisode.place == args["place"])
-    items = [episode_dict(session, e, now) for e in session.scalars(query)]
+    caller = current_caller()
+    query = query.where(episode_filter(caller))  # a provider sees its own organisation's
+    with transaction(session):
+        episodes = session.scalars(query).all()
+        for episode in episodes:  # a list read is audited like a read of each episode
+            audit_record(session, episode, actor=caller.label, action="read", entity="dtoc")
+        items = [episode_dict(session, e, now) for e in episodes]
     items.sort(key=lambda e: (-e["delayed_days"], e["ready_at"] or "", e["id"]))
     return jsonify({"items": items})
