@@ -8,12 +8,15 @@ from typing import Any
 
 from flask import Flask
 
+from navigator.api.edge import install_edge
+from navigator.auth.throttle import install_proxy_fix
 from navigator.commands import register_commands
 from navigator.config import instance_dir, settings_from_env
 from navigator.console import configure_templates, init_console
 from navigator.errors import register_error_handlers
 from navigator.extensions import db, openapi
 from navigator.rules.context import install_ruleset
+from navigator.security_headers import register_security_headers
 from navigator.sms.config import install_follow_ups
 
 
@@ -23,11 +26,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     _configure_logging(app)
+    install_proxy_fix(app)  # the client's address behind TRUSTED_PROXIES proxies (throttling)
     install_ruleset(app)  # raises RuleSetError: the service refuses to start with invalid rules
     install_follow_ups(app)  # raises FollowUpsError likewise
+    install_edge(app)  # body size, content type, JSON depth and text, path ints: before blueprints
     _register_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)  # nosniff, no-referrer, a default CSP on every response
     register_commands(app)
     return app
 
