@@ -16,7 +16,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from navigator.api.fields import PostcodeField
 from navigator.directory.context import directory_index, vocabulary
 from navigator.directory.index import Entry, age_in_days
-from navigator.directory.opening import WEEKDAYS, parse_hhmm
+from navigator.directory.opening import DAY_MINUTES, WEEKDAYS, parse_hhmm, weekly_window
 from navigator.directory.oruk import (
     DAYS,
     TAXONOMIES,
@@ -47,6 +47,12 @@ def _hhmm(value: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+def _start_hhmm(value: str) -> None:
+    _hhmm(value)
+    if parse_hhmm(value[:5]) == DAY_MINUTES:
+        raise ValidationError("24:00 can only end a window; start at 00:00 instead")
+
+
 class OrukServiceArgs(Schema):
     class Meta:
         unknown = EXCLUDE  # ORUK clients send profile parameters we do not filter on (format, full)
@@ -59,13 +65,13 @@ class OrukServiceArgs(Schema):
     minimum_age = fields.Float(validate=validate.Range(0, 130))
     maximum_age = fields.Float(validate=validate.Range(0, 130))
     day = fields.String(validate=validate.OneOf([*WEEKDAYS, *DAYS, *(d.title() for d in WEEKDAYS)]))
-    start_time = fields.String(validate=_hhmm)
+    start_time = fields.String(validate=_start_hhmm)
     end_time = fields.String(validate=_hhmm)
     postcode = PostcodeField()
     proximity = fields.Integer(
         validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"}
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
     @validates_schema
@@ -90,12 +96,13 @@ def _terms_of(entry: Entry) -> set[str]:
 
 
 def _open_in_window(entry: Entry, day: str | None, start: int | None, end: int | None) -> bool:
-    schedule = entry.schedule
-    if schedule.open_all_hours:
-        return True
-    days = [WEEKDAYS.index(day)] if day else range(7)
-    lo, hi = start if start is not None else 0, end if end is not None else 1440
-    return any(s <= lo and hi <= e for d in days for s, e in schedule.weekly[d])
+    """The `day`/`start_time`/`end_time` filter: open by the regular weekly timetable for the
+    whole window from `start` (default 00:00) to `end` (default 24:00) on `day` (any weekday if
+    none). An end at or before the start runs past midnight into the next day, as sessions do;
+    sessions that began the day before and run past midnight count (README, "Open Referral UK").
+    """
+    lo, hi = weekly_window(start, end)
+    return entry.schedule.open_throughout_weekly(WEEKDAYS.index(day) if day else None, lo, hi)
 
 
 def _matches(entry: Entry, args: dict[str, Any]) -> bool:

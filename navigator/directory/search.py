@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from navigator.directory.capacity import Capacity, capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, Entry, age_in_days, narrow
-from navigator.directory.opening import to_local
 from navigator.directory.places import Located
 
 
@@ -74,7 +73,7 @@ def _static_match(
     entry: Entry,
     query: ServiceQuery,
     words: list[str],
-    open_local: datetime | None,
+    open_at: datetime | None,
     open_by_schedule: dict[int, bool],
 ) -> Match | None:
     """Every filter that does not need the database, cheapest first; None if it fails one."""
@@ -88,12 +87,12 @@ def _static_match(
         return None
     if words and not all(word in entry.text for word in words):
         return None
-    if open_local is not None:
+    if open_at is not None:
         # Services share a few opening patterns (and Schedule objects): decide each once.
         key = id(entry.schedule)
         is_open = open_by_schedule.get(key)
         if is_open is None:
-            is_open = open_by_schedule[key] = entry.schedule.is_open_local(open_local)
+            is_open = open_by_schedule[key] = entry.schedule.is_open(open_at)
         if not is_open:
             return None
     distance = None
@@ -120,12 +119,11 @@ def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Match]:
         positions = narrow(positions, index.covering(query.located, query.need))
     words = (query.q or "").lower().split()
     pool = index.entries if positions is None else (index.entries[p] for p in positions)
-    open_local = to_local(query.open_at) if query.open_at is not None else None
     memo: dict[int, bool] = {}
     return [
         m
         for entry in pool
-        if (m := _static_match(entry, query, words, open_local, memo)) is not None
+        if (m := _static_match(entry, query, words, query.open_at, memo)) is not None
     ]
 
 

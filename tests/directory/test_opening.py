@@ -1,4 +1,9 @@
-"""Opening times: precedence, overnight sessions, bank holidays and clock changes."""
+"""Opening times: precedence, overnight sessions, bank holidays and clock changes.
+
+The clock-change cases are the worked values of issue 13 §3 (Saturday 22:00-01:30 on the
+spring-forward and fall-back nights of 2024) and the rule in `navigator.directory.opening`'s
+docstring; `test_opening_properties.py` checks the same rule over many session shapes and years.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,8 @@ WEEKDAYS_8_TO_1830 = {
 }
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 def test_weekly_session_is_open_inside_and_closed_at_its_end() -> None:
@@ -126,6 +131,71 @@ def test_a_service_closing_soon_reports_its_closing_time() -> None:
         UTC
     )
     assert gp.closes_at(london(2026, 11, 23, 19, 0)) is None  # closed: nothing to close
+
+
+SATURDAY_LATE = {"weekly": {"saturday": [["22:00", "01:30"]]}}
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def test_issue_13_spring_forward_a_session_ending_in_the_skipped_hour_closes_at_the_jump() -> None:
+    # Issue 13 §3: at 00:50Z on Sunday 31 March 2024 closes_at said 01:30Z while is_open turned
+    # false at 01:00Z, so routing called it "not closing within 30 minutes" with 10 to go.
+    late = schedule_from_opening(SATURDAY_LATE)
+    assert late.is_open(utc(2024, 3, 31, 0, 50))
+    assert late.closes_at(utc(2024, 3, 31, 0, 50)) == utc(2024, 3, 31, 1, 0)
+    assert late.is_open(utc(2024, 3, 31, 0, 59, 59))
+    assert not late.is_open(utc(2024, 3, 31, 1, 0))  # 02:00 BST: the clocks jumped past 01:30
+    assert late.closes_at(utc(2024, 3, 31, 1, 0)) is None
+    assert late.next_open(utc(2024, 3, 31, 1, 0)) == utc(2024, 4, 6, 21, 0)  # 22:00 BST
+
+
+def test_issue_13_fall_back_a_session_closes_once_at_the_first_0130() -> None:
+    # Issue 13 §3: on Sunday 27 October 2024 the service was closed at 00:40Z, open again at
+    # 01:10Z in the repeated hour, and closes_at then answered 00:30Z, in the past.
+    late = schedule_from_opening(SATURDAY_LATE)
+    assert late.is_open(utc(2024, 10, 26, 21, 0))  # 22:00 BST
+    assert late.closes_at(utc(2024, 10, 27, 0, 20)) == utc(2024, 10, 27, 0, 30)  # 01:30 BST
+    for closed in (utc(2024, 10, 27, 0, 40), utc(2024, 10, 27, 1, 10), utc(2024, 10, 27, 1, 30)):
+        assert not late.is_open(closed)  # 01:40 BST, then 01:10 and 01:30 GMT
+        assert late.closes_at(closed) is None
+        assert late.next_open(closed) == utc(2024, 11, 2, 22, 0)  # 22:00 GMT next Saturday
+
+
+def test_a_session_starting_in_the_skipped_hour_opens_when_the_clocks_jump() -> None:
+    early = schedule_from_opening({"weekly": {"sunday": [["01:30", "03:00"]]}})
+    assert early.next_open(utc(2024, 3, 31, 0, 30)) == utc(2024, 3, 31, 1, 0)  # 02:00 BST
+    assert not early.is_open(utc(2024, 3, 31, 0, 59))
+    assert early.is_open(utc(2024, 3, 31, 1, 0))
+    assert early.closes_at(utc(2024, 3, 31, 1, 0)) == utc(2024, 3, 31, 2, 0)  # 03:00 BST
+
+
+def test_a_session_wholly_inside_the_skipped_hour_does_not_happen_that_night() -> None:
+    ghost = schedule_from_opening({"weekly": {"sunday": [["01:15", "01:45"]]}})
+    assert not any(
+        ghost.is_open(utc(2024, 3, 31, 0, 0) + timedelta(minutes=m)) for m in range(0, 180)
+    )
+    assert ghost.next_open(utc(2024, 3, 31, 0, 0)) == utc(2024, 4, 7, 0, 15)  # 01:15 BST
+
+
+def test_a_session_starting_in_the_repeated_hour_opens_at_its_first_occurrence() -> None:
+    # 01:30-04:00 on 27 October 2024 runs from 01:30 BST to 04:00 GMT: 3.5 real hours.
+    night = schedule_from_opening({"weekly": {"sunday": [["01:30", "04:00"]]}})
+    assert night.next_open(utc(2024, 10, 27, 0, 0)) == utc(2024, 10, 27, 0, 30)
+    assert night.is_open(utc(2024, 10, 27, 1, 10))  # 01:10 GMT, the second time round
+    assert night.closes_at(utc(2024, 10, 27, 0, 30)) == utc(2024, 10, 27, 4, 0)
+
+
+def test_an_open_all_hours_service_with_a_closed_date_closes_at_that_midnight() -> None:
+    crisis = schedule_from_opening(
+        {"open_all_hours": True, "specified_dates": [{"date": "2026-12-25", "closed": True}]}
+    )
+    assert crisis.closes_at(london(2026, 12, 24, 23, 0)) == london(2026, 12, 25, 0, 0)
+    assert crisis.next_open(london(2026, 12, 25, 9, 0)) == london(2026, 12, 26, 0, 0)
 
 
 @pytest.mark.parametrize("bad", ["8:00", "24:01", "12:60", "noon", "25:00"])

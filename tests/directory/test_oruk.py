@@ -94,6 +94,60 @@ def test_profile_query_parameters(
     assert {s["id"] for s in response.json["contents"]} == expected
 
 
+@pytest.fixture
+def overnight(app_ctx: Any) -> None:
+    load_directory(
+        services=[
+            service(id="gp-ooh", opening={"weekly": {"monday": [["18:30", "08:00"]]}}),
+            service(
+                id="split",  # Monday evening and Tuesday morning as two sessions that meet
+                opening={
+                    "weekly": {"monday": [["18:00", "24:00"]], "tuesday": [["00:00", "06:00"]]}
+                },
+            ),
+            service(id="days", opening={"weekly": {"tuesday": [["08:00", "18:30"]]}}),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Issue 13 §6: the out-of-hours service began on Monday and runs past midnight.
+        ("day=tuesday&start_time=02:00&end_time=04:00", {"gp-ooh", "split"}),
+        ("day=Tuesday&start_time=02:00&end_time=07:00", {"gp-ooh"}),
+        ("day=TU&start_time=07:00&end_time=09:00", set()),  # gp-ooh closes at 08:00
+        ("day=monday&start_time=02:00&end_time=04:00", set()),  # no Sunday night session
+        ("day=monday&start_time=22:00&end_time=02:00", {"gp-ooh", "split"}),  # past midnight
+        ("day=monday&start_time=19:00", {"gp-ooh", "split"}),  # to 24:00
+        ("start_time=03:00&end_time=05:00", {"gp-ooh", "split"}),  # any weekday
+        ("day=tuesday&start_time=09:00&end_time=10:00", {"days"}),
+        ("day=tuesday", set()),  # the whole day: nothing is open all Tuesday
+    ],
+)
+def test_time_filter_counts_sessions_that_run_past_midnight(
+    client: FlaskClient, overnight: None, query: str, expected: set[str]
+) -> None:
+    """The ORUK window filter means "open throughout the window" by the weekly timetable,
+    including sessions from the day before (README, Open Referral UK)."""
+    response = client.get(f"/oruk/services?{query}")
+    assert response.status_code == 200, response.json
+    assert {s["id"] for s in response.json["contents"]} == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("start_time=24:00", "start_time"), ("end_time=25:00", "end_time"), ("day=someday", "day")],
+)
+def test_bad_window_parameters_are_problem_json(
+    client: FlaskClient, query: str, field: str
+) -> None:
+    response = client.get(f"/oruk/services?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert field in response.json["errors"]
+
+
 def test_bad_parameters_are_problem_json(client: FlaskClient) -> None:
     response = client.get("/oruk/services?postcode=nope&per_page=0")
     assert response.status_code == 400
