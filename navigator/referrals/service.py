@@ -2,7 +2,9 @@
 
 The closed loop: every status change is an event (who, when, from, to, why), and a referral
 that is neither accepted nor rejected within its urgency's window is overdue, so no handoff
-is silently lost.
+is silently lost. A navigation has at most one *open* referral (sent, accepted, on hold) to a
+service, whoever asks and with whatever idempotency key (issue 13 §8, hazard H24), so the API
+and the console cannot hand one call over twice.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
@@ -65,6 +67,45 @@ def _find_by_key(session: Session, client_id: str, key: str) -> Referral | None:
     )
 
 
+def open_referrals(session: Session, navigation_id: str) -> list[Referral]:
+    """The open referrals (sent, accepted, on hold) of one navigation, oldest first."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.navigation_id == navigation_id, Referral.status.in_(OPEN))
+            .order_by(Referral.created_at, Referral.id)
+        )
+    )
+
+
+def lock_navigation(session: Session, navigation_id: str) -> None:
+    """Hold the navigation's row until this transaction ends, so two requests referring the
+    same call run one after the other and the second sees the first's referral.
+
+    An UPDATE that changes nothing rather than SELECT ... FOR UPDATE: on PostgreSQL both take
+    the row's lock, but SQLite ignores FOR UPDATE, and pysqlite runs a SELECT outside any
+    transaction; an UPDATE opens the write transaction there (one writer at a time, waiting up
+    to the busy timeout), so the check that follows cannot race on either database.
+    """
+    session.execute(
+        update(Navigation)
+        .where(Navigation.id == navigation_id)
+        .values(id=Navigation.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def open_referral_conflict(existing: Referral) -> Problem:
+    """409 naming the open referral a navigation already has to a service (no patient data)."""
+    return Problem(
+        409,
+        f"This navigation already has an open referral to this service: {existing.id} "
+        f"({existing.status.replace('_', ' ')}). Update or cancel it instead of referring again.",
+        code="open_referral_exists",
+        extensions={"existing_referral_id": existing.id},
+    )
+
+
 def _replay(existing: Referral, fingerprint: str) -> Referral:
     if existing.request_hash != fingerprint:
         raise Problem(
@@ -86,16 +127,25 @@ def create_referral(
     ack_minutes: Mapping[str, int],
     now: datetime,
 ) -> tuple[Referral, bool]:
-    """(referral, created). The same key and body returns the original; a different body 409.
+    """(referral, created). The same key and body returns the original; a different body 409
+    `idempotency_key_reused`. A second open referral for the same navigation and service is
+    refused whatever the key: 409 `open_referral_exists` with `existing_referral_id`.
 
     Commits itself: a concurrent duplicate loses on the unique (client, key) constraint, its
     whole transaction (including any patient it created) is rolled back, and the retry finds
-    and returns the original, so retries never leave a second record of anything.
+    and returns the original, so retries never leave a second record of anything. Referrals
+    for one navigation are serialised on its row (`lock_navigation`). On a refusal the session
+    is rolled back (releasing the lock, and undoing anything the caller had pending for it).
     """
 
     def once() -> tuple[Referral, bool]:
         client_id = caller.client_ref
         fingerprint = request_hash(body)
+        navigation_id = body.get("navigation_id")
+        if navigation_id:
+            # First, so a concurrent request for the same call has committed before the key
+            # and the open referrals are read below.
+            lock_navigation(session, navigation_id)
         if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
             return _replay(existing, fingerprint), False
         entry = index.by_id.get(body["service_id"])
@@ -105,16 +155,19 @@ def create_referral(
             raise field_error(
                 "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
             )
-        if body.get("navigation_id"):
-            navigation = session.get(Navigation, body["navigation_id"])
+        if navigation_id:
+            navigation = session.get(Navigation, navigation_id)
             # Another client's call is refused like an unknown one: its existence is not
             # confirmed (need-to-know).
             if navigation is None or not may_see_navigation(caller, navigation):
                 raise field_error("navigation_id", "No navigation with this id")
+            for existing in open_referrals(session, navigation_id):
+                if existing.service_id == entry.id:
+                    raise open_referral_conflict(existing)
         patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
         referral = Referral(
             id=str(uuid.uuid4()),
-            navigation_id=body.get("navigation_id"),
+            navigation_id=navigation_id,
             service_id=entry.id,
             patient_id=patient.id,
             reason=body["reason"],
@@ -146,7 +199,11 @@ def create_referral(
         session.commit()
         return referral, True
 
-    return retry_on_conflict(session, once)
+    try:
+        return retry_on_conflict(session, once)
+    except Problem:
+        session.rollback()
+        raise
 
 
 def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:

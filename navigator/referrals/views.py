@@ -59,7 +59,12 @@ def _idempotency_key() -> str | None:
 )
 @problems(409)
 def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
-    """Refer a patient to a service. Send an `Idempotency-Key` header so retries are safe."""
+    """Refer a patient to a service. Send an `Idempotency-Key` header so retries are safe.
+
+    409 `idempotency_key_reused`: the key was used for a different body. 409
+    `open_referral_exists`: the navigation already has an open referral (sent, accepted, on
+    hold) to this service, whatever the key; `existing_referral_id` names it.
+    """
     key = _idempotency_key()
     session = current_session()
     now = utcnow()

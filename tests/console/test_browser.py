@@ -146,6 +146,7 @@ def test_a_red_flag_call_with_the_keyboard_only(sign_in_as: Callable[[str], Page
     page.keyboard.type("Sam Caller")
     page.keyboard.press("Enter")  # submits the form from a text field
     expect(page.get_by_role("alert").first).to_contain_text("call 999 now")
+    expect(page.get_by_role("alert").first).to_contain_text("Reported: Chest pain")
 
 
 def test_full_call_from_new_call_to_accepted_referral(sign_in_as: Callable[[str], Page]) -> None:
@@ -187,21 +188,29 @@ def test_override_with_a_reason(sign_in_as: Callable[[str], Page]) -> None:
     )
     page.get_by_role("button", name="Override and refer").click()
     expect(page.get_by_text("Referral sent to UCR Two")).to_be_visible()
+    # The page is now about the chosen service, with its referral (issue 13 §8, H24).
+    expect(page.get_by_role("heading", name="Referred instead to: UCR Two")).to_be_visible()
+    expect(page.locator("#referrals")).to_contain_text("UCR Two")
+    check_page(page, "call-overridden")
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#recent-overrides")).to_contain_text("already visits")
 
 
 def test_red_flag_call_shows_999_prominently(sign_in_as: Callable[[str], Page]) -> None:
+    """A red flag on an unfinished form: 999 first, the flag named, the call recorded and
+    listed by the flag's name (issue 13 §1)."""
     page = sign_in_as("navigator")
     page.get_by_label("Chest pain").check()
     page.get_by_role("button", name="Find the right service").click()
-    alert = page.get_by_role("alert").first  # the first thing on the page, before form errors
-    expect(alert).to_contain_text("call 999 now")
+    alert = page.get_by_role("alert").first  # the first thing on the page
+    expect(alert).to_contain_text("Red flag – call 999 now")
     expect(alert.locator(".app-phone-large")).to_have_text("999")
-    fill_fall_call(page)
-    page.get_by_role("button", name="Find the right service").click()
-    expect(page.get_by_role("alert").first).to_contain_text("Red flag – call 999 now")
+    expect(alert.locator("#red-flags-reported")).to_have_text("Reported: Chest pain.")
+    expect(alert.locator("#left-out")).to_contain_text("Who is calling, Postcode, Age")
+    expect(page.locator("#reasons")).to_contain_text("Chest pain reported")
     check_page(page, "call-red-flag")
+    page.get_by_role("link", name="Calls").click()
+    expect(page.locator("#calls-table")).to_contain_text("Chest pain")
 
 
 def test_capacity_update_from_the_directory(sign_in_as: Callable[[str], Page]) -> None:

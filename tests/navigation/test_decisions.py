@@ -1,6 +1,10 @@
-"""Accepting or overriding a recommendation: reasons required, one referral, one decision."""
+"""Accepting or overriding a recommendation: reasons required, one referral, one decision;
+a call already referred elsewhere (the API) is not referred again, nor given a new patient;
+the override list after a fallback (issue 13 §8, hazard H24)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -11,11 +15,21 @@ from navigator.db import transaction, utcnow
 from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
 from navigator.directory.places import parse_postcode
 from navigator.errors import Problem
-from navigator.navigation.decisions import decide, override_counts, recent_overrides
+from navigator.navigation.decisions import (
+    Handoff,
+    call_patient_id,
+    decide,
+    override_counts,
+    override_options,
+    recent_overrides,
+)
 from navigator.navigation.models import Navigation
+from navigator.navigation.routing import CRITERIA
 from navigator.navigation.service import navigate
+from navigator.patients.models import Patient
 from navigator.patients.service import find_or_create_patient
 from navigator.referrals.models import Referral
+from navigator.referrals.service import create_referral
 from navigator.rules.context import current_ruleset
 from tests.builders import load_directory, organisation, service
 
@@ -56,6 +70,10 @@ def navigation(session: Session) -> Navigation:
 
 
 def _decide(session: Session, navigation: Navigation, **kwargs: object) -> Referral | None:
+    return _handoff(session, navigation, **kwargs).referral
+
+
+def _handoff(session: Session, navigation: Navigation, **kwargs: object) -> Handoff:
     return decide(
         session,
         navigation,
@@ -124,3 +142,200 @@ def test_an_unknown_service_cannot_be_chosen(session: Session, navigation: Navig
     with pytest.raises(Problem) as refused:
         _decide(session, navigation, service_id="no-such", override_reason="A long enough reason")
     assert refused.value.errors and "service_id" in refused.value.errors
+
+
+# --- A call already handed over elsewhere (issue 13 §8, hazard H24) -------------------------
+
+API_NAVIGATOR = Caller(3, "111-provider", "navigator", None)  # an API client, not a user
+ACK = {"urgent": 30, "emergency": 15, "same_day": 120, "within_72h": 480, "routine": 1440}
+
+
+def _api_referral(
+    session: Session, navigation: Navigation, patient_id: str, *, service_id: str | None = None
+) -> Referral:
+    """A referral for the call made through the API, before the navigator decides."""
+    referral, created = create_referral(
+        session,
+        {
+            "service_id": service_id or navigation.recommended_service_id,
+            "navigation_id": navigation.id,
+            "patient_id": patient_id,
+            "urgency": "urgent",
+            "reason": "Referred by the 111 provider's system",
+        },
+        caller=API_NAVIGATOR,
+        idempotency_key="api-key-1",
+        index=directory_index(),
+        gazetteer=gazetteer(),
+        ack_minutes=ACK,
+        now=utcnow(),
+    )
+    assert created
+    return referral
+
+
+def patients(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Patient)) or 0
+
+
+def test_an_open_referral_made_through_the_api_is_the_handoff_not_a_second_one(
+    session: Session, navigation: Navigation
+) -> None:
+    assert navigation.patient_id is not None
+    made = _api_referral(session, navigation, navigation.patient_id)
+    handoff = _handoff(session, navigation)
+    assert handoff.referral is not None and handoff.referral.id == made.id
+    assert not handoff.created
+    assert referrals(session) == 1
+    assert navigation.decision == "accepted"
+
+
+def test_a_closed_referral_does_not_stop_a_new_one(
+    session: Session, navigation: Navigation
+) -> None:
+    assert navigation.patient_id is not None
+    made = _api_referral(session, navigation, navigation.patient_id)
+    made.status = "rejected"  # e.g. no capacity: the call must still be handed over
+    session.commit()
+    handoff = _handoff(session, navigation)
+    assert handoff.created and handoff.referral is not None and handoff.referral.id != made.id
+    assert referrals(session) == 2
+
+
+def test_the_calls_patient_is_the_one_its_api_referral_carries(
+    session: Session, navigation: Navigation
+) -> None:
+    """The issue's fault: the console made a second patient, without the NHS number."""
+    with transaction(session):
+        held = find_or_create_patient(
+            session,
+            {"name": "Pat Example", "nhs_number": "9434765919"},
+            actor="tests",
+            gazetteer=gazetteer(),
+        ).patient
+        navigation.patient_id = None
+    made = _api_referral(session, navigation, held.id)
+    before = patients(session)
+    assert call_patient_id(session, navigation) == held.id
+    other = "ucr-two" if navigation.recommended_service_id == "ucr-one" else "ucr-one"
+    handoff = _handoff(
+        session, navigation, service_id=other, override_reason="Known to that team already."
+    )
+    assert handoff.created and handoff.referral is not None
+    assert handoff.referral.patient_id == made.patient_id == held.id
+    assert navigation.patient_id == held.id and patients(session) == before
+
+
+# --- The override list after a fallback ------------------------------------------------------
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+SUNDAY_NIGHT = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 02:00 in London (GMT)
+MONDAY_8AM = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def test_after_a_fallback_the_override_list_offers_the_rules_services_and_gaps(
+    session: Session,
+) -> None:
+    """Issue 13 §8: after NHS 111 at night, the list offered only "Choose"."""
+    hours = {"weekly": {day: [["08:00", "20:00"]] for day in WEEKDAYS}}
+    load_directory(
+        services=[
+            service(id="ucr-near", name="UCR Near", opening=hours),
+            service(id="ucr-far", name="UCR Far", opening=hours, lat=52.2, postcode="MK40 1AA"),
+            service(id="ucr-luton", name="UCR Luton", opening=hours, places=["luton"]),
+            service(id="ucr-shut", name="UCR Shut", status="temporarily_closed"),
+            service(id="nhs-111-blmk", name="NHS 111 BLMK", service_type="nhs_111", needs=[]),
+        ],
+        organisations=[organisation()],
+    )
+    located = gazetteer().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    with transaction(session):
+        result = navigate(
+            session,
+            {
+                "caller_role": "relative",
+                "need": "fall_no_injury",
+                "age": 80,
+                "postcode": located,
+                "at": SUNDAY_NIGHT,
+            },
+            created_by=NAVIGATOR.label,
+            index=directory_index(),
+            ruleset=current_ruleset(),
+            vocab=vocabulary(),
+            now=SUNDAY_NIGHT,
+            stale_hours=stale_hours(),
+        )
+    navigation = session.get(Navigation, result["id"])
+    assert navigation is not None
+    assert (navigation.recommended_service_id, navigation.fallback) == ("nhs-111-blmk", "fallback")
+    options = override_options(
+        navigation,
+        index=directory_index(),
+        ruleset=current_ruleset(),
+        gazetteer=gazetteer(),
+        vocab=vocabulary(),
+        red=set(),
+        open_referrals={},
+        now=SUNDAY_NIGHT,
+    )
+    # The recommended service and the closed one are not offered; the rest best first: the
+    # near misses (closed now, the one criterion they fail), nearest first, then a service
+    # that fails two criteria (closed, and covers Luton only).
+    assert [o.service_id for o in options] == ["ucr-near", "ucr-far", "ucr-luton"]
+    near, far, luton = options
+    assert near.unsuitable == CRITERIA["open"] and luton.unsuitable is not None
+    assert not near.open_now and near.opens_at == MONDAY_8AM
+    assert near.distance_km is not None and far.distance_km is not None
+    assert near.distance_km < far.distance_km
+    assert near.place == "Bedford"
+    assert "closed, opens Mon 23/11 08:00" in near.label and "Bedford" in near.label
+    gap_ids = {gap["service_id"] for gap in navigation.result["gaps"]}
+    assert {"ucr-near", "ucr-far"} <= gap_ids  # the gap services are all offered
+
+
+def test_after_999_the_override_list_offers_other_ambulance_services_and_the_fallbacks(
+    session: Session,
+) -> None:
+    load_directory(
+        services=[
+            service(id="ambulance", name="Ambulance", service_type="ambulance_999", needs=[]),
+            service(
+                id="ed-bedford", name="ED Bedford", service_type="emergency_department", needs=[]
+            ),
+            service(id="ucr-one", name="UCR One"),  # not a type the red-flag rule names
+        ],
+        organisations=[organisation()],
+    )
+    located = gazetteer().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    now = utcnow()
+    with transaction(session):
+        result = navigate(
+            session,
+            {
+                "caller_role": "relative",
+                "red_flags": ["chest_pain"],
+                "postcode": located,
+                "at": now,
+            },
+            created_by=NAVIGATOR.label,
+            index=directory_index(),
+            ruleset=current_ruleset(),
+            vocab=vocabulary(),
+            now=now,
+            stale_hours=stale_hours(),
+        )
+    navigation = session.get(Navigation, result["id"])
+    assert navigation is not None and navigation.recommended_service_id == "ambulance"
+    options = override_options(
+        navigation,
+        index=directory_index(),
+        ruleset=current_ruleset(),
+        gazetteer=gazetteer(),
+        vocab=vocabulary(),
+        red=set(),
+        open_referrals={},
+        now=now,
+    )
+    assert [o.service_id for o in options] == ["ed-bedford"]
+    assert options[0].open_now and options[0].unsuitable is None

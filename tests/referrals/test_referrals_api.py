@@ -236,3 +236,88 @@ def test_reads_and_writes_of_referrals_are_audited(
         ("referral", "create"),
         ("referral", "read"),
     ]
+
+
+# --- One open referral per navigation and service (issue 13 §8, hazard H24) -----------------
+
+
+def navigation_for(client: FlaskClient, auth: Auth, role: str = "integrator") -> str:
+    response = client.post(
+        "/api/v1/navigations",
+        json={
+            "caller_role": "relative",
+            "need": "fall_no_injury",
+            "age": 80,
+            "postcode": "MK42 9DJ",
+        },
+        headers=auth[role],
+    )
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+def test_a_second_open_referral_for_a_navigation_and_service_is_409_whatever_the_key(
+    client: FlaskClient, auth: Auth, directory: None, session: Session
+) -> None:
+    navigation_id = navigation_for(client, auth)
+    body = referral(navigation_id=navigation_id)
+    first = post(client, auth, body, key="k1")
+    assert first.status_code == 201
+    retry = post(client, auth, body, key="k1")  # the same key and body: the original
+    assert (retry.status_code, retry.json["id"]) == (200, first.json["id"])
+    for key in ("k2", None):  # another key, or none: refused, naming the open referral
+        again = post(client, auth, referral(navigation_id=navigation_id, reason="again"), key=key)
+        assert again.status_code == 409 and again.mimetype == "application/problem+json"
+        assert again.json["code"] == "open_referral_exists"
+        assert again.json["existing_referral_id"] == first.json["id"]
+        assert first.json["id"] in again.json["detail"]
+    assert count(session, Referral) == 1
+    assert count(session, Patient) == 1  # the refused requests left no patient behind
+    # Another service for the same call is a different hand-over; so is one for no call.
+    assert (
+        post(
+            client, auth, referral(navigation_id=navigation_id, service_id="other-org")
+        ).status_code
+        == 201
+    )
+    assert post(client, auth, referral()).status_code == 201
+
+
+def test_once_the_open_referral_is_closed_the_call_can_be_referred_again(
+    client: FlaskClient, auth: Auth, directory: None
+) -> None:
+    navigation_id = navigation_for(client, auth)
+    first = post(client, auth, referral(navigation_id=navigation_id)).json["id"]
+    assert post(client, auth, referral(navigation_id=navigation_id)).status_code == 409
+    rejected = patch(client, auth, first, status="rejected", reason="no_capacity")
+    assert rejected.status_code == 200
+    assert post(client, auth, referral(navigation_id=navigation_id)).status_code == 201
+
+
+def test_concurrent_referrals_of_one_call_to_one_service_make_exactly_one(
+    app: Flask, auth: Auth, directory: None, session: Session, client: FlaskClient
+) -> None:
+    """Different keys at the same moment: the navigation's row lock lets one through and the
+    rest see it (409). Runs on SQLite and on PostgreSQL (NAVIGATOR_TEST_DATABASE_URL)."""
+    navigation_id = navigation_for(client, auth, role="navigator")
+    body = referral(
+        navigation_id=navigation_id,
+        patient={k: v for k, v in PATIENT.items() if k != "nhs_number"},  # no NHS number match
+    )
+
+    def send(attempt: int) -> tuple[int, str]:
+        response = app.test_client().post(
+            "/api/v1/referrals",
+            json=body,
+            headers=auth["navigator"] | {"Idempotency-Key": f"key-{attempt}"},
+        )
+        answer = response.json
+        return response.status_code, answer.get("id") or answer.get("existing_referral_id")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(send, range(16)))
+    statuses = [status for status, _ in results]
+    assert statuses.count(201) == 1 and statuses.count(409) == 15, statuses
+    assert len({ident for _, ident in results}) == 1  # every 409 names the one referral
+    assert count(session, Referral) == 1
+    assert count(session, Patient) == 1
