@@ -25,6 +25,7 @@ from navigator.directory.models import Organisation
 from navigator.directory.oruk import export_oruk
 from navigator.directory.synth import synthesise
 from navigator.extensions import current_session
+from navigator.identifiers import normalise_ods_code
 from navigator.metrics.cisp import ROW_PLACES
 from navigator.metrics.views import CispQuerySchema, as_csv, compute
 from navigator.migrate import upgrade
@@ -130,6 +131,11 @@ def api_client_create(name: str, role: str, organisation_ods: str | None) -> Non
     `--organisation` must be the ODS code of an organisation in the loaded directory: a typo
     would otherwise make a provider key that can update nothing, or the wrong organisation's.
     """
+    if organisation_ods is not None:
+        # One ASCII spelling (`ｒｃ９` is RC9), as every other ODS code is stored and matched.
+        typed, organisation_ods = organisation_ods, normalise_ods_code(organisation_ods)
+        if organisation_ods is None:
+            raise click.UsageError(f"{typed!r} is not an ODS code (3 to 10 letters and digits)")
     if organisation_ods is not None and not _known_ods(organisation_ods):
         raise click.UsageError(
             f"no organisation in the directory has the ODS code {organisation_ods!r};"

@@ -58,6 +58,22 @@ def test_api_client_organisation_must_be_in_the_directory(app: Flask) -> None:
         assert [(c.name, c.organisation_ods) for c in clients] == [("y", "RC9")]
 
 
+def test_api_client_organisation_is_normalised_to_ascii(app: Flask) -> None:
+    """Issue 13, section 5: a full-width ODS code is the same organisation's code, stored in
+    ASCII capitals; text that is not an ODS code even after folding is refused."""
+    with app.app_context():
+        load_directory(organisations=[organisation(id="rc9", ods_code="RC9")], services=[])
+        db.session.remove()
+    run(app, "api-client", "create", "wide", "--role", "provider", "--organisation", "ｒｃ９")
+    refused = app.test_cli_runner().invoke(
+        args=["api-client", "create", "x", "--role", "provider", "--organisation", "R C9"]
+    )
+    assert refused.exit_code != 0 and "is not an ODS code" in refused.output
+    with app.app_context():
+        clients = db.session.scalars(select(ApiClient)).all()
+        assert [(c.name, c.organisation_ods) for c in clients] == [("wide", "RC9")]
+
+
 def test_directory_load_prints_counts_and_rejections(app: Flask, tmp_path: Path) -> None:
     path = tmp_path / "dir.json"
     path.write_text(

@@ -201,3 +201,105 @@ def test_0009_recomputes_stored_dtoc_days_by_the_end_of_day_midnight(scratch_url
     command.downgrade(alembic_config(url), "0008")
     assert stored() == before
     engine.dispose()
+
+
+def test_0010_stores_identifiers_in_ascii_and_never_merges_patients(scratch_url: str) -> None:
+    """Identifiers stored before 0010 in other scripts, full width or lower case are rewritten
+    in their one ASCII spelling; what does not normalise is left as stored. Where normalising
+    makes two patients share an NHS number they are not merged (a clinical-safety decision,
+    hazard H15): the record that already held the ASCII number keeps it (else the earliest),
+    the other's number is cleared, and both audit trails name the other record. Issue 13,
+    section 5: `９４３４７６５９１９` and `٩٤٣٤٧٦٥٩١٩` are the NHS number 9434765919."""
+    import json
+
+    from navigator.migrate import upgrade
+
+    url = scratch_url
+    upgrade(url, "0009")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        # (id, nhs_number, postcode, gp_practice_ods, created_at)
+        for row in (
+            ("ascii", "9434765919", "MK42 9DJ", "E81001", "2026-01-02"),
+            ("wide", "９４３４７６５９１９", "ＭＫ４２ ９ＤＪ", "ｅ８１００１", "2026-01-01"),
+            ("arabic", "٩٤٣٤٧٦٥٩١٩", "MK42 9CI", "e81001", "2026-01-03"),
+            ("alone", "٤٠١٠٢٣٢١٣٧", None, None, "2026-01-04"),
+            ("later", "９８７６５４３２１０", None, None, "2026-01-06"),
+            ("earlier", "٩٨٧٦٥٤٣٢١٠", None, None, "2026-01-05"),
+            ("typo", "９４３４７６５９１８", None, None, "2026-01-07"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO patients (id, nhs_number, name, sex, postcode, gp_practice_ods, "
+                    "created_at, updated_at) VALUES (:i, :n, 'P', 'unknown', :p, :o, :c, :c)"
+                ),
+                dict(zip("inpoc", row, strict=True)),
+            )
+        conn.execute(
+            text(
+                "INSERT INTO patient_sources (patient_id, client_ref, fields, created_at, "
+                "updated_at) VALUES ('wide', 'api:1', :f, '2026-01-01', '2026-01-01')"
+            ),
+            {"f": json.dumps({"nhs_number": "９４３４７６５９１９", "name": "P"})},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO navigations (id, created_by, called_at, local_month, caller_role, "
+                "red_flags, postcode, gp_practice_ods, lives_in_care_home, nhs_number, urgency, "
+                "rules_version, rule_id, rule_ids, result, caller_phone, created_at) VALUES "
+                "('n', 'x', '2026-01-01', '2026-01', 'public', '[]', 'ＬＵ１', 'ｒｃ９', false, "
+                "'٩٤٣٤٧٦٥٩١٩', 'routine', 'v', 'r', '[]', '{}', '٠٧٧٠٠ ٩٠٠١٢٣', '2026-01-01')"
+            )
+        )
+        for ident, code in (("org-a", "ＲＣ９"), ("org-b", "rc9"), ("org-c", "ＲＤ８")):
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, name, ods_code, sector) "
+                    "VALUES (:i, 'O', :c, 'nhs')"
+                ),
+                {"i": ident, "c": code},
+            )
+
+    upgrade(url, "0010")
+    with engine.connect() as conn:
+        patients = {
+            r.id: (r.nhs_number, r.postcode, r.gp_practice_ods)
+            for r in conn.execute(
+                text("SELECT id, nhs_number, postcode, gp_practice_ods FROM patients")
+            )
+        }
+        navigation = conn.execute(
+            text("SELECT postcode, gp_practice_ods, nhs_number, caller_phone FROM navigations")
+        ).one()
+        organisations = dict(conn.execute(text("SELECT id, ods_code FROM organisations")).all())
+        sent = conn.execute(text("SELECT fields FROM patient_sources")).scalar_one()
+        audit = conn.execute(
+            text(
+                "SELECT patient_id, entity_id, action, route FROM audit_events "
+                "ORDER BY patient_id, entity_id"
+            )
+        ).all()
+    assert patients == {
+        "ascii": ("9434765919", "MK42 9DJ", "E81001"),
+        "wide": (None, "MK42 9DJ", "E81001"),  # earlier, but the ASCII record kept the number
+        "arabic": (None, "MK42 9CI", "E81001"),  # an impossible postcode is left as stored
+        "alone": ("4010232137", None, None),
+        "later": (None, None, None),
+        "earlier": ("9876543210", None, None),  # no ASCII holder: the earliest keeps it
+        "typo": ("９４３４７６５９１８", None, None),  # fails the check digit: left as stored
+    }
+    assert tuple(navigation) == ("LU1", "RC9", "9434765919", "07700 900123")
+    assert organisations == {"org-a": "RC9", "org-b": "rc9", "org-c": "RD8"}
+    assert (json.loads(sent) if isinstance(sent, str) else sent)["nhs_number"] == "9434765919"
+    route = "migration 0010_ascii_identifiers"
+    assert [tuple(a) for a in audit] == sorted(
+        [
+            ("arabic", "ascii", "update", route),
+            ("ascii", "arabic", "update", route),
+            ("ascii", "wide", "update", route),
+            ("wide", "ascii", "update", route),
+            ("earlier", "later", "update", route),
+            ("later", "earlier", "update", route),
+        ]
+    )
+    engine.dispose()

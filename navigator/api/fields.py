@@ -12,8 +12,8 @@ from navigator.directory.context import directory_index, gazetteer, vocabulary
 from navigator.directory.opening import LONDON
 from navigator.directory.places import Located, parse_postcode
 from navigator.extensions import current_session
+from navigator.identifiers import normalise_nhs_number, normalise_ods_code
 from navigator.navigation.models import Navigation
-from navigator.patients.nhs_number import normalise_nhs_number
 
 
 class InVocabulary(validate.Validator):
@@ -31,14 +31,42 @@ class InVocabulary(validate.Validator):
         return value
 
 
+# Identifier fields: each normalises with `navigator.identifiers` (digits of any script to
+# ASCII, full-width letters by NFKC), so what is checked, stored and matched is one ASCII
+# spelling per identifier (issue 13, section 5; hazard H15).
+
+
 class PostcodeField(fields.Field):
-    """A UK postcode (full or outward code), resolved to place and coordinates."""
+    """A UK postcode (full or outward code), resolved to place and coordinates.
+
+    A valid postcode that locates nowhere (BFPO, GIR 0AA, an overseas territory) loads as a
+    `Located` with no place and no point: out of area, not an error."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Located:
-        parsed = parse_postcode(str(value)) if isinstance(value, str) else None
+        parsed = parse_postcode(value) if isinstance(value, str) else None
         if parsed is None:
             raise ValidationError("Not a valid UK postcode")
         return gazetteer().locate(parsed)
+
+
+class FullPostcodeField(fields.String):
+    """A full UK postcode, loaded as its normalised ASCII text (`MK42 9DJ`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        parsed = parse_postcode(value, allow_outward=False) if isinstance(value, str) else None
+        if parsed is None:
+            raise ValidationError("Not a valid UK postcode")
+        return parsed.text
+
+
+class OdsCodeField(fields.String):
+    """An ODS code (3 to 10 letters and digits), loaded in ASCII capitals (`RC9`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        code = normalise_ods_code(value) if isinstance(value, str) else None
+        if code is None:
+            raise ValidationError("Not an ODS code")
+        return code
 
 
 # Every date and instant a client sends lies in these years (inclusive): well inside Python's
@@ -81,7 +109,7 @@ class InstantField(fields.DateTime):
 
 
 class NhsNumberField(fields.String):
-    """An NHS number, normalised to its 10 digits."""
+    """An NHS number in any digit script, spaced or not, loaded as its 10 ASCII digits."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         digits = normalise_nhs_number(value) if isinstance(value, str) else None

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-_FULL = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
-_OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")
+from navigator.identifiers import is_geographic_postcode, normalise_postcode
+
 _AREA = re.compile(r"^[A-Z]{1,2}")
 
 EARTH_RADIUS_KM = 6371.0088
@@ -23,11 +23,14 @@ _RAD = math.pi / 180
 
 @dataclass(frozen=True, slots=True)
 class Postcode:
-    """A parsed postcode: `text` is normalised ("MK42 9DJ"); inward is None for "MK42"."""
+    """A parsed postcode: `text` is normalised ASCII ("MK42 9DJ"); inward is None for "MK42".
+    `geographic` is False for a valid postcode that locates nowhere (BFPO, GIR 0AA, the
+    overseas territories): the caller is out of area, not in error."""
 
     text: str
     district: str
     inward: str | None
+    geographic: bool = True
 
     @property
     def area(self) -> str:
@@ -37,13 +40,14 @@ class Postcode:
 
 
 def parse_postcode(value: str, *, allow_outward: bool = True) -> Postcode | None:
-    cleaned = re.sub(r"\s+", " ", value.strip().upper())
-    if match := _FULL.match(cleaned):
-        district, inward = match.groups()
-        return Postcode(f"{district} {inward}", district, inward)
-    if allow_outward and (match := _OUTWARD.match(cleaned)):
-        return Postcode(match.group(1), match.group(1), None)
-    return None
+    """A UK postcode (or, with `allow_outward`, an outward code alone) in any script,
+    spacing and case; None when it breaks the format's position rules. The rules and the
+    non-geographic postcodes are `navigator.identifiers.normalise_postcode`'s."""
+    text = normalise_postcode(value, allow_outward=allow_outward)
+    if text is None:
+        return None
+    district, _, inward = text.partition(" ")
+    return Postcode(text, district, inward or None, is_geographic_postcode(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,8 @@ class Gazetteer:
     areas: dict[str, tuple[float, float]]  # area -> (lat, lng), England-wide, approximate
 
     def locate(self, postcode: Postcode) -> Located:
+        if not postcode.geographic:  # BFPO, GIR 0AA, SAN TA1: valid, but no place at all
+            return Located.at(postcode, None, None, None)
         if hit := self.districts.get(postcode.district):
             place, lat, lng = hit
             return Located.at(postcode, place, lat, lng)

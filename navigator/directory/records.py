@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from navigator.directory.models import OpeningSession, Organisation, Service, Se
 from navigator.directory.opening import WEEKDAYS, period
 from navigator.directory.places import parse_postcode
 from navigator.directory.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
+from navigator.identifiers import normalise_ods_code, normalise_phone, normalise_postcode
 from navigator.sms.numbers import uk_mobile_e164
 
 Record = dict[str, Any]
@@ -38,20 +39,48 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MAX_AGE_DAYS = 130 * 366
 
 
-def _phone(value: str) -> None:
-    if value.isdigit() and 3 <= len(value) <= 6:  # 111, 999 and other short codes
-        return
+class _Identifier(fields.String):
+    """An identifier loaded as its one ASCII spelling (`navigator.identifiers`), so a record
+    typed with full-width or Arabic-Indic digits is stored and matched like any other."""
+
+    def __init__(self, normalise: Callable[[str], str | None], message: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.normalise, self.message = normalise, message
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = self.normalise(super()._deserialize(value, attr, data, **kwargs))
+        if text is None:
+            raise ValidationError(self.message)
+        return text
+
+
+def _phone_text(value: str) -> str | None:
+    text = normalise_phone(value)
+    if text is None or (text.isdigit() and 3 <= len(text) <= 6):  # 111, 999, short codes
+        return text
     try:
-        parsed = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Not a phone number") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValidationError("Not a possible UK phone number")
+        parsed = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    return text if phonenumbers.is_possible_number(parsed) else None
 
 
-def _postcode(value: str) -> None:
-    if parse_postcode(value, allow_outward=False) is None:
-        raise ValidationError("Not a valid UK postcode")
+def _full_postcode(value: str) -> str | None:
+    return normalise_postcode(value, allow_outward=False)
+
+
+def _district(value: str) -> str | None:
+    text = normalise_postcode(value)
+    return text if text is not None and " " not in text else None
+
+
+def _ods_field(**kwargs: Any) -> _Identifier:
+    return _Identifier(normalise_ods_code, "Not an ODS code", **kwargs)
+
+
+def _phone_field() -> _Identifier:
+    message = "Not a possible UK phone number"
+    return _Identifier(_phone_text, message, allow_none=True, load_default=None)
 
 
 def _time_pair(value: list[str]) -> None:
@@ -75,7 +104,7 @@ _Text = fields.String(allow_none=True, load_default=None)
 class OrganisationSchema(_Strict):
     id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    ods_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
+    ods_code = _ods_field(allow_none=True, load_default=None)
     charity_number = fields.String(allow_none=True, load_default=None)
     sector = fields.String(required=True)
     website = fields.Url(allow_none=True, load_default=None)
@@ -88,7 +117,7 @@ class EligibilitySchema(_Strict):
     )
     sex = fields.String(load_default="any", validate=validate.OneOf(SEXES))
     caller_roles = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
-    gp_practices = fields.List(fields.String(), load_default=list)
+    gp_practices = fields.List(_ods_field(), load_default=list)
     places = fields.List(fields.String(), load_default=list)
 
     @validates_schema
@@ -99,21 +128,25 @@ class EligibilitySchema(_Strict):
 
 class CoverageSchema(_Strict):
     places = fields.List(fields.String(), load_default=list)
-    postcode_districts = fields.List(fields.String(), load_default=list)
+    postcode_districts = fields.List(
+        _Identifier(_district, "Not a postcode district (outward code)"), load_default=list
+    )
     radius_km = fields.Float(allow_none=True, load_default=None, validate=validate.Range(0, 500))
 
 
 class LocationSchema(_Strict):
     name = _Text
     address = _Text
-    postcode = fields.String(allow_none=True, load_default=None, validate=_postcode)
+    postcode = _Identifier(
+        _full_postcode, "Not a valid UK postcode", allow_none=True, load_default=None
+    )
     lat = fields.Float(allow_none=True, load_default=None, validate=validate.Range(49.0, 61.0))
     lng = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-9.0, 2.5))
 
 
 class ContactSchema(_Strict):
-    public_phone = fields.String(allow_none=True, load_default=None, validate=_phone)
-    professional_phone = fields.String(allow_none=True, load_default=None, validate=_phone)
+    public_phone = _phone_field()
+    professional_phone = _phone_field()
     email = fields.Email(allow_none=True, load_default=None)
     website = fields.Url(allow_none=True, load_default=None)
 

@@ -19,6 +19,8 @@ from navigator.directory.vocabulary import load_vocabulary
 ALL_ROLES = ["care_home", "nhs111", "professional", "public", "relative"]
 PROFESSIONAL_ROLES = ["care_home", "nhs111", "professional"]
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday")
+# A postcode's inward letters are never C, I, K, M, O or V (`navigator.identifiers`).
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 OPENING_PATTERNS: list[tuple[float, dict[str, Any]]] = [
     (0.2, {"open_all_hours": True}),
@@ -84,7 +86,7 @@ def synthesise(count: int, *, seed: int, data_dir: str) -> dict[str, Any]:
     for i in range(count):
         area, lat, lng, districts, _ = rng.choices(areas, weights)[0]
         district = f"{area}{rng.randint(1, districts)}"
-        inward = rng.choice(string.digits[1:]) + "".join(rng.choices(string.ascii_uppercase, k=2))
+        inward = rng.choice(string.digits[1:]) + "".join(rng.choices(INWARD_LETTERS, k=2))
         postcode = f"{district} {inward}"
         lat += rng.uniform(-0.15, 0.15)
         lng += rng.uniform(-0.2, 0.2)

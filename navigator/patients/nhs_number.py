@@ -1,19 +1,11 @@
-"""NHS number validation: 10 digits, modulus-11 check digit, no all-same-digit numbers."""
+"""NHS number validation: 10 digits, modulus-11 check digit, no all-same-digit numbers.
+
+The one normalisation lives in `navigator.identifiers` (with the other identifiers'); it is
+re-exported here so patient code keeps importing it from the patients package.
+"""
 
 from __future__ import annotations
 
-import re
+from navigator.identifiers import normalise_nhs_number
 
-import nhs_number
-
-
-def normalise_nhs_number(value: str) -> str | None:
-    """The 10 digits of a valid NHS number (spaces and hyphens allowed), else None.
-
-    The modulus-11 check alone accepts 0000000000 and 1111111111; those are never issued and
-    usually mean "unknown" typed into the box, so they are refused too.
-    """
-    digits = re.sub(r"[\s-]", "", value or "")
-    if not re.fullmatch(r"\d{10}", digits) or len(set(digits)) == 1:
-        return None
-    return digits if nhs_number.is_valid(digits) else None
+__all__ = ["normalise_nhs_number"]

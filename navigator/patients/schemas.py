@@ -5,17 +5,18 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from navigator.api.fields import DateField, InVocabulary, NhsNumberField, References
+from navigator.api.fields import (
+    DateField,
+    FullPostcodeField,
+    InVocabulary,
+    NhsNumberField,
+    OdsCodeField,
+    References,
+)
 from navigator.api.openapi import ResponseSchema
-from navigator.directory.places import parse_postcode
 from navigator.directory.vocabulary import PATIENT_SEXES
 
 AUDIT_ACTIONS = ("read", "create", "update")
-
-
-def _full_postcode(value: str) -> None:
-    if parse_postcode(value, allow_outward=False) is None:
-        raise ValidationError("Not a valid UK postcode")
 
 
 def _past_date(value: date) -> None:
@@ -31,12 +32,8 @@ class PatientInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     date_of_birth = DateField(load_default=None, allow_none=True, validate=_past_date)
     sex = fields.String(load_default="unknown", validate=validate.OneOf(PATIENT_SEXES))
-    postcode = fields.String(load_default=None, allow_none=True, validate=_full_postcode)
-    gp_practice_ods = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="Not an ODS code"),
-    )
+    postcode = FullPostcodeField(load_default=None, allow_none=True)
+    gp_practice_ods = OdsCodeField(load_default=None, allow_none=True)
     care_home_service_id = fields.String(
         load_default=None,
         allow_none=True,

@@ -4,13 +4,11 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import DateField, InstantField, InVocabulary, References
+from navigator.api.fields import DateField, InstantField, InVocabulary, OdsCodeField, References
 from navigator.api.openapi import ResponseSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.transitions.dtoc import CARE_TYPES, REASONS, RESPONSIBLE
 from navigator.transitions.service import TYPES
-
-_ods = validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="Not an ODS code")
 
 
 class TransitionInSchema(PatientRefMixin, Schema):
@@ -24,14 +22,14 @@ class TransitionInSchema(PatientRefMixin, Schema):
         validate=InVocabulary("places"),
         metadata={"description": "Default: from the patient's postcode"},
     )
-    organisation = fields.String(validate=_ods)
+    organisation = OdsCodeField()
     specialty = fields.String(validate=validate.Length(max=60))
     pathway = fields.Integer(
         validate=validate.Range(0, 3), metadata={"description": "Discharge to Assess pathway 0-3"}
     )
     destination = fields.String(validate=validate.Length(max=100))
-    from_organisation = fields.String(validate=_ods)
-    to_organisation = fields.String(validate=_ods)
+    from_organisation = OdsCodeField()
+    to_organisation = OdsCodeField()
 
     @validates_schema
     def _by_type(self, data: dict[str, Any], **_: Any) -> None:
@@ -70,7 +68,7 @@ class DtocInSchema(PatientRefMixin, Schema):
     class Meta:
         unknown = RAISE
 
-    provider_ods = fields.String(required=True, validate=_ods)
+    provider_ods = OdsCodeField(required=True)
     site = fields.String(validate=validate.Length(max=200))
     care_type = fields.String(required=True, validate=validate.OneOf(CARE_TYPES))
     clinically_ready_at = InstantField(allow_none=True)
