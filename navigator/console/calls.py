@@ -10,6 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 
+from navigator.api.fields import in_year_range
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import (
@@ -22,14 +23,25 @@ from navigator.console.forms import (
 )
 from navigator.console.timeline import call_timeline
 from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer, vocabulary
+from navigator.directory.capacity import capacities, red_service_ids
+from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
 from navigator.directory.opening import to_local, to_utc
+from navigator.directory.places import parse_postcode
+from navigator.directory.search import render_item
 from navigator.directory.vocabulary import PATIENT_SEXES
 from navigator.errors import Problem
 from navigator.extensions import current_session
+from navigator.identifiers import normalise_phone
 from navigator.navigation.context import navigate_call
-from navigator.navigation.decisions import decide
+from navigator.navigation.decisions import (
+    OverrideOption,
+    call_patient_id,
+    call_referrals,
+    decide,
+    override_options,
+)
 from navigator.navigation.models import Navigation
+from navigator.navigation.routing import red_flag_names
 from navigator.navigation.schemas import NavigationRequestSchema
 from navigator.navigation.service import get_navigation
 from navigator.patients.audit import audit_record
@@ -37,6 +49,9 @@ from navigator.patients.models import Patient
 from navigator.patients.nhs_number import normalise_nhs_number
 from navigator.patients.schemas import PatientInSchema
 from navigator.patients.service import find_or_create_patient
+from navigator.referrals.models import Referral
+from navigator.referrals.service import OPEN
+from navigator.rules.context import current_ruleset
 
 ROUTING_FIELDS = (
     "caller_role",
@@ -63,14 +78,17 @@ DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
 def parse_date(text: str) -> date | None:
-    """`15/3/1940` (how people write it) or `1940-03-15`; None when it is not a real date."""
+    """`15/3/1940` (how people write it) or `1940-03-15`; None when it is not a real date
+    or falls outside the years 1900-2200 (a day after 9999-12-31 cannot be computed)."""
     try:
         if match := DATE.match(text):
             day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
-        return date.fromisoformat(text.strip())
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return parsed if in_year_range(parsed) else None
 
 
 def _form_options() -> dict[str, Any]:
@@ -128,9 +146,28 @@ def new_call() -> ResponseReturnValue:
         if patient_body is not None:
             patient_data, patient_errors = load_or_errors(PatientInSchema(), patient_body)
             errors |= patient_errors
-        if facts is not None and not errors:
+        # A known red flag is recorded however unfinished the form (issue 13, hazard H10):
+        # the schema has turned what is missing or not valid into warnings, the form's own
+        # errors join them, and the call page shows 999 with the flags and what was left out.
+        red_flag = facts is not None and bool(facts["red_flags"])
+        if facts is not None and (red_flag or not errors):
+            if red_flag:
+                facts["warnings"] = [*facts["warnings"], *_left_out_of_form(errors)]
+                if patient_body is not None and patient_data is None:
+                    facts["warnings"].append(PATIENT_NOT_MADE)
             try:
-                navigation_id = _record_call(facts, patient_data, values)
+                try:
+                    navigation_id = _record_call(facts, patient_data, values)
+                except Problem as exc:
+                    if not (red_flag and patient_data is not None):
+                        raise
+                    # The patient record could not be made: the 999 advice is recorded
+                    # without it (the transaction rolled back; nothing half-written).
+                    facts["warnings"] += [
+                        *_left_out_of_form(problem_errors(exc, "name")),
+                        PATIENT_NOT_MADE,
+                    ]
+                    navigation_id = _record_call(facts, None, values)
             except Problem as exc:
                 errors |= problem_errors(exc, "need")
             else:
@@ -138,9 +175,64 @@ def new_call() -> ResponseReturnValue:
     return _new_call_page(values, errors)
 
 
+PATIENT_NOT_MADE = {
+    "field": "name",
+    "message": "The patient record was not made: some of its details are not valid.",
+}
+
+
+def _left_out_of_form(errors: dict[str, str]) -> list[dict[str, str]]:
+    """The form's own errors (date of birth, the patient's details) as warnings of a
+    red-flag call recorded without them (the patient record is then not made)."""
+    return [{"field": name, "message": f"{message} Left out."} for name, message in errors.items()]
+
+
+# The new-call form's labels, to say on the call page which details a red-flag call was
+# recorded without (its warnings name the API's fields).
+FORM_LABELS = {
+    "caller_role": "Who is calling",
+    "need": "Need",
+    "red_flags": "Red flags",
+    "age": "Age",
+    "age_days": "Age",
+    "sex": "Sex",
+    "postcode": "Postcode",
+    "gp_practice_ods": "GP practice ODS code",
+    "care_home_service_id": "Care home",
+    "lives_in_care_home": "Care home",
+    "case_ref": "Case reference",
+    "nhs_number": "NHS number",
+    "date_of_birth": "Date of birth",
+    "name": "Full name",
+    "at": "Time of the call",
+}
+
+
+@bp.app_template_global()
+def left_out_details(warnings: list[dict[str, str]]) -> str:
+    """The details a call was recorded without, as the form labels them, each once:
+    "Who is calling, Postcode, Age"."""
+    labels: list[str] = []
+    for warning in warnings:
+        field = warning["field"].split(".")[0]
+        label = FORM_LABELS.get(field, field.replace("_", " ").capitalize())
+        if label not in labels:
+            labels.append(label)
+    return ", ".join(labels)
+
+
+@bp.app_template_global()
+def named_red_flags(codes: list[str]) -> str:
+    """Red-flag codes in plain words ("Chest pain and Possible sepsis"), as the API's
+    reasons name them."""
+    return red_flag_names(codes, vocabulary())
+
+
 def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     # A red flag is shown as "call 999 now" even when the rest of the form is incomplete:
     # the navigator must never be held up by a missing field in an emergency.
+    vocab = vocabulary()
+    flags = [code for code in values.get("red_flags") or [] if vocab.has("red_flags", code)]
     return (
         render_template(
             "console/new_call.jinja",
@@ -148,6 +240,7 @@ def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseRe
             values=values,
             errors=errors,
             emergency=bool(values.get("red_flags")),
+            emergency_flags=flags,
             **_form_options(),
         ),
         422 if errors else 200,
@@ -196,7 +289,11 @@ def _record_call(
         patient_id = None
         if patient_data is not None:
             patient_id = find_or_create_patient(
-                session, patient_data, actor=actor, gazetteer=gazetteer()
+                session,
+                patient_data,
+                actor=actor,
+                gazetteer=gazetteer(),
+                client_ref=me().caller.client_ref,  # need-to-know: who supplied what
             ).patient.id
         result = navigate_call(session, facts, created_by=actor)
         session.execute(
@@ -204,7 +301,9 @@ def _record_call(
             .where(Navigation.id == result["id"])
             .values(
                 caller_name=values.get("caller_name") or None,
-                caller_phone=values.get("caller_phone") or None,
+                # A number in ASCII when it is one; else kept as typed (a note to read,
+                # never matched), so an emergency call is never held up by this box.
+                caller_phone=_caller_phone(values.get("caller_phone")),
                 notes=values.get("notes") or None,
                 patient_id=patient_id,
             )
@@ -212,10 +311,17 @@ def _record_call(
     return str(result["id"])
 
 
+def _caller_phone(typed: str | None) -> str | None:
+    return (normalise_phone(typed) or typed) if typed else None
+
+
 def _read_call(navigation_id: str) -> tuple[Navigation, Patient | None]:
+    """The call and its patient: the one recorded on the call, else its referral's (a referral
+    made through the API carries the patient), so the console never asks for one again."""
     session, actor = current_session(), me().caller.label
     navigation = get_navigation(session, navigation_id, actor=actor)  # audits an NHS number
-    patient = session.get(Patient, navigation.patient_id) if navigation.patient_id else None
+    patient_id = call_patient_id(session, navigation)
+    patient = session.get(Patient, patient_id) if patient_id else None
     if patient is not None:
         audit_record(session, patient, actor=actor, action="read", entity="patient")
     return navigation, patient
@@ -230,44 +336,72 @@ def call(navigation_id: str) -> ResponseReturnValue:
 def _call_page(
     navigation_id: str, *, values: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> ResponseReturnValue:
-    session = current_session()
+    session, now = current_session(), utcnow()
     with transaction(session):
         navigation, patient = _read_call(navigation_id)
         timeline = call_timeline(session, navigation)
+        referrals = call_referrals(session, navigation.id)
+        open_referrals = {r.service_id: r.status for r in referrals if r.status in OPEN}
+        # Only an undecided call has the hand-over form that lists them.
+        options = [] if navigation.decision else _override_options(navigation, open_referrals, now)
+        chosen = _chosen_service(navigation, now)
     return (
         render_template(
             "console/call.jinja",
             title="Call",
             navigation=navigation,
             result=navigation.result,
+            chosen=chosen,
             patient=patient,
             timeline=timeline,
+            referrals=referrals,
+            open_referrals=open_referrals,
+            service_names={r.service_id: _service_name(r.service_id) for r in referrals},
             values=values,
             errors=errors,
             vocab=vocabulary(),
             to_local=to_local,
-            override_options=_override_options(navigation),
+            override_options=[(o.service_id, o.label) for o in options],
         ),
         status,
     )
 
 
-def _override_options(navigation: Navigation) -> list[tuple[str, str]]:
-    """The alternatives first, then other active services of the same kinds, by name."""
-    index, result = directory_index(), navigation.result
-    options = [(alt["service"]["id"], alt["service"]["name"]) for alt in result["alternatives"]]
-    seen = {navigation.recommended_service_id, *(ident for ident, _ in options)}
-    types = {navigation.recommended_service_type} | {
-        alt["service"]["service_type"] for alt in result["alternatives"]
-    }
-    others = sorted(
-        (entry.record["name"], entry.id)
-        for service_type in types
-        for pos in index.by_type.get(service_type or "", ())
-        for entry in [index.entries[pos]]
-        if entry.active and entry.id not in seen
+def _service_name(service_id: str) -> str:
+    entry = directory_index().by_id.get(service_id)
+    return entry.record["name"] if entry else service_id
+
+
+def _override_options(
+    navigation: Navigation, open_referrals: dict[str, str], now: datetime
+) -> list[OverrideOption]:
+    """Every active service of the rule's types and fallbacks and the call's gap services,
+    most suitable first (`override_options`), assessed now against live red capacity."""
+    return override_options(
+        navigation,
+        index=directory_index(),
+        ruleset=current_ruleset(),
+        gazetteer=gazetteer(),
+        vocab=vocabulary(),
+        red=red_service_ids(current_session(), now),
+        open_referrals=open_referrals,
+        now=now,
     )
-    return options + [(ident, name) for name, ident in others[:200]]
+
+
+def _chosen_service(navigation: Navigation, now: datetime) -> dict[str, Any] | None:
+    """After an override, the chosen service as the page shows a recommended one (contact,
+    how to refer, opening, capacity now); None when the recommendation stands."""
+    if navigation.decision != "overridden" or navigation.chosen_service_id is None:
+        return None
+    entry = directory_index().by_id.get(navigation.chosen_service_id)
+    if entry is None:  # removed from the directory since: show what is known
+        return None
+    session = current_session()
+    capacity = capacities(session, [entry.id], now, stale_hours())[entry.id]
+    postcode = parse_postcode(navigation.postcode or "")
+    located = gazetteer().locate(postcode) if postcode is not None else None
+    return render_item(entry, capacity, now=now, located=located, professional=True)
 
 
 @bp.route("/calls/<navigation_id>/decision", methods=["POST"])
@@ -288,9 +422,11 @@ def decide_call(navigation_id: str) -> ResponseReturnValue:
     if navigation is None:
         raise Problem(404, "No such call.")
     try:
-        if navigation.patient_id is None and values.get("patient_name"):
+        # Never a new patient when the call has one, on the call or on a referral made for it
+        # through the API (issue 13 §8): a second record without the NHS number splits a person.
+        if call_patient_id(session, navigation) is None and values.get("patient_name"):
             navigation.patient_id = _patient_from_call(navigation, values["patient_name"])
-        referral = decide(
+        handoff = decide(
             session,
             navigation,
             service_id=service_id,
@@ -309,12 +445,20 @@ def decide_call(navigation_id: str) -> ResponseReturnValue:
             errors=problem_errors(exc, "action"),
             status=exc.status if exc.status in (409, 422) else 422,
         )
-    if referral is not None:
-        entry = directory_index().by_id.get(referral.service_id)
-        name = entry.record["name"] if entry else referral.service_id
+    referral: Referral | None = handoff.referral
+    if referral is None:
+        flash("Decision recorded.", "info")
+    elif handoff.created:
+        name = _service_name(referral.service_id)
         flash(f"Referral sent to {name}: reference {referral.id[:8]}.", "info")
     else:
-        flash("Decision recorded.", "info")
+        name = _service_name(referral.service_id)
+        flash(
+            f"{name} already had an open referral for this call (reference {referral.id[:8]}, "
+            f"{referral.status.replace('_', ' ')}): no second referral was sent. Decision "
+            "recorded.",
+            "info",
+        )
     return redirect(url_for("console.call", navigation_id=navigation_id))
 
 
@@ -341,7 +485,11 @@ def _patient_from_call(navigation: Navigation, name: str) -> str:
             errors={"patient_name": list(errors.values())},
         )
     result = find_or_create_patient(
-        current_session(), data, actor=me().caller.label, gazetteer=gazetteer()
+        current_session(),
+        data,
+        actor=me().caller.label,
+        gazetteer=gazetteer(),
+        client_ref=me().caller.client_ref,  # need-to-know: who supplied what
     )
     return result.patient.id
 

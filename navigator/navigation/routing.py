@@ -32,7 +32,7 @@ from navigator.directory.capacity import Capacity
 from navigator.directory.index import DirectoryIndex, Entry
 from navigator.directory.places import Located
 from navigator.directory.vocabulary import Vocabulary
-from navigator.rules.model import Decision, Facts, Outcome, RuleSet
+from navigator.rules.model import RED_FLAGS_PLACEHOLDER, Decision, Facts, Outcome, RuleSet
 
 CLOSING_SOON = timedelta(minutes=30)
 MAX_ALTERNATIVES = 4
@@ -304,9 +304,11 @@ def route(
     """
     outcome = decision.rule.then
     window = timedelta(minutes=ruleset.window_minutes(outcome.urgency))
-    reasons = [outcome.reason]
+    reasons = [rule_reason(decision, call.facts, vocab)]
     need = _routed_need(call.facts)
-    if call.located.place is None:
+    if not call.located.postcode.text:  # a red-flag call without a valid postcode
+        reasons.append(NO_POSTCODE_REASON)
+    elif call.located.place is None:
         reasons.append(out_of_area_reason(call.located))
 
     def try_types(types: tuple[str, ...]) -> tuple[list[Ranked], list[Assessment]]:
@@ -359,6 +361,37 @@ def route(
         for item in alternatives:
             item.reasons.insert(0, _why_lower(item, best, vocab))
     return Routing(outcome.urgency, decision, best, alternatives, gaps, fallback, reasons)
+
+
+def red_flag_names(codes: Iterable[str], vocab: Vocabulary) -> str:
+    """The red flags in plain words, in the vocabulary's (the console form's) order:
+    "Chest pain", "Chest pain and Possible sepsis", "Chest pain, Seizure (fit) and Possible
+    sepsis". An unknown code is shown as itself."""
+    order = {code: position for position, code in enumerate(vocab.codes("red_flags"))}
+    labels = [
+        vocab.label("red_flags", code)
+        for code in sorted(set(codes), key=lambda c: (order.get(c, len(order)), c))
+    ]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def rule_reason(decision: Decision, facts: Facts, vocab: Vocabulary) -> str:
+    """The applied rule's `reason`, its `{red_flags}` replaced by the flags the rule matched."""
+    reason = decision.rule.then.reason
+    if RED_FLAGS_PLACEHOLDER not in reason:
+        return reason
+    fired = decision.rule.when.matched_red_flags(facts)
+    return reason.replace(RED_FLAGS_PLACEHOLDER, red_flag_names(fired, vocab))
+
+
+# A red-flag call is answered even without a valid postcode (issue 13); this says why no
+# place, distance or local service could be chosen.
+NO_POSTCODE_REASON = (
+    "No valid postcode was given, so no place or distance could be worked out: "
+    "call 999 wherever the patient is."
+)
 
 
 def out_of_area_reason(located: Located) -> str:

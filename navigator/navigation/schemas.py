@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, types, validate, validates_schema
 
 from navigator.api.fields import (
     BoundedList,
@@ -11,27 +12,108 @@ from navigator.api.fields import (
     InstantField,
     InVocabulary,
     NhsNumberField,
+    OdsCodeField,
     PostcodeField,
     References,
     scheme_size,
 )
 from navigator.api.openapi import ResponseSchema
 from navigator.db import utcnow
+from navigator.directory.context import vocabulary
 from navigator.directory.records import MAX_AGE_DAYS
 from navigator.directory.schemas import ServiceItemSchema
 from navigator.directory.vocabulary import PATIENT_SEXES
+from navigator.errors import flatten_errors
 from navigator.navigation.routing import CRITERIA
+from navigator.navigation.service import CALLER_ROLE_IF_UNKNOWN
 from navigator.rules.model import URGENCIES
 from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
 
 FALLBACKS = ("fallback", "catch_all", "national")
 
+# Facts every call must give, except a call with a red flag, which is answered without them.
+REQUIRED_UNLESS_RED_FLAG = ("caller_role", "postcode")
+# At most this many warnings are listed one by one (then one line says how many more).
+MAX_WARNINGS = 30
+# A field name echoed in a warning is cut to this length (it may be any key a client sent).
+MAX_FIELD_NAME = 100
+LEFT_OUT = "Left out: a red flag is answered with 999 without it."
+LEFT_OUT_AS = {
+    "caller_role": "Left out: routed as a call from a member of the public "
+    f"({CALLER_ROLE_IF_UNKNOWN!r}).",
+    "at": "Left out: the time of the request is the call's time.",
+}
+MISSING_FACTS = {
+    "caller_role": "Not given: routed as a call from a member of the public "
+    f"({CALLER_ROLE_IF_UNKNOWN!r}).",
+    "postcode": "Not given: no place or distance could be worked out.",
+    "age": "Not given (age in years or age_days): the patient's age is not known.",
+}
+
+
+def _warning(field: str, message: str) -> dict[str, str]:
+    return {"field": field[:MAX_FIELD_NAME], "message": message}
+
+
+def known_red_flags(raw: Any) -> tuple[list[str], list[dict[str, str]]]:
+    """The known red-flag codes in a request's raw `red_flags`, each once and in order, and a
+    warning for each item that is not one (or is one given twice).
+
+    A single code given as a string, not a list, counts: it plainly reports that flag.
+    Anything else (null, a number, an object) names no flag.
+    """
+    vocab = vocabulary()
+    if isinstance(raw, str):
+        if vocab.has("red_flags", raw):
+            return [raw], [_warning("red_flags", "Not a list: read as the one red flag it names.")]
+        return [], []
+    if not isinstance(raw, list):
+        return [], []
+    flags: list[str] = []
+    warnings: list[dict[str, str]] = []
+    for position, item in enumerate(raw):
+        if isinstance(item, str) and vocab.has("red_flags", item):
+            if item not in flags:
+                flags.append(item)
+                continue
+            message = "Given twice: counted once."
+        else:
+            message = "Not a known red flag: ignored."
+        warnings.append(_warning(f"red_flags.{position}", message))
+    return flags, warnings
+
+
+def _sentence(message: str) -> str:
+    return message if message.endswith((".", "!", "?")) else f"{message}."
+
+
+def _capped(warnings: list[dict[str, str]]) -> list[dict[str, str]]:
+    if len(warnings) <= MAX_WARNINGS:
+        return warnings
+    more = len(warnings) - (MAX_WARNINGS - 1)
+    return [
+        *warnings[: MAX_WARNINGS - 1],
+        _warning("*", f"{more} more fields or items are not valid: left out."),
+    ]
+
 
 class NavigationRequestSchema(Schema):
+    """A call to route. **A red flag always gets 999** (issue 13, hazard H10): when
+    `red_flags` names at least one known red flag, every other fact that is missing or not
+    valid is reported in the answer's `warnings` (and left out) instead of a 422. Without a
+    known red flag every field is validated strictly, as documented.
+
+    `load` returns the call's facts plus `warnings`: a list of `{field, message}`.
+    """
+
     class Meta:
         unknown = RAISE
 
-    caller_role = fields.String(required=True, validate=InVocabulary("caller_roles"))
+    caller_role = fields.String(
+        required=True,
+        validate=InVocabulary("caller_roles"),
+        metadata={"description": "Required unless red_flags names a known red flag"},
+    )
     need = fields.String(
         validate=InVocabulary("needs"),
         metadata={"description": "Required unless red_flags are given"},
@@ -41,20 +123,29 @@ class NavigationRequestSchema(Schema):
         max_length=scheme_size("red_flags"),
         unique=True,
         load_default=list,
-        metadata={"description": "Each red flag code at most once"},
+        metadata={
+            "description": "Each red flag code at most once. With at least one known red flag "
+            "the answer is always 201 emergency / ambulance_999: any other field that is "
+            "missing or not valid (an unknown extra red flag too) becomes a warning, not a 422"
+        },
     )
     age = fields.Float(
-        validate=validate.Range(0, 130), metadata={"description": "Age in years (or give age_days)"}
+        validate=validate.Range(0, 130),
+        metadata={"description": "Age in years (or give age_days); required unless red_flags"},
     )
     age_days = fields.Integer(validate=validate.Range(0, MAX_AGE_DAYS))
     sex = fields.String(load_default="unknown", validate=validate.OneOf(PATIENT_SEXES))
-    postcode = PostcodeField(required=True, metadata={"type": "string"})
+    postcode = PostcodeField(
+        required=True,
+        metadata={
+            "type": "string",
+            "description": "Required unless red_flags names a known red flag",
+        },
+    )
     at = InstantField(
         load_default=utcnow, metadata={"description": "Call time, ISO 8601 (default now)"}
     )
-    gp_practice_ods = fields.String(
-        validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="Not an ODS code")
-    )
+    gp_practice_ods = OdsCodeField()
     disposition = fields.String(
         validate=validate.Regexp(
             r"^Dx[0-9A-Za-z]{1,6}$", error="Not an NHS Pathways disposition code (e.g. Dx02)"
@@ -72,16 +163,90 @@ class NavigationRequestSchema(Schema):
     @validates_schema
     def _combinations(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
-        if not data.get("need") and not data.get("red_flags"):
-            errors["need"] = ["Give the caller's need (or at least one red flag)"]
+        if not data.get("red_flags"):  # a red-flag call is answered without need or age
+            if not data.get("need"):
+                errors["need"] = ["Give the caller's need (or at least one red flag)"]
+            if "age" not in data and "age_days" not in data:
+                errors["age"] = ["Give the patient's age (age in years or age_days)"]
         if "age" in data and "age_days" in data:
             errors["age_days"] = ["Give age or age_days, not both"]
-        if "age" not in data and "age_days" not in data:
-            errors["age"] = ["Give the patient's age (age in years or age_days)"]
         if errors:
             raise ValidationError(errors)
         if "gp_practice_ods" in data:
             data["gp_practice_ods"] = data["gp_practice_ods"].upper()
+
+    def load(
+        self,
+        data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        many: bool | None = None,
+        partial: bool | types.StrSequenceOrSet | None = None,
+        unknown: types.UnknownOption | None = None,
+    ) -> Any:
+        """The call's facts and their `warnings`; raises ValidationError (a 422) only when
+        the call names no known red flag."""
+        warnings: list[dict[str, str]] = []
+        try:
+            loaded = super().load(data, many=many, partial=partial, unknown=unknown)
+        except ValidationError as exc:
+            flags, warnings = (
+                known_red_flags(data.get("red_flags")) if isinstance(data, Mapping) else ([], [])
+            )
+            if not flags:
+                raise  # no red flag: exactly the strict answer
+            assert isinstance(data, Mapping)
+            loaded = self._load_red_flag_call(data, flags, exc, warnings)
+        if loaded.get("red_flags"):
+            warnings += self._missing_facts(loaded, warnings)
+        loaded["warnings"] = _capped(warnings)
+        return loaded
+
+    def _load_red_flag_call(
+        self,
+        data: Mapping[str, Any],
+        flags: list[str],
+        exc: ValidationError,
+        warnings: list[dict[str, str]],
+    ) -> dict[str, Any]:
+        """Load again with only the known red flags, leaving out (and warning about) every
+        other field that failed, round by round: a field-level failure hides the schema-level
+        checks, which can then fail in their turn (age and age_days both given)."""
+        body = {**data, "red_flags": flags}
+        messages = exc.normalized_messages()
+        for _ in range(len(body) + 1):
+            for name in [n for n in messages if n != "red_flags" and n in body]:
+                problems = flatten_errors({name: messages[name]})
+                text = " ".join(_sentence(m) for texts in problems.values() for m in texts)
+                warnings.append(_warning(name, f"{text} {LEFT_OUT_AS.get(name, LEFT_OUT)}"))
+                del body[name]
+            try:
+                loaded: dict[str, Any] = super().load(body, partial=REQUIRED_UNLESS_RED_FLAG)
+            except ValidationError as again:
+                messages = again.normalized_messages()
+            else:
+                return loaded
+        # Not reached with this schema (each round leaves out what failed); if it ever is,
+        # the red flags alone still load, and still get 999.
+        warnings += [
+            _warning(name, LEFT_OUT_AS.get(name, LEFT_OUT)) for name in body if name != "red_flags"
+        ]
+        alone: dict[str, Any] = super().load({"red_flags": flags}, partial=REQUIRED_UNLESS_RED_FLAG)
+        return alone
+
+    @staticmethod
+    def _missing_facts(
+        loaded: Mapping[str, Any], warnings: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
+        """A warning for each fact a call without a red flag must give that this one lacks
+        (unless a warning already says why: it was given but not valid)."""
+        warned = {w["field"] for w in warnings}
+        missing = []
+        for name in REQUIRED_UNLESS_RED_FLAG:
+            if name not in loaded and name not in warned:
+                missing.append(_warning(name, MISSING_FACTS[name]))
+        if "age" not in loaded and "age_days" not in loaded and "age" not in warned:
+            missing.append(_warning("age", MISSING_FACTS["age"]))
+        return missing
 
 
 class RoutedServiceSchema(ServiceItemSchema):
@@ -153,6 +318,13 @@ class FollowUpSchema(ResponseSchema):
     replies = fields.List(fields.Nested(FollowUpReplySchema))
 
 
+class WarningSchema(ResponseSchema):
+    field = fields.String(
+        metadata={"description": "The request field (dotted for an item: `red_flags.1`)"}
+    )
+    message = fields.String(metadata={"description": "What was wrong, and what was done"})
+
+
 class NavigationSchema(ResponseSchema):
     # Only when follow-up texts are configured (and always on GET).
     optional = frozenset({"follow_ups"})
@@ -169,6 +341,13 @@ class NavigationSchema(ResponseSchema):
     follow_ups = fields.List(
         fields.Nested(FollowUpSchema),
         metadata={"description": "Texts to the resident's care home (care-home residents only)"},
+    )
+    warnings = fields.List(
+        fields.Nested(WarningSchema),
+        metadata={
+            "description": "Facts that were missing or not valid and were left out: only a "
+            "call with a red flag is answered despite them (always 999). Empty otherwise"
+        },
     )
 
 

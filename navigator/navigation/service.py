@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from navigator.directory.capacity import capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, age_in_days
 from navigator.directory.opening import local_month
-from navigator.directory.places import Located
+from navigator.directory.places import Located, Postcode
 from navigator.directory.search import render_item
 from navigator.directory.vocabulary import Vocabulary
 from navigator.errors import Problem, field_error
@@ -35,6 +35,15 @@ NATIONAL = {
     "ambulance_999": ("national-999", "Emergency ambulance (call 999)", "999"),
     "nhs_111": ("national-111", "NHS 111 (call 111)", "111"),
 }
+
+
+# A red-flag call is answered whatever else is missing (issue 13, hazard H10). Without a
+# caller role it is routed as from a member of the public: the role every 999 service takes,
+# and the one never shown professional-only routes. Without a valid postcode it is routed from
+# nowhere in particular (no place, no distance; the ambulance catch-all still answers) and
+# recorded with an empty postcode.
+CALLER_ROLE_IF_UNKNOWN = "public"
+NO_POSTCODE = Located.at(Postcode(text="", district="", inward=None), None, None, None)
 
 
 def _national_item(service_type: str) -> dict[str, Any]:
@@ -71,7 +80,7 @@ def facts_for(body: Mapping[str, Any], located: Located) -> Facts:
     return Facts(
         need=body.get("need"),
         red_flags=frozenset(body.get("red_flags") or []),
-        caller_role=body["caller_role"],
+        caller_role=body.get("caller_role") or CALLER_ROLE_IF_UNKNOWN,
         age_days=age_days,
         sex=body.get("sex") or "unknown",
         place=located.place,
@@ -106,7 +115,15 @@ def navigate(  # returns the navigation as the API shows it
     stale_hours: int,
     follow_ups: FollowUpPlan | None = None,
 ) -> dict[str, Any]:
-    located: Located = body["postcode"]
+    """Route one call and record it: `body` is what `NavigationRequestSchema` loaded (its
+    `warnings` go into the answer as they are). A call without a caller role or postcode is
+    answered only when it has a red flag (the schema lets no other through); otherwise it is
+    a 422 naming the field."""
+    if not body.get("red_flags"):
+        for name in ("caller_role", "postcode"):
+            if body.get(name) is None:
+                raise field_error(name, "Missing data for required field.")
+    located: Located = body.get("postcode") or NO_POSTCODE
     care_home = body.get("care_home_service_id")
     if care_home is not None:
         entry = index.by_id.get(care_home)
@@ -160,6 +177,7 @@ def navigate(  # returns the navigation as the API shows it
         "rules_version": ruleset.version,
         "rule_ids": list(decision.fired),
         "created_at": now.isoformat(),
+        "warnings": list(body.get("warnings") or []),
     }
     values = dict(
         id=navigation_id,

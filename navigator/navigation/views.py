@@ -44,7 +44,12 @@ blp = Blueprint(
 )
 @blp.response(201, NavigationSchema)
 def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
-    """Recommend a service for a call, with reasons, alternatives and safety-netting."""
+    """Recommend a service for a call, with reasons, alternatives and safety-netting.
+
+    A call naming a known red flag is always answered 201 `emergency` / `ambulance_999`,
+    whatever else is missing or not valid: those facts are listed in `warnings`, not refused
+    (issue 13). Without a red flag, a missing or invalid fact is a 422 naming the field.
+    """
     session = current_session()
     with transaction(session):
         result = navigate_call(session, body, created_by=current_caller().label)
@@ -66,7 +71,8 @@ def read_navigation(navigation_id: str) -> ResponseReturnValue:
         if navigation is None or not may_see_navigation(caller, navigation):
             raise Problem(404, f"No navigation with id {navigation_id!r}.")
         result = get_navigation(session, navigation_id, actor=caller.label).result
-        result = result | {"follow_ups": follow_ups_for(session, navigation_id)}
+        # Navigations recorded before `warnings` existed had none.
+        result = {"warnings": [], **result, "follow_ups": follow_ups_for(session, navigation_id)}
     return jsonify(result)
 
 

@@ -14,6 +14,7 @@ from navigator.directory.vocabulary import PATIENT_SEXES, Vocabulary
 from navigator.errors import flatten_errors
 from navigator.rules.model import (
     DAYS_PER_YEAR,
+    RED_FLAGS_PLACEHOLDER,
     URGENCIES,
     Conditions,
     Outcome,
@@ -263,6 +264,30 @@ def build_ruleset(data: Any, *, source: str, vocab: Vocabulary) -> RuleSet:
     )
 
 
+def _check_reason_names_red_flags(builder: _Builder, rule: Rule) -> None:
+    """A red-flag rule's reason names the flags that fired (issue 13: "Chest pain", not "a
+    warning sign"), through the one placeholder `{red_flags}`, which only such a rule has."""
+    reason = rule.then.reason
+    if "{" in reason.replace(RED_FLAGS_PLACEHOLDER, "") or "}" in reason.replace(
+        RED_FLAGS_PLACEHOLDER, ""
+    ):
+        builder.error(
+            f"rule {rule.id}", "then.reason", f"the only placeholder is {RED_FLAGS_PLACEHOLDER}"
+        )
+    if rule.when.red_flags is not None and RED_FLAGS_PLACEHOLDER not in reason:
+        builder.error(
+            f"rule {rule.id}",
+            "then.reason",
+            f"a red-flag rule must name the flags that fired with {RED_FLAGS_PLACEHOLDER}",
+        )
+    if rule.when.red_flags is None and RED_FLAGS_PLACEHOLDER in reason:
+        builder.error(
+            f"rule {rule.id}",
+            "then.reason",
+            f"{RED_FLAGS_PLACEHOLDER} needs a red_flags condition to name",
+        )
+
+
 def _check_structure(builder: _Builder, rules: list[Rule]) -> None:
     if not rules:
         return
@@ -280,6 +305,7 @@ def _check_structure(builder: _Builder, rules: list[Rule]) -> None:
         )
     for rule in rules:
         _check_no_emergency_department_for_non_emergencies(builder, rule)
+        _check_reason_names_red_flags(builder, rule)
     for later_index, later in enumerate(rules):
         for earlier in rules[:later_index]:
             if covers(earlier.when, later.when):

@@ -9,6 +9,9 @@ from navigator.directory.opening import is_bank_holiday, to_local
 
 URGENCIES = ("emergency", "urgent", "same_day", "within_72h", "routine")
 DAYS_PER_YEAR = 365.25
+# In a rule's `reason`, replaced by the names of the red flags the rule matched ("Chest pain",
+# "Chest pain and Possible sepsis"), so the caller hears which sign sends them to 999.
+RED_FLAGS_PLACEHOLDER = "{red_flags}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,13 @@ class Conditions:
     bank_holiday: bool | None = None
     disposition: frozenset[str] | None = None
     lives_in_care_home: bool | None = None
+
+    def matched_red_flags(self, facts: Facts) -> frozenset[str]:
+        """The call's red flags this condition matched: all of them for `any`, those listed
+        otherwise; empty when the condition says nothing about red flags."""
+        if self.red_flags is None:
+            return frozenset()
+        return facts.red_flags & self.red_flags if self.red_flags else facts.red_flags
 
     def holds(self, facts: Facts, windows: dict[str, TimeWindow]) -> bool:
         if self.need is not None and facts.need not in self.need:

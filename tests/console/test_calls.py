@@ -1,4 +1,6 @@
-"""A call from the first question to the hand-over: routing, accept, override, red flags."""
+"""A call from the first question to the hand-over: routing, accept, override, red flags;
+one hand-over per service and one patient per call, whether the API or the console referred
+first, and an override list that is never empty after a fallback (issue 13 §8, H24)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from navigator.db import utcnow
+from navigator.directory.capacity import set_capacity
 from navigator.extensions import db
 from navigator.navigation.models import Navigation
 from navigator.patients.models import AuditEvent, Patient
 from navigator.referrals.models import Referral
+from tests.builders import load_directory, organisation, service
 from tests.console.conftest import csrf_token, post_form
 
 pytestmark = pytest.mark.usefixtures("bedford_directory")
@@ -115,17 +120,79 @@ def test_override_needs_a_reason_and_is_recorded_with_it(
     assert reason in dashboard
 
 
-def test_red_flag_shows_999_at_once_even_with_the_form_unfinished(
-    sign_in: Callable[[str], FlaskClient],
+def test_an_unfinished_red_flag_call_is_recorded_with_999_and_the_flag_named(
+    sign_in: Callable[[str], FlaskClient], app: Flask
 ) -> None:
+    """Issue 13 §1 (hazard H10): a red flag ticked on an unfinished form is recorded as a
+    navigation through the same service as the API (999 advice in the calls list, the
+    timeline and the metrics), and the call page and the calls list name the flag."""
     client = sign_in("navigator")
-    response = post_form(client, "/calls/new", {"red_flags": ["chest_pain"]})
-    assert response.status_code == 422  # the record still needs its details ...
-    assert "Red flag – call 999 now" in response.text  # ... but 999 is shown first
-    navigation_id = take_call(client, red_flags=["chest_pain"])
+    response = post_form(
+        client, "/calls/new", {"red_flags": ["chest_pain"], "date_of_birth": "31/2/1940"}
+    )
+    assert response.status_code == 302  # recorded, however unfinished
+    navigation_id = response.location.rsplit("/", 1)[1]
+    with app.app_context():
+        navigation = db.session.get(Navigation, navigation_id)
+        assert navigation is not None
+        assert (navigation.urgency, navigation.recommended_service_type) == (
+            "emergency",
+            "ambulance_999",
+        )
+        assert navigation.red_flags == ["chest_pain"] and navigation.created_by
+        warned = {w["field"] for w in navigation.result["warnings"]}
+        assert {"caller_role", "postcode", "age", "date_of_birth"} <= warned
+        assert count(Patient) == 0  # no name given: no patient record
     page = client.get(f"/calls/{navigation_id}").text
     assert "Red flag – call 999 now" in page
-    assert "urgency: emergency" in page.lower() or "emergency" in page
+    assert "Reported: <strong>Chest pain</strong>" in page
+    assert "Chest pain reported: a possible emergency" in page  # the reasons name it too
+    assert "recorded without: Who is calling, Postcode, Age, Date of birth" in page
+    listed = post_form(client, "/calls", {}).text
+    assert f"/calls/{navigation_id}" in listed
+    assert "<strong>Chest pain</strong>" in listed and "red flag</td>" not in listed
+
+
+def test_a_red_flag_call_with_invalid_patient_details_is_recorded_without_the_patient(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    client = sign_in("navigator")
+    response = post_form(
+        client,
+        "/calls/new",
+        FALL | {"red_flags": ["severe_bleeding", "chest_pain"], "nhs_number": "1234567890"},
+    )
+    assert response.status_code == 302
+    page = client.get(response.location).text
+    assert "Reported: <strong>Chest pain and Severe bleeding</strong>" in page
+    assert "NHS number" in page and "Full name" in page  # left out, and said so
+    with app.app_context():
+        assert count(Patient) == 0 and count(Navigation) == 1
+
+
+def test_a_finished_red_flag_call_records_the_patient_as_usual(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    client = sign_in("navigator")
+    navigation_id = take_call(client, red_flags=["chest_pain"])
+    page = client.get(f"/calls/{navigation_id}").text
+    assert "Red flag – call 999 now" in page and 'id="left-out"' not in page
+    with app.app_context():
+        navigation = db.session.get(Navigation, navigation_id)
+        assert navigation is not None and navigation.patient_id is not None
+        assert navigation.urgency == "emergency" and navigation.result["warnings"] == []
+
+
+def test_a_tampered_red_flag_alone_records_nothing(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """Only a known red flag is answered without the rest: an unknown code is a form error."""
+    client = sign_in("navigator")
+    response = post_form(client, "/calls/new", {"red_flags": ["hiccups"]})
+    assert response.status_code == 422
+    assert "call 999 now" in response.text  # shown anyway: 999 is never held back
+    with app.app_context():
+        assert count(Navigation) == 0
 
 
 def test_bad_fields_are_named_and_nothing_is_recorded(
@@ -154,3 +221,132 @@ def test_search_by_nhs_number_is_posted_and_audited(
         assert count(AuditEvent) > before
     prefill = post_form(client, "/calls/new/find", {"nhs_number": "9434765919"}, page="/calls/new")
     assert 'value="Pat Example"' in prefill.text
+
+
+# --- The call workflow never duplicates or dead-ends a handoff (issue 13 §8, hazard H24) -----
+
+
+def test_a_call_referred_through_the_api_is_not_referred_again_from_the_console(
+    sign_in: Callable[[str], FlaskClient], app: Flask, auth: dict[str, dict[str, str]]
+) -> None:
+    """The issue's case: a referral made through the API for a navigation, then "Accept and
+    refer" on the same call in the console, gave two referrals to the same service, the
+    second with a new patient record without the NHS number."""
+    api = app.test_client()
+    routed = api.post(
+        "/api/v1/navigations",
+        json={
+            "caller_role": "relative",
+            "need": "fall_no_injury",
+            "age": 80,
+            "postcode": "MK42 9DJ",
+        },
+        headers=auth["integrator"],
+    )
+    assert routed.status_code == 201
+    navigation_id = routed.json["id"]
+    referred = api.post(
+        "/api/v1/referrals",
+        json={
+            "navigation_id": navigation_id,
+            "service_id": routed.json["recommendation"]["service"]["id"],
+            "patient": {"nhs_number": "9434765919", "name": "Ada Example"},
+            "reason": "Fall without injury",
+            "urgency": "urgent",
+            "consent": True,
+        },
+        headers=auth["integrator"],
+    )
+    assert referred.status_code == 201
+    client = sign_in("navigator")
+    path = f"/calls/{navigation_id}"
+    page = client.get(path).text
+    assert "Referrals for this call" in page and referred.json["id"][:8] in page
+    assert "Accept and refer" not in page  # not offered again for the open referral
+    assert "already has an open referral for this call (sent)" in page
+    assert "Ada Example" in page and 'name="patient_name"' not in page  # the referral's patient
+    # A stale page (loaded before the API referral) still posts Accept, with a name typed in.
+    done = post_form(
+        client, f"{path}/decision", {"action": "accept", "patient_name": "Ada X"}, page=path
+    )
+    assert done.status_code == 302
+    assert "no second referral was sent" in client.get(path).text
+    with app.app_context():
+        assert count(Referral) == 1 and count(Patient) == 1
+        navigation = db.session.get(Navigation, navigation_id)
+        assert navigation is not None and navigation.decision == "accepted"
+        assert navigation.patient_id == referred.json["patient_id"]
+
+
+@pytest.fixture
+def night_fallback(app: Flask, bedford_directory: None) -> None:  # loaded after it
+    """Both urgent community response teams report red capacity, so the call falls back to
+    the area's NHS 111 (the same fault as NHS 111 at night, without depending on the clock)."""
+    with app.app_context():
+        load_directory(
+            services=[
+                service(id="ucr-one", name="UCR One"),
+                service(
+                    id="ucr-two",
+                    name="UCR Two",
+                    postcode="MK40 1AA",
+                    lat=52.2,
+                    lng=-0.5,
+                    contact={"public_phone": "01632 960221", "professional_phone": "01632 960222"},
+                ),
+                service(
+                    id="nhs-111-blmk",
+                    name="NHS 111 BLMK",
+                    service_type="nhs_111",
+                    needs=[],
+                    contact={"public_phone": "111", "professional_phone": "01632 960111"},
+                ),
+            ],
+            organisations=[organisation()],
+        )
+        for service_id in ("ucr-one", "ucr-two"):
+            set_capacity(
+                db.session,
+                service_id,
+                status="red",
+                note=None,
+                reset_after_minutes=None,
+                changed_by="tests",
+                now=utcnow(),
+                default_reset_minutes=240,
+            )
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.usefixtures("night_fallback")
+def test_after_a_fallback_the_override_offers_the_rules_services_and_shows_the_chosen_one(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    client = sign_in("navigator")
+    navigation_id = take_call(client)
+    path = f"/calls/{navigation_id}"
+    page = client.get(path).text
+    assert "Recommended: NHS 111 BLMK" in page and "fallback: fallback" in page
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page)
+    offered = [value for value, _ in options if value]
+    assert offered == ["ucr-one", "ucr-two"]  # not only "Choose"; nearest first
+    labels = dict(options)
+    assert "Bedford" in labels["ucr-one"] and " km" in labels["ucr-one"]
+    assert "open now" in labels["ucr-one"]
+    assert "has reported that it is full (red capacity)" in labels["ucr-two"]
+    reason = "Spoke to the UCR Two coordinator: they can take one more today."
+    done = post_form(
+        client,
+        f"{path}/decision",
+        {"action": "override", "service_id": "ucr-two", "override_reason": reason},
+        page=path,
+    )
+    assert done.status_code == 302
+    after = client.get(path).text
+    assert "Referred instead to: UCR Two" in after
+    assert "01632 960222" in after  # the chosen service's contact details ...
+    assert "01632 960111" not in after  # ... not the recommended one's
+    assert "Recommended: NHS 111 BLMK" not in after
+    with app.app_context():
+        assert db.session.scalars(select(Referral)).one().service_id == "ucr-two"

@@ -50,7 +50,7 @@ def minimal(**overrides: Any) -> dict[str, Any]:
                     "service_types": ["ambulance_999"],
                     "fallbacks": ["emergency_department"],
                     "safety_netting": "Call 999.",
-                    "reason": "Red flag.",
+                    "reason": "{red_flags}: call 999.",
                 },
             },
             {
@@ -162,6 +162,27 @@ def test_red_flag_rule_must_come_first_and_send_999() -> None:
     weak = minimal()
     weak["rules"][0]["then"]["service_types"] = ["nhs_111"]
     assert any("first rule must be" in e for e in errors_for(weak))
+
+
+@pytest.mark.parametrize(
+    ("position", "reason", "text"),
+    [
+        (0, "A warning sign was reported.", "must name the flags that fired with {red_flags}"),
+        (0, "{red_flags} at {time}.", "the only placeholder is {red_flags}"),
+        (1, "{red_flags} for a catch-all.", "{red_flags} needs a red_flags condition"),
+    ],
+)
+def test_a_red_flag_rule_names_its_flags_and_no_other_rule_can(
+    position: int, reason: str, text: str
+) -> None:
+    """Issue 13 §1: the answer names the flag that fired ("Chest pain"), never just "a
+    warning sign"; the check is at load, so no rule set can ship without it."""
+    data = minimal()
+    data["rules"][position]["then"]["reason"] = reason
+    assert any(
+        e.startswith(f"test.yaml: rule {data['rules'][position]['id']}: then.reason:") and text in e
+        for e in errors_for(data)
+    ), errors_for(data)
 
 
 def test_every_need_needs_a_catch_all() -> None:
