@@ -222,6 +222,12 @@ def _opening_reason(item: Ranked, at: datetime) -> str:
     """Whether the service is open at the call's time `at` (the "now" of every reason)."""
     if item.assessed:
         if item.opens_at is not None:
+            closes_at = item.entry.schedule.closes_at(at)
+            if closes_at is not None:  # open, but closing within 30 minutes: say so, not "closed"
+                return (
+                    f"Open now but closes at {closes_at.isoformat()}, within 30 minutes; opens "
+                    f"again at {item.opens_at.isoformat()}, within the urgency window."
+                )
             return f"Closed now; opens at {item.opens_at.isoformat()}, within the urgency window."
         return "Open now and not closing within 30 minutes."
     schedule = item.entry.schedule  # a catch-all answer: say what is true, whatever it is

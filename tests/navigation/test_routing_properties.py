@@ -207,8 +207,14 @@ def test_a_non_emergency_is_never_sent_to_an_emergency_department_and_items_desc
         assert next_open is None or _instant(next_open) > at, (body, service["id"])
         assert closes_at is None or (service["open_now"] and _instant(closes_at) > at)
         assert not (service["open_now"] and next_open), (body, service["id"])
-        if service["opens_at"] is not None:
-            assert not service["open_now"] and service["opens_at"] == next_open
+        if service["opens_at"] is not None and service["open_now"]:
+            # Open at `at` but closing within 30 minutes, and open again within the window.
+            assert closes_at is not None, (body, service)
+            assert _instant(closes_at) < _instant(service["opens_at"]), (body, service)
+            assert _instant(closes_at) - at < timedelta(minutes=30), (body, service)
+            assert any(r.startswith("Open now but closes at") for r in reasons), reasons
+        elif service["opens_at"] is not None:
+            assert service["opens_at"] == next_open, (body, service)
         entry = index.by_id.get(service["id"])
         if entry is not None:
             assert service["open_now"] == (entry.active and entry.schedule.is_open(at))
