@@ -267,3 +267,35 @@ def test_navigations_with_an_nhs_number_are_audited(
         ("navigation", "create", created["id"]),
         ("navigation", "read", created["id"]),
     ]
+
+
+SATURDAY_LATE = {"weekly": {"saturday": [["22:00", "01:30"]]}}
+
+
+def test_a_session_ending_in_the_skipped_hour_is_not_recommended_ten_minutes_before_it_ends(
+    client: FlaskClient, auth: Auth, app_ctx: Any
+) -> None:
+    """Issue 13 §3, worked value: a Saturday 22:00–01:30 session on Sunday 31 March 2024 ends
+    when the clocks jump at 01:00Z, so at 00:50Z it closes in 10 minutes and must not be
+    recommended as "open now and not closing within 30 minutes"."""
+    load_directory(organisations=ORGANISATIONS, services=[ucr_near(SATURDAY_LATE)])
+    body = post(client, auth, call(at="2024-03-31T00:50:00Z"))
+    offered = [body["recommendation"], *body["alternatives"]]
+    assert "ucr-near" not in [item["service"]["id"] for item in offered]
+    earlier = post(client, auth, call(at="2024-03-31T00:20:00Z"))  # 40 minutes before the jump
+    assert earlier["recommendation"]["service"]["id"] == "ucr-near"
+    assert earlier["recommendation"]["service"]["closes_at"] == "2024-03-31T01:00:00+00:00"
+
+
+def test_a_session_ending_in_the_repeated_hour_closes_once_and_never_in_the_past(
+    client: FlaskClient, auth: Auth, app_ctx: Any
+) -> None:
+    """Issue 13 §3, worked value: on Sunday 27 October 2024 the same session ends at the first
+    01:30 (00:30Z); in the repeated hour (01:10Z) it is closed, with no closing time."""
+    load_directory(organisations=ORGANISATIONS, services=[ucr_near(SATURDAY_LATE)])
+    body = post(client, auth, call(at="2024-10-27T01:10:00Z"))
+    offered = [body["recommendation"], *body["alternatives"]]
+    assert "ucr-near" not in [item["service"]["id"] for item in offered]
+    before = post(client, auth, call(at="2024-10-26T23:40:00Z"))  # 00:40 BST, 50 min to go
+    assert before["recommendation"]["service"]["id"] == "ucr-near"
+    assert before["recommendation"]["service"]["closes_at"] == "2024-10-27T00:30:00+00:00"
