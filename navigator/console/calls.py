@@ -44,6 +44,7 @@ from navigator.navigation.models import Navigation
 from navigator.navigation.routing import red_flag_names
 from navigator.navigation.schemas import NavigationRequestSchema
 from navigator.navigation.service import get_navigation
+from navigator.patients.access import DEMOGRAPHICS
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
 from navigator.patients.nhs_number import normalise_nhs_number
@@ -65,15 +66,7 @@ ROUTING_FIELDS = (
     "case_ref",
     "nhs_number",
 )
-PATIENT_FIELDS = (
-    "nhs_number",
-    "name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "gp_practice_ods",
-    "care_home_service_id",
-)
+PATIENT_FIELDS = DEMOGRAPHICS  # the patient part of the form: what a client can send
 DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
