@@ -16,7 +16,9 @@ from navigator.api.fields import (
 from navigator.api.openapi import ResponseSchema
 from navigator.directory.vocabulary import PATIENT_SEXES
 
-AUDIT_ACTIONS = ("read", "create", "update")
+# "link": a client without the full view sent an NHS number already held and was given the
+# patient's id (not the held record), so it is not a "read" (navigator.patients.service).
+AUDIT_ACTIONS = ("read", "create", "update", "link")
 
 
 def _past_date(value: date) -> None:
@@ -74,7 +76,13 @@ class AuditQuerySchema(Schema):
 class AuditEventSchema(ResponseSchema):
     at = fields.String()
     actor = fields.String()
-    action = fields.String(validate=validate.OneOf(AUDIT_ACTIONS))
+    action = fields.String(
+        validate=validate.OneOf(AUDIT_ACTIONS),
+        metadata={
+            "description": "read, create or update the record; link: a client that may not see "
+            "the held record sent its NHS number and was given only the patient's id"
+        },
+    )
     entity = fields.String()
     entity_id = fields.String()
     route = fields.String()

@@ -177,6 +177,8 @@ def create_referral(
             status="sent",
             created_at=now,
             local_month=local_month(now),
+            # The truth for the CISP metrics (may come from the held record): never shown to
+            # the client (`referral_dict` has no place), so it discloses nothing (issue 12 §2).
             place=patient.place,
             updated_at=now,
             created_by=caller.label,

@@ -22,14 +22,19 @@ from navigator.directory.index import DirectoryIndex
 from navigator.directory.opening import to_local, to_utc
 from navigator.directory.places import Gazetteer
 from navigator.errors import Problem, field_error
+from navigator.patients.access import shown_place, visible_date_of_birth
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval
+from navigator.transitions.times import check_event_times
 
 REASONS = ("A", "B", "C", "Di", "Dii", "E", "F", "G", "H", "I", "O")
 RESPONSIBLE = ("nhs", "social_care", "both")
 CARE_TYPES = ("acute", "non_acute")
 ADULT_YEARS = 18
+READY_FIELDS = ("clinically_ready_at", "mdt_ready_at", "safe_to_transfer_at")
+# Times of things that happened: never in the future, never before 2000 (`times`).
+UPDATE_TIME_FIELDS = (*READY_FIELDS, "effective_at", "receiving_accepted_at", "transferred_at")
 
 
 def ready_at(episode: DtocEpisode) -> datetime | None:
@@ -199,9 +204,14 @@ def open_episode(
             "provider_ods", "A provider may record delays only for its own organisation's ODS code"
         )
     _check_receiving(index, body.get("receiving_service_id"))
+    check_event_times(body, READY_FIELDS, now)
     patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
     field = "patient_id" if body.get("patient_id") else "patient.date_of_birth"
-    if patient.date_of_birth is None:
+    # Need-to-know: adulthood is decided only from a date of birth this caller may see (the
+    # one it sent, unless it has the full view), so the answer is the same whatever navigator
+    # holds for the NHS number and cannot be used to find the held date (issue 12 §2).
+    dob = visible_date_of_birth(session, caller, patient, index)
+    if dob is None:
         raise field_error(
             field, "The date of birth is needed: DTOC is recorded for adults (18+) only"
         )
@@ -211,7 +221,7 @@ def open_episode(
         provider_ods=provider_ods,
         site=body.get("site"),
         care_type=body["care_type"],
-        place=patient.place,
+        place=patient.place,  # the truth, for the CISP metrics; shown only via `shown_place`
         clinically_ready_at=body.get("clinically_ready_at"),
         mdt_ready_at=body.get("mdt_ready_at"),
         safe_to_transfer_at=body.get("safe_to_transfer_at"),
@@ -222,7 +232,6 @@ def open_episode(
     )
     episode.ready_at = ready_at(episode)
     on = to_local(episode.ready_at or now).date()
-    dob = patient.date_of_birth
     age = on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
     if age < ADULT_YEARS:
         raise field_error(field, "DTOC is recorded for adults only: the patient is under 18")
@@ -257,6 +266,7 @@ def update_episode(
             409, "This episode is closed: the patient has been transferred.", code="episode_closed"
         )
     _check_receiving(index, body.get("receiving_service_id"))
+    check_event_times(body, UPDATE_TIME_FIELDS, now)
     for key in (
         "clinically_ready_at",
         "mdt_ready_at",
@@ -299,7 +309,19 @@ def update_episode(
     return episode
 
 
-def episode_dict(session: Session, episode: DtocEpisode, now: datetime) -> dict[str, Any]:
+def episode_dict(
+    session: Session,
+    episode: DtocEpisode,
+    now: datetime,
+    *,
+    caller: Caller | None = None,
+    index: DirectoryIndex | None = None,
+) -> dict[str, Any]:
+    """`DtocSchema`. With `caller` and `index` (every API view), `place` is as that caller may
+    be shown it (`shown_place`): a provider without the full view of the patient sees the
+    place of the postcode it sent, or null, never the one derived from the held record.
+    Without them (console pages, whose users see every patient) it is the stored place.
+    """
     intervals = _ordered(_intervals(session, episode.id))
 
     def iso(value: datetime | date | None) -> str | None:
@@ -311,7 +333,9 @@ def episode_dict(session: Session, episode: DtocEpisode, now: datetime) -> dict[
         "provider_ods": episode.provider_ods,
         "site": episode.site,
         "care_type": episode.care_type,
-        "place": episode.place,
+        "place": episode.place
+        if caller is None or index is None
+        else shown_place(session, caller, episode.patient_id, index, stored=episode.place),
         "clinically_ready_at": iso(episode.clinically_ready_at),
         "mdt_ready_at": iso(episode.mdt_ready_at),
         "safe_to_transfer_at": iso(episode.safe_to_transfer_at),

@@ -38,6 +38,10 @@ class TransitionEvent(Base):
     local_month: Mapped[str] = mapped_column(String(7))
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
     place: Mapped[str | None] = mapped_column(String(40))  # None: outside BLMK
+    # The `place` the recording client named itself (None: it named none, or recorded before
+    # migration 0011). `place` may come from the held record, which a client without the full
+    # view must not be shown (issue 12 §2); this is what it may be shown instead.
+    sent_place: Mapped[str | None] = mapped_column(String(40))
     organisation: Mapped[str | None] = mapped_column(String(20))
     specialty: Mapped[str | None] = mapped_column(String(60))
     pathway: Mapped[int | None] = mapped_column()

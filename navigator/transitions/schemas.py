@@ -50,14 +50,26 @@ class TransitionSchema(ResponseSchema):
     type = fields.String(validate=validate.OneOf(TYPES))
     occurred_at = fields.String()
     patient_id = fields.String()
-    place = fields.String(allow_none=True, validate=InVocabulary("places"))
+    place = fields.String(
+        allow_none=True,
+        validate=InVocabulary("places"),
+        metadata={
+            "description": "A client that may not see the patient's held record is shown only "
+            "the place it named, else that of the postcode it sent, else null"
+        },
+    )
     organisation = fields.String(allow_none=True)
     specialty = fields.String(allow_none=True)
     pathway = fields.Integer(allow_none=True)
     destination = fields.String(allow_none=True)
     from_organisation = fields.String(allow_none=True)
     to_organisation = fields.String(allow_none=True)
-    readmission_30d = fields.Boolean()
+    readmission_30d = fields.Boolean(
+        metadata={
+            "description": "An emergency admission 0-29 days after a discharge; a client that "
+            "may not see the patient's held record is shown it from its own discharges only"
+        }
+    )
     readmission_excluded = fields.Boolean(
         metadata={"description": "Cancer or obstetrics: left out of CISP readmissions"}
     )
@@ -131,7 +143,14 @@ class DtocSchema(ResponseSchema):
     provider_ods = fields.String()
     site = fields.String(allow_none=True)
     care_type = fields.String(validate=validate.OneOf(CARE_TYPES))
-    place = fields.String(allow_none=True, validate=InVocabulary("places"))
+    place = fields.String(
+        allow_none=True,
+        validate=InVocabulary("places"),
+        metadata={
+            "description": "A provider that may not see the patient's held record is shown "
+            "only the place of the postcode it sent, else null"
+        },
+    )
     clinically_ready_at = fields.String(allow_none=True)
     mdt_ready_at = fields.String(allow_none=True)
     safe_to_transfer_at = fields.String(allow_none=True)

@@ -15,7 +15,7 @@ from navigator.db import transaction, utcnow
 from navigator.directory.context import directory_index, gazetteer
 from navigator.errors import Problem
 from navigator.extensions import current_session
-from navigator.patients.access import episode_filter, may_see_episode
+from navigator.patients.access import episode_filter, may_see_episode, sees_every_patient
 from navigator.patients.audit import audit_record
 from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
 from navigator.transitions.models import DtocEpisode
@@ -45,14 +45,13 @@ WRITERS = ("integrator", "navigator", "provider", "admin")
 @problems(409)
 def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
     """Record a transition of care; the same event_id twice records once."""
+    session, caller, index = current_session(), current_caller(), directory_index()
     event, created = record_transition(
-        current_session(),
-        body,
-        caller=current_caller(),
-        gazetteer=gazetteer(),
-        index=directory_index(),
+        session, body, caller=caller, gazetteer=gazetteer(), index=index
     )
-    return jsonify(transition_dict(event)), 201 if created else 200
+    with transaction(session):  # the event is committed; this only reads what to show
+        data = transition_dict(session, event, caller=caller, index=index)
+    return jsonify(data), 201 if created else 200
 
 
 @blp.route("/transitions/<string:ident>")
@@ -61,7 +60,7 @@ def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
 def read_transition(ident: str) -> ResponseReturnValue:
     session = current_session()
     with transaction(session):
-        data = get_transition(session, ident, caller=current_caller())
+        data = get_transition(session, ident, caller=current_caller(), index=directory_index())
     return jsonify(data)
 
 
@@ -90,7 +89,7 @@ def post_dtoc(body: dict[str, Any]) -> ResponseReturnValue:
             index=directory_index(),
             now=now,
         )
-        data = episode_dict(session, episode, now)
+        data = episode_dict(session, episode, now, caller=current_caller(), index=directory_index())
     return jsonify(data), 201
 
 
@@ -111,7 +110,7 @@ def patch_dtoc(body: dict[str, Any], ident: str) -> ResponseReturnValue:
             index=directory_index(),
             now=now,
         )
-        data = episode_dict(session, episode, now)
+        data = episode_dict(session, episode, now, caller=current_caller(), index=directory_index())
     return jsonify(data)
 
 
@@ -124,7 +123,7 @@ def get_dtoc(ident: str) -> ResponseReturnValue:
     with transaction(session):
         episode = _episode(ident)
         audit_record(session, episode, actor=current_caller().label, action="read", entity="dtoc")
-        data = episode_dict(session, episode, now)
+        data = episode_dict(session, episode, now, caller=current_caller(), index=directory_index())
     return jsonify(data)
 
 
@@ -141,14 +140,23 @@ def list_dtoc(args: dict[str, Any]) -> ResponseReturnValue:
         if args["open"]
         else DtocEpisode.transferred_at.is_not(None)
     )
-    if "place" in args:
+    caller, index = current_caller(), directory_index()
+    # Need-to-know: the stored place may come from the held record, so only a caller that sees
+    # every patient filters on it; anyone else filters on the place it is shown, or whether
+    # an episode is listed would tell it the held place.
+    by_stored_place = "place" in args and sees_every_patient(caller)
+    if by_stored_place:
         query = query.where(DtocEpisode.place == args["place"])
-    caller = current_caller()
     query = query.where(episode_filter(caller))  # a provider sees its own organisation's
     with transaction(session):
-        episodes = session.scalars(query).all()
-        for episode in episodes:  # a list read is audited like a read of each episode
+        shown = [
+            (episode, episode_dict(session, episode, now, caller=caller, index=index))
+            for episode in session.scalars(query).all()
+        ]
+        if "place" in args and not by_stored_place:
+            shown = [(e, data) for e, data in shown if data["place"] == args["place"]]
+        for episode, _ in shown:  # a list read is audited like a read of each episode
             audit_record(session, episode, actor=caller.label, action="read", entity="dtoc")
-        items = [episode_dict(session, e, now) for e in episodes]
+        items = [data for _, data in shown]
     items.sort(key=lambda e: (-e["delayed_days"], e["ready_at"] or "", e["id"]))
     return jsonify({"items": items})

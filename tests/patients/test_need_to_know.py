@@ -448,3 +448,220 @@ def test_the_access_functions_directly(client: FlaskClient, keys: Keys, app: Fla
             assert not may_see_patient(session, caller, patient, index)
             assert visible_patient_dict(session, caller, patient, index) is None
         db.session.remove()
+
+
+# --- No yes/no answers or derived values from the held record (review of issue 12 §2) -------
+
+# Three held records: an adult, a child and one without a date of birth. A client without the
+# full view must get the same answer for each, whatever it sends.
+HELD_ADULT = HELD
+HELD_CHILD = HELD | {"nhs_number": "9434765927", "date_of_birth": "2015-06-01"}
+HELD_NO_DOB = {"nhs_number": "9434765935", "name": "No Date Held", "postcode": "MK42 9DJ"}
+
+
+def answer(response: Any) -> tuple[int, Any]:
+    """What a response tells its caller, less the ids that differ for any two records."""
+    body = response.json
+    if response.status_code == 201:
+        return 201, {k: v for k, v in body.items() if k not in ("id", "patient_id")}
+    return response.status_code, body.get("errors")
+
+
+def test_dtoc_adulthood_is_decided_only_from_what_the_provider_sent(
+    client: FlaskClient, keys: Keys
+) -> None:
+    """The review's oracle: with a provider key, `POST /dtoc` naming a held NHS number answered
+    422 "under 18" or 201 by the *held* date of birth, so a binary search on the ready date found
+    it in 16 requests; a held record without a date of birth refused a caller that sent one.
+    Now the answer is the same for a held adult, a held child and a held record without a date
+    of birth, and depends only on the date the provider sent (issue 12 §2)."""
+    for held in (HELD_ADULT, HELD_CHILD, HELD_NO_DOB):
+        assert create_patient(client, keys.navigator, held).status_code == 201
+
+    def answers(**sent: Any) -> set[str]:
+        """Each distinct answer over the three held records and two ready dates (the review's
+        search varied the ready date)."""
+        seen = set()
+        for held in (HELD_ADULT, HELD_CHILD, HELD_NO_DOB):
+            patient = {"nhs_number": held["nhs_number"], "name": "x"} | sent
+            for ready in ("2026-11-01T12:00:00Z", "2010-01-01T12:00:00Z"):
+                times = dict.fromkeys(
+                    ("clinically_ready_at", "mdt_ready_at", "safe_to_transfer_at"), ready
+                )
+                response = client.post(
+                    "/api/v1/dtoc", json=dtoc_body("RD8", patient=patient) | times, headers=keys.rd8
+                )
+                seen.add(json.dumps(answer(response), sort_keys=True))
+        return seen
+
+    unsent = answers()
+    assert len(unsent) == 1
+    status, errors = json.loads(next(iter(unsent)))
+    assert status == 422 and "patient.date_of_birth" in errors
+    child = answers(date_of_birth="2015-06-01")
+    assert len(child) == 1
+    status, errors = json.loads(next(iter(child)))
+    assert status == 422 and "under 18" in json.dumps(errors)
+    # An adult's date sent: 201 for all three, even the held child and the held record with no
+    # date, and the body shows nothing held.
+    adult = [
+        client.post(
+            "/api/v1/dtoc",
+            json=dtoc_body(
+                "RD8",
+                patient={
+                    "nhs_number": held["nhs_number"],
+                    "name": "x",
+                    "date_of_birth": "1960-01-01",
+                },
+            ),
+            headers=keys.rd8,
+        )
+        for held in (HELD_ADULT, HELD_CHILD, HELD_NO_DOB)
+    ]
+    assert [r.status_code for r in adult] == [201, 201, 201]
+    assert len({json.dumps(answer(r)[1], sort_keys=True) for r in adult}) == 1
+    assert all(r.json["place"] is None and not leaks(r) for r in adult)
+
+
+def test_navigators_still_decide_adulthood_from_the_held_record(
+    client: FlaskClient, keys: Keys
+) -> None:
+    """A caller with the full view is judged on the record held (it can see it), falling back to
+    the date it sent when none is held."""
+    for held in (HELD_CHILD, HELD_NO_DOB):
+        create_patient(client, keys.navigator, held)
+    child = {"nhs_number": HELD_CHILD["nhs_number"], "name": "x", "date_of_birth": "1960-01-01"}
+    refused = client.post(
+        "/api/v1/dtoc", json=dtoc_body("RD8", patient=child), headers=keys.navigator
+    )
+    assert refused.status_code == 422 and "under 18" in refused.json["detail"]
+    sent = {"nhs_number": HELD_NO_DOB["nhs_number"], "name": "x", "date_of_birth": "1960-01-01"}
+    opened = client.post(
+        "/api/v1/dtoc", json=dtoc_body("RD8", patient=sent), headers=keys.navigator
+    )
+    assert opened.status_code == 201
+
+
+def test_a_dtoc_episode_shows_a_provider_only_the_place_of_the_postcode_it_sent(
+    client: FlaskClient, keys: Keys
+) -> None:
+    """The episode's stored place comes from the held postcode (the CISP metrics need it); a
+    provider without the full view is shown the place of its own postcode or null, on create,
+    read and list, and the board's `place` filter cannot be used to test the held place."""
+    create_patient(client, keys.navigator, HELD)  # held postcode MK42 9DJ: bedford
+    sent = {"nhs_number": HELD["nhs_number"], "name": "x", "date_of_birth": "1960-01-01"}
+    opened = client.post("/api/v1/dtoc", json=dtoc_body("RD8", patient=sent), headers=keys.rd8)
+    ident = opened.json["id"]
+    assert opened.json["place"] is None
+    assert client.get(f"/api/v1/dtoc/{ident}", headers=keys.rd8).json["place"] is None
+    assert client.get("/api/v1/dtoc?place=bedford", headers=keys.rd8).json["items"] == []
+    assert [e["place"] for e in client.get("/api/v1/dtoc", headers=keys.rd8).json["items"]] == [
+        None
+    ]
+    # The truth is kept and shown to those who may see it.
+    assert client.get(f"/api/v1/dtoc/{ident}", headers=keys.navigator).json["place"] == "bedford"
+    listed = client.get("/api/v1/dtoc?place=bedford", headers=keys.navigator).json["items"]
+    assert [e["id"] for e in listed] == [ident]
+    # Once the provider sends a postcode itself, it is shown that postcode's place.
+    with_postcode = sent | {"postcode": "LU4 0DZ"}  # providers send patients on records only
+    seen = transition(
+        client, keys.rd8, "rd8-1", "ae_attendance", "2026-02-01T10:00:00Z", patient=with_postcode
+    )
+    assert seen.status_code == 201 and seen.json["place"] == "luton"
+    assert client.get(f"/api/v1/dtoc/{ident}", headers=keys.rd8).json["place"] == "luton"
+    luton = client.get("/api/v1/dtoc?place=luton", headers=keys.rd8).json["items"]
+    assert [e["id"] for e in luton] == [ident]
+
+
+def transition(
+    client: FlaskClient, who: dict[str, str], event_id: str, type: str, at: str, **extra: Any
+) -> Any:
+    body = {"event_id": event_id, "type": type, "occurred_at": at} | extra
+    if type == "discharge":
+        body.setdefault("pathway", 0)
+    return client.post("/api/v1/transitions", json=body, headers=who)
+
+
+def test_a_transition_shows_a_client_only_values_derived_from_what_it_sent(
+    client: FlaskClient, keys: Keys, session: Session
+) -> None:
+    """The review: a second integrator's admission for a held NHS number answered
+    `"place":"bedford","readmission_30d":true`, from the held postcode and *another client's*
+    discharge (varying `occurred_at` located the discharge). Now a client without the full
+    view is shown `place` from what it sent and `readmission_30d` from its own discharges only,
+    on create and on later reads; the stored truth (for the CISP metrics) and what navigators
+    see are unchanged."""
+    create_patient(client, keys.a, HELD)
+    assert (
+        transition(
+            client, keys.a, "a-d", "discharge", "2026-02-01T10:00:00Z", patient=HELD
+        ).status_code
+        == 201
+    )
+    only_number = {"nhs_number": HELD["nhs_number"], "name": "x"}
+    admitted = transition(
+        client, keys.b, "b-1", "nel_admission", "2026-02-10T10:00:00Z", patient=only_number
+    )
+    assert admitted.status_code == 201
+    assert (admitted.json["place"], admitted.json["readmission_30d"]) == (None, False)
+    ident = admitted.json["id"]
+    again = client.get(f"/api/v1/transitions/{ident}", headers=keys.b).json
+    assert (again["place"], again["readmission_30d"]) == (None, False)
+    # Moving the admission about finds nothing either.
+    for day in ("01", "05", "20"):
+        probe = transition(
+            client,
+            keys.b,
+            f"b-{day}",
+            "nel_admission",
+            f"2026-02-{day}T12:00:00Z",
+            patient=only_number,
+        )
+        assert (probe.json["place"], probe.json["readmission_30d"]) == (None, False)
+    # The truth is stored and shown to navigators.
+    truth = client.get(f"/api/v1/transitions/{ident}", headers=keys.navigator).json
+    assert (truth["place"], truth["readmission_30d"]) == ("bedford", True)
+    # B's own discharge and its own postcode do count for B.
+    assert (
+        transition(
+            client,
+            keys.b,
+            "b-d",
+            "discharge",
+            "2026-02-08T10:00:00Z",
+            patient_id=admitted.json["patient_id"],
+        ).status_code
+        == 201
+    )
+    create_patient(client, keys.b, only_number | {"postcode": "LU4 0DZ"})
+    mine = client.get(f"/api/v1/transitions/{ident}", headers=keys.b).json
+    assert (mine["place"], mine["readmission_30d"]) == ("luton", True)
+    # A place B names itself is what B is shown.
+    named = transition(
+        client,
+        keys.b,
+        "b-named",
+        "ae_attendance",
+        "2026-02-11T10:00:00Z",
+        patient_id=admitted.json["patient_id"],
+        place="central_bedfordshire",
+    )
+    assert named.json["place"] == "central_bedfordshire"
+    assert (
+        client.get(f"/api/v1/transitions/{named.json['id']}", headers=keys.b).json["place"]
+        == "central_bedfordshire"
+    )
+
+
+def test_the_link_audit_action_is_documented(client: FlaskClient, keys: Keys) -> None:
+    """`GET /audit` answers `"action": "link"` for a client linked to a held record without
+    seeing it; the OpenAPI's `AuditEvent.action` enum must list it, or a generated client
+    rejects the response (issue 12 §6, found by the review)."""
+    ident = create_patient(client, keys.navigator, HELD).json["id"]
+    create_patient(client, keys.a, {"nhs_number": HELD["nhs_number"], "name": "x"})
+    log = client.get(f"/api/v1/audit?patient_id={ident}", headers=keys.admin).json["items"]
+    spec = client.get("/api/v1/openapi.json").json
+    action = spec["components"]["schemas"]["AuditEvent"]["properties"]["action"]
+    assert "link" in [e["action"] for e in log]
+    assert {e["action"] for e in log} <= set(action["enum"]) and "link" in action["description"]

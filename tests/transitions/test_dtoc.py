@@ -402,3 +402,41 @@ def test_transition_and_dtoc_reads_and_writes_are_audited(client: FlaskClient, a
         ("transition", "create"),
         ("transition", "read"),
     ]
+
+
+def soon(minutes: int) -> str:
+    """An instant `minutes` from the real now (the API checks against its own clock)."""
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+
+
+@pytest.mark.parametrize("field", ["clinically_ready_at", "mdt_ready_at", "safe_to_transfer_at"])
+def test_a_ready_time_in_the_future_or_before_2000_is_refused(
+    client: FlaskClient, auth: Auth, field: str
+) -> None:
+    """Issue 13 §7 (review): a ready time after now (beyond 5 minutes' skew) or before
+    1 January 2000 is 422 naming it; a ready date near 1900 wrote 35,000 day rows."""
+    for when in (soon(60), "2031-06-01T10:00:00Z", "1999-12-31T23:59:59Z", "1900-01-02T12:00:00Z"):
+        response = open_episode(client, auth, "2026-01-30T10:00:00Z", **{field: when})
+        assert response.status_code == 422 and list(response.json["errors"]) == [field]
+    assert open_episode(client, auth, soon(-1), **{field: soon(4)}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "field", ["transferred_at", "effective_at", "receiving_accepted_at", "mdt_ready_at"]
+)
+def test_an_update_time_in_the_future_or_before_2000_is_refused(
+    client: FlaskClient, auth: Auth, session: Session, field: str
+) -> None:
+    """The review: `PATCH {"transferred_at":"2031-06-01T10:00:00Z"}` was accepted and counted
+    1654 delayed days into future months of the CISP. Every event time in an update is bounded
+    like the ready times; nothing is stored for a refused update."""
+    ident = open_episode(client, auth, "2026-01-30T10:00:00Z").json["id"]
+    before = session.scalars(select(DtocDay.day).where(DtocDay.episode_id == ident)).all()
+    extra = {"reason": "G"} if field == "effective_at" else {}
+    for when in ("2031-06-01T10:00:00Z", soon(6), "1999-06-01T10:00:00Z"):
+        response = patch(client, auth, ident, **{field: when}, **extra)
+        assert response.status_code == 422 and list(response.json["errors"]) == [field]
+    session.expire_all()
+    after = session.scalars(select(DtocDay.day).where(DtocDay.episode_id == ident)).all()
+    assert after == before and max(after) < datetime.now(UTC).date()
+    assert patch(client, auth, ident, **{field: soon(4)}, **extra).status_code == 200

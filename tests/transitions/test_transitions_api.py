@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,19 @@ def test_csv_import_reports_row_errors_and_keeps_good_rows(app: Flask, tmp_path:
     assert lines[0].startswith("row 4: occurred_at:")
     assert lines[1].startswith("row 5: patient.nhs_number:")
     assert lines[-1] == "transitions: created 2, already recorded 1, rejected 2"
+
+
+@pytest.mark.parametrize(
+    "occurred_at", ["2031-06-01T10:00:00Z", "later", "1999-12-31T23:59:59Z", "1900-01-02T12:00:00Z"]
+)
+def test_an_event_in_the_future_or_before_2000_is_refused(
+    client: FlaskClient, auth: Auth, occurred_at: str
+) -> None:
+    """Issue 13 §7 (review): an event time after now (beyond 5 minutes' clock skew) or before
+    1 January 2000 is 422 naming `occurred_at`, and nothing is recorded."""
+    if occurred_at == "later":
+        occurred_at = (datetime.now(UTC) + timedelta(minutes=6)).isoformat()
+    response = post(client, auth, event("e", "ae_attendance", occurred_at))
+    assert response.status_code == 422 and list(response.json["errors"]) == ["occurred_at"]
+    skewed = (datetime.now(UTC) + timedelta(minutes=4)).isoformat()
+    assert post(client, auth, event("e", "ae_attendance", skewed)).status_code == 201
