@@ -31,6 +31,28 @@ from navigator.metrics.views import CispQuerySchema, as_csv, compute
 from navigator.migrate import upgrade
 from navigator.transitions.importer import import_csv
 
+# The lengths of the columns the commands' text arguments are written to: longer text is
+# refused here, with a message, rather than failing in the database (PostgreSQL raises
+# StringDataRightTruncation; SQLite would keep it). Issue 12 §5.
+API_CLIENT_NAME_MAX = 200  # ApiClient.name
+EMAIL_MAX = 254  # User.email (RFC 5321's longest usable address)
+CHANGED_BY_MAX = 200  # ServiceChange.changed_by
+
+
+def at_most(limit: int) -> click.types.FuncParamType:
+    """A click type for text of 1 to `limit` characters (a clear error, non-zero exit)."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise click.BadParameter("must not be empty")
+        if len(value) > limit:
+            raise click.BadParameter(f"at most {limit} characters (this has {len(value)})")
+        return value
+
+    check.__name__ = f"text of at most {limit} characters"
+    return click.types.FuncParamType(check)
+
+
 # --- db -------------------------------------------------------------------------------
 
 
@@ -62,7 +84,10 @@ def directory_load(path: Path) -> None:
     """Load a directory file or folder (navigator format or Open Referral UK JSON)."""
     with transaction(current_session()):
         report = load_path(
-            current_session(), path, vocab=vocabulary(), changed_by=f"load:{path.name}"
+            current_session(),
+            path,
+            vocab=vocabulary(),
+            changed_by=f"load:{path.name}"[:CHANGED_BY_MAX],  # a file name is not bounded
         )
     for line in report.lines():
         click.echo(line)
@@ -121,7 +146,7 @@ def api_client_group() -> None:
 
 
 @api_client_group.command("create")
-@click.argument("name")
+@click.argument("name", type=at_most(API_CLIENT_NAME_MAX))
 @click.option("--role", type=click.Choice(API_ROLES), required=True)
 @click.option("--organisation", "organisation_ods", help="ODS code (required for provider)")
 @with_appcontext
@@ -160,7 +185,7 @@ def user_group() -> None:
 
 
 @user_group.command("create")
-@click.argument("email")
+@click.argument("email", type=at_most(EMAIL_MAX))
 @click.option("--role", type=click.Choice(USER_ROLES), required=True)
 @with_appcontext
 def user_create(email: str, role: str) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -66,19 +67,65 @@ def transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def retry_on_conflict(session: Session, unit_of_work: Callable[[], T]) -> T:
+# How many times `retry_on_conflict` runs a unit of work. Once the rows it conflicts on are
+# written with `insert_unless_exists`, a loser's second run finds the winner's committed row;
+# the third run is a margin, and the bound keeps a persistent conflict (a bug) from looping.
+CONFLICT_ATTEMPTS = 3
+
+
+def retry_on_conflict(
+    session: Session, unit_of_work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS
+) -> T:
     """Run a unit of work that commits itself; if a concurrent request won a unique constraint
-    (the same NHS number or idempotency key), roll everything back and run it once more, when
-    it will find the winner's row instead of writing its own.
+    (the same idempotency key or event_id), roll everything back and run it again, when it
+    finds the winner's row instead of writing its own. At most `attempts` runs; the last
+    `IntegrityError` is raised if every run loses. The unit of work must be idempotent when
+    re-run: it reads what it needs afresh and makes new ids each run.
 
     No savepoints: under pysqlite's transaction handling, releasing the outermost savepoint
     commits, which would leave half of a lost race behind.
     """
-    try:
-        return unit_of_work()
-    except IntegrityError:
-        session.rollback()
-        return unit_of_work()
+    for _ in range(attempts - 1):
+        try:
+            return unit_of_work()
+        except IntegrityError:
+            session.rollback()
+    return unit_of_work()
+
+
+def insert_unless_exists(
+    session: Session, model: type[Base], values: Mapping[str, Any], *, on: Sequence[str]
+) -> bool:
+    """`INSERT ... ON CONFLICT (on) DO NOTHING` in the session's transaction; True if this
+    statement inserted the row, False if a row with the same `on` values already existed.
+
+    Why not insert and catch the `IntegrityError`: on PostgreSQL the error aborts the whole
+    transaction, and savepoints are unsafe on SQLite (see `retry_on_conflict`). With ON
+    CONFLICT, PostgreSQL waits for a concurrent insert of the same key to commit and then
+    does nothing; SQLite serialises writers, so the loser's insert sees the winner's row.
+    Either way the caller then selects the winner's row, in the same transaction (READ
+    COMMITTED on PostgreSQL, so the next statement sees it). `on` must be exactly the
+    columns of a unique constraint or index of the model's table.
+
+    Raises ValueError for a database other than PostgreSQL or SQLite.
+    """
+    table = cast(Table, model.__table__)  # a mapped class's table is always a Table
+    insert: Callable[[Table], Any]
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        insert = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:
+        raise ValueError(f"insert_unless_exists does not support {dialect!r}")
+    statement = (
+        insert(table)
+        .values(dict(values))
+        .on_conflict_do_nothing(index_elements=list(on))
+        # RETURNING, not rowcount: psycopg reports no rowcount for this statement (-1).
+        .returning(table.c[on[0]])
+    )
+    return session.execute(statement).first() is not None
 
 
 @event.listens_for(Engine, "connect")

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
+from flask.sansio.app import App
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+# Paths read by programs (the API, the ORUK feed, Twilio) and Flask's own `/static/` files
+# (fetched by a page, never shown as one): their errors are always problem+json. Every other
+# path is a person's browser on the console, which gets the console's HTML error page (its
+# text escaped, hazard H26).
+MACHINE_PREFIXES = ("api", "oruk", "webhooks", "static")
+
+HtmlErrorPage = Callable[[int, str, str], ResponseReturnValue]
+"""Renders an error for a person: (status, title, detail) → an HTML response."""
+
+_HTML_ERROR_PAGE = "navigator.html_error_page"
 
 
 class Problem(Exception):
@@ -87,6 +100,35 @@ def problem_response(
     return response
 
 
+def for_machines(path: str) -> bool:
+    """True for `/api/…`, `/oruk/…`, `/webhooks/…` and `/static/…`: errors as problem+json."""
+    return path.lstrip("/").split("/", 1)[0] in MACHINE_PREFIXES
+
+
+def set_html_error_page(app: App, page: HtmlErrorPage) -> None:
+    """The console's error page, for errors on paths that are not for machines (a URL that
+    matches no route, an out-of-range id): a browser gets HTML, never JSON."""
+    app.extensions[_HTML_ERROR_PAGE] = page
+
+
+def _html_error(
+    status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
+) -> Response | None:
+    """The HTML error page for a browser path, else None (a machine path, or no console)."""
+    page: HtmlErrorPage | None = current_app.extensions.get(_HTML_ERROR_PAGE)
+    if page is None or not request or for_machines(request.path):
+        return None
+    try:
+        response = current_app.make_response(page(status, title, detail))
+    except Exception:  # the page itself failed (e.g. no database): problem+json it is
+        log.exception("error page failed on %s %s", request.method, request.path)
+        return None
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
 def _handle_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
     errors = None
@@ -106,12 +148,23 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     headers.update(data.get("headers") or {})
     if exc.response is not None:
         headers.update(exc.response.headers)
+    html = _html_error(status, exc.name, exc.description or "", _kept_headers(headers))
+    if html is not None:
+        return html
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="navigator"')
     return problem_response(status, detail=detail, errors=errors, headers=headers)
 
 
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers an HTML error page keeps from the exception: `Allow`, `Retry-After`."""
+    return {k: v for k, v in headers.items() if k.lower() in ("allow", "retry-after")}
+
+
 def _handle_problem(exc: Problem) -> Response:
+    html = _html_error(exc.status, exc.title, exc.detail or "")
+    if html is not None:
+        return html
     headers = {"WWW-Authenticate": 'Bearer realm="navigator"'} if exc.status == 401 else None
     return problem_response(
         exc.status,
@@ -124,10 +177,16 @@ def _handle_problem(exc: Problem) -> Response:
     )
 
 
+_SORRY = "Something went wrong on our side; it has been logged."
+
+
 def _handle_unexpected(exc: Exception) -> Response:
     # Log the type and where, never the request body: it may hold patient data.
     log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
-    return problem_response(500, detail="Something went wrong on our side; it has been logged.")
+    html = _html_error(500, "Sorry, there is a problem with the service", _SORRY)
+    if html is not None:
+        return html
+    return problem_response(500, detail=_SORRY)
 
 
 def register_error_handlers(app: Flask) -> None:

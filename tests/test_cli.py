@@ -141,3 +141,25 @@ def test_demo_prints_a_key_per_role_and_a_login_per_role_and_revokes_old_keys(ap
 
 def test_db_upgrade_is_idempotent(app: Flask) -> None:
     assert "latest migration" in run(app, "db", "upgrade")
+
+
+def test_text_longer_than_its_column_is_refused_with_a_message(app: Flask) -> None:
+    """Issue 12 §5: `api-client create` with a 300-character name crashed with a traceback
+    on PostgreSQL (`StringDataRightTruncation`, name is String(200)); a user's email is
+    String(254). Too long is a usage error naming the argument, exit code 2, nothing made;
+    the longest that fits is accepted."""
+    runner = app.test_cli_runner()
+    long_name = runner.invoke(args=["api-client", "create", "n" * 201, "--role", "integrator"])
+    assert long_name.exit_code == 2, long_name.output
+    assert "NAME" in long_name.output and "at most 200 characters" in long_name.output
+    assert long_name.exception is None or isinstance(long_name.exception, SystemExit)
+    long_email = "e" * 246 + "@nhs.net"  # 254 characters: fits
+    refused = runner.invoke(
+        args=["user", "create", "x" + long_email, "--role", "navigator"], input="a long password\n"
+    )
+    assert refused.exit_code == 2 and "at most 254 characters" in refused.output
+    with app.app_context():
+        assert db.session.scalars(select(ApiClient)).all() == []
+        assert db.session.scalars(select(User)).all() == []
+    run(app, "api-client", "create", "n" * 200, "--role", "integrator")
+    run(app, "user", "create", long_email, "--role", "navigator", input="a long password\n")

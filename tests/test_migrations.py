@@ -303,3 +303,43 @@ def test_0010_stores_identifiers_in_ascii_and_never_merges_patients(scratch_url:
         ]
     )
     engine.dispose()
+
+
+def test_0012_moves_free_text_referral_reasons_into_the_note(scratch_url: str) -> None:
+    """Issue 12 §6 documents referral reasons as codes; a free-text reason kept before 0012
+    (allowed then on any status but `rejected`) moves word for word into the note."""
+    from navigator.migrate import upgrade
+
+    upgrade(scratch_url, "0011")
+    engine = create_engine(scratch_url)
+    with engine.begin() as conn:
+        # Only referral_events matters here: skip the chain of parent rows it references.
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET session_replication_role = replica"))
+        else:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+        for ident, reason, note in (
+            (1, "duplicate", None),
+            (2, "sent twice", "rang the ward"),
+            (3, "no_capacity", None),
+            (4, None, "accepted"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO referral_events (id, referral_id, at, actor, to_status, "
+                    "reason, note) VALUES (:i, 'r', '2026-11-01', 'x', 'cancelled', :r, :n)"
+                ),
+                {"i": ident, "r": reason, "n": note},
+            )
+    engine.dispose()
+    upgrade(scratch_url, "0012")
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, reason, note FROM referral_events ORDER BY id"))
+        assert [tuple(r) for r in rows] == [
+            (1, None, "Reason given: duplicate"),
+            (2, None, "Reason given: sent twice\nrang the ward"),
+            (3, "no_capacity", None),
+            (4, None, "accepted"),
+        ]
+    engine.dispose()

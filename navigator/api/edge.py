@@ -26,6 +26,15 @@ cannot forget a check (issue 12, §4 and §5; OWASP ASVS 5.0 V1.2/V1.3/V2.2):
 Twilio's webhooks are the one exception for form fields: they are read after Twilio's
 signature is checked, and a NUL in an SMS body is dropped there (the texter cannot fix it).
 
+**Set aside, not refused** (issue 13 §1, hazard H10: a red flag always gets 999). A view marked
+`@sets_aside_bad_text` (`POST /api/v1/navigations`, the console's new call) is handed its JSON
+body or form *without* the strings and keys that have a NUL or a lone surrogate; `set_aside()`
+gives the view their names and messages and the exact Problem the edge would have raised. The
+view answers that Problem unless the request names a known red flag, in which case it answers
+999 and lists the fields as warnings. Size, depth, invalid JSON, non-UTF-8 bodies, query
+strings and headers are refused for every view alike: a body that is not UTF-8 stays 400, as
+RFC 8259 §8.1 requires UTF-8 between systems.
+
 These run before authentication (`require_roles` runs in the view): an unauthenticated caller
 gets the same 413/415/400, which say nothing about any endpoint, and costs no key lookup.
 """
@@ -33,11 +42,12 @@ gets the same 413/415/400, which say nothing about any endpoint, and costs no ke
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
-from werkzeug.datastructures import MultiDict
+from flask import Flask, current_app, has_request_context, request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
@@ -57,6 +67,42 @@ FIELD_STATUS = {"oruk": 400}
 
 NUL_MESSAGE = "Contains a NUL character (U+0000), which cannot be stored."
 SURROGATE_MESSAGE = "Contains invalid Unicode (a lone surrogate, e.g. \\ud800)."
+
+# The attribute `sets_aside_bad_text` puts on a view (functools.wraps carries it outwards).
+SETS_ASIDE = "edge_sets_aside_bad_text"
+View = TypeVar("View", bound=Callable[..., Any])
+# Kept in the WSGI environ, which is this request's alone (`g` lives as long as the app
+# context, which may span several requests).
+SET_ASIDE_KEY = "navigator.edge.set_aside"
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """What the edge took out of a request it would otherwise have refused.
+
+    `errors`: `{field: [message]}` for every string or key left out (JSON paths as in
+    `json_text_errors`, form field names as sent); `problem`: the 422 the edge would have
+    raised, for the view to raise when it does not take the request without them."""
+
+    errors: dict[str, list[str]]
+    problem: Problem
+
+
+def sets_aside_bad_text(view: View) -> View:
+    """Mark a view whose JSON body or form the edge hands on without its bad text (NUL, lone
+    surrogates) instead of refusing it; the view must read `set_aside()` and raise its
+    `problem` unless it answers anyway (a red flag). Put it right under the route decorator."""
+    setattr(view, SETS_ASIDE, True)
+    return view
+
+
+def set_aside() -> SetAside | None:
+    """What the edge set aside from this request's body or form; None when nothing (or
+    outside a request)."""
+    if not has_request_context():
+        return None
+    held: SetAside | None = request.environ.get(SET_ASIDE_KEY)
+    return held
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -90,11 +136,13 @@ def check_request() -> None:
     _check_headers()
     _check_fields(request.args, "query")
     body = _read_body(limit)
+    view = current_app.view_functions.get(request.endpoint or "")
+    tolerant = bool(getattr(view, SETS_ASIDE, False))
     if request.path.startswith(current_app.config["OPENAPI_URL_PREFIX"] + "/"):
         if request.method in BODY_METHODS and (body or request.mimetype):
-            _check_json_body(body)
+            _check_json_body(body, tolerant=tolerant)
     elif body and request.mimetype in FORM_MIMETYPES and request.blueprint not in SIGNED_BLUEPRINTS:
-        _check_fields(request.form, "form")
+        _check_fields(request.form, "form", tolerant=tolerant)
 
 
 def _too_large(limit: int) -> Problem:
@@ -147,19 +195,30 @@ def _safe_name(name: str) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
 
 
-def _check_fields(values: MultiDict[str, str], location: str) -> None:
+def _check_fields(values: MultiDict[str, str], location: str, *, tolerant: bool = False) -> None:
     errors: dict[str, list[str]] = {}
+    every: dict[str, list[str]] = {}
+    kept: list[tuple[str, str]] = []
     for key, value in values.items(multi=True):
         message = text_problem(key) or text_problem(value)
-        if message and len(errors) < MAX_REPORTED:
+        if message is None:
+            kept.append((key, value))
+            continue
+        every.setdefault(_safe_name(key), [message])
+        if len(errors) < MAX_REPORTED:
             errors.setdefault(_safe_name(key), [message])
     if errors:
         fields = ", ".join(errors)
         status = FIELD_STATUS.get(request.blueprint or "", 422)
-        raise Problem(status, f"Invalid characters in the {location}: {fields}.", errors=errors)
+        problem = Problem(status, f"Invalid characters in the {location}: {fields}.", errors=errors)
+        if not tolerant:
+            raise problem
+        # werkzeug's `form` is a cached property: what is set here is what the view reads.
+        setattr(request, "form", ImmutableMultiDict(kept))  # noqa: B010
+        request.environ[SET_ASIDE_KEY] = SetAside(every, problem)
 
 
-def _check_json_body(body: bytes) -> None:
+def _check_json_body(body: bytes, *, tolerant: bool = False) -> None:
     if not request.is_json:
         raise Problem(
             415,
@@ -183,9 +242,50 @@ def _check_json_body(body: bytes) -> None:
     if errors is None:
         raise _body_problem(_too_deep(depth))
     if errors:
-        raise Problem(
+        problem = Problem(
             422, f"Invalid characters in: {', '.join(errors)}.", errors=errors, code="invalid_text"
         )
+        if not (tolerant and isinstance(value, dict)):
+            raise problem
+        every: dict[str, list[str]] = {}
+        kept = _without_bad_text(value, every, "", 1, depth)
+        # webargs reads the body through `get_data(cache=True)`: the view's schema parses
+        # this copy, without the bad text (it is valid JSON: every bad string is gone).
+        setattr(request, "_cached_data", json.dumps(kept, ensure_ascii=False).encode())  # noqa: B010
+        request.environ[SET_ASIDE_KEY] = SetAside(every, problem)
+
+
+def _without_bad_text(
+    value: Any, errors: dict[str, list[str]], path: str, depth: int, max_depth: int
+) -> Any:
+    """`value` without its bad strings and keys, each named in `errors` as `json_text_errors`
+    names it: an object loses the member, a list keeps the item's place as null (so the
+    positions named in warnings stay those the client sent). Raises the 400 for a document
+    nested deeper than `max_depth` (`json_text_errors` stops looking after 20 bad strings)."""
+    if depth > max_depth:
+        raise _body_problem(_too_deep(max_depth))
+    pairs: Iterable[tuple[Any, Any]] = (
+        value.items() if isinstance(value, dict) else enumerate(value)
+    )
+    kept: dict[str, Any] = {}
+    items: list[Any] = []
+    for key, child in pairs:
+        if type(key) is str and (message := text_problem(key)):
+            errors.setdefault(f"{path}.(key)" if path else "(key)", [message])
+            continue
+        where = f"{path}.{key}" if path else str(key)
+        if type(child) is str and (message := text_problem(child)):
+            errors.setdefault(where, [message])
+            child = None
+            if isinstance(value, dict):
+                continue
+        elif type(child) is dict or type(child) is list:
+            child = _without_bad_text(child, errors, where, depth + 1, max_depth)
+        if isinstance(value, dict):
+            kept[key] = child
+        else:
+            items.append(child)
+    return kept if isinstance(value, dict) else items
 
 
 def _no_constant(name: str) -> None:

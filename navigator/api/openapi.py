@@ -2,13 +2,18 @@
 
 - Every documented error is `application/problem+json` with the `Problem` schema, the shape
   `navigator.errors.problem_response` sends (RFC 9457), not flask-smorest's `Error`.
-- Each operation's error list is inferred from what it can do (`ErrorListPlugin`): a secured
-  operation can answer 401, 429 and, if not every role may call it, 403; a JSON body 400,
-  413, 415 and 422; query arguments 422; a path id 404. `problems(409, …)` adds what only
+- Each operation's error list is inferred from what it can do (`ErrorListPlugin`): every
+  operation can answer 400, 413 and 422 from the edge (`navigator.api.edge`, which checks
+  every request before its view: a NUL in a header is 400, a body over the limit is 413 even
+  on a GET, a NUL or lone surrogate in any query parameter, documented or not, is 422); a
+  secured operation can answer 401, 429 and, if not every role may call it, 403; a JSON body
+  also 415; a path id 404. `problems(409, …)` adds what only
   the view knows. No `default` response: a status not listed is a bug, and the schemathesis
   test (`tests/api/test_schemathesis.py`) fails on it.
 - Fields validated by `InVocabulary(scheme)` list the scheme's codes as an `enum`, read from the
-  app's vocabulary files when the document is built, so the document cannot drift from them.
+  app's vocabulary files when the document is built, so the document cannot drift from them;
+  fields validated by `OneOf` get theirs from marshmallow's own converter. A problem's `code`
+  lists `PROBLEM_CODES` (a test checks every `Problem(code=…)` in the package is among them).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import marshmallow
 from apispec import APISpec, BasePlugin
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
 
 from navigator.auth.models import API_ROLES
 from navigator.directory.vocabulary import load_vocabulary
@@ -68,6 +73,17 @@ HEADERS: dict[int, dict[str, dict[str, Any]]] = {
 }
 
 
+# Every `code` a problem response can carry (`Problem(..., code=...)`), and what it means.
+PROBLEM_CODES: dict[str, str] = {
+    "episode_closed": "The DTOC episode has ended (transferred) and cannot change",
+    "event_id_reused": "The transition `event_id` was sent before with different content",
+    "idempotency_key_reused": "The `Idempotency-Key` was used before for a different request",
+    "illegal_transition": "The record's status cannot change that way from its current one",
+    "invalid_text": "A text field holds a NUL character or invalid Unicode (a lone surrogate)",
+    "open_referral_exists": "This navigation already has an open referral to this service",
+}
+
+
 class ResponseSchema(Schema):
     """Base of every documented response body: each field is required (present, perhaps
     null) unless named in `optional`, and no other field may appear, so the schemathesis
@@ -97,7 +113,11 @@ class ProblemSchema(ResponseSchema):
     detail = fields.String(metadata={"description": "What went wrong, for a person to read"})
     instance = fields.String(metadata={"description": "The request path"})
     code = fields.String(
-        metadata={"description": "A stable machine-readable reason, where there is one"}
+        validate=validate.OneOf(tuple(PROBLEM_CODES)),
+        metadata={
+            "description": "A stable machine-readable reason, where there is one: "
+            + "; ".join(f"`{code}`: {meaning}" for code, meaning in PROBLEM_CODES.items())
+        },
     )
     errors = fields.Dict(
         keys=fields.String(),
@@ -147,16 +167,15 @@ class ErrorListPlugin(BasePlugin):
     ) -> None:
         for operation in (operations or {}).values():
             responses: dict[Any, Any] = operation.setdefault("responses", {})
-            inferred: list[int] = []
+            # The edge answers these for any operation (see the module doc).
+            inferred: list[int] = [400, 413, 422]
             if operation.get("security"):
                 inferred += [401, 429]
                 roles = operation.get(ROLES_KEY, API_ROLES)
                 if set(roles) != set(API_ROLES):
                     inferred.append(403)
             if "requestBody" in operation:
-                inferred += [400, 413, 415, 422]
-            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
-                inferred.append(422)
+                inferred.append(415)
             if path and "{" in path:
                 inferred.append(404)
             for status in inferred:

@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.models import API_ROLES, ApiClient
 
+LABEL_MAX = 200
+"""The length of every column a caller's label is written to (audit `actor`, `created_by`,
+`decided_by`, `changed_by` …: all String(200))."""
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -29,7 +33,10 @@ class Caller:
 
     @property
     def label(self) -> str:
-        return f"{self.kind}:{self.client_id}:{self.name}"
+        """`kind:id:name`, at most LABEL_MAX characters: a long name (an email may have 254)
+        is cut short, so the label always fits the columns it is written to. The kind and id
+        are never cut, and they alone identify the caller; the name is for people to read."""
+        return f"{self.kind}:{self.client_id}:{self.name}"[:LABEL_MAX]
 
     @property
     def client_ref(self) -> str:

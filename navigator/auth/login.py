@@ -23,6 +23,10 @@ def check_login(session: Session, email: str, password: str, now: datetime) -> U
     costs exactly one argon2 verification, so response times do not reveal which accounts
     exist or which are locked: a locked account spends a hash it does not need. The caller
     commits (failures must be counted).
+
+    The lockout holds for every browser, a known one (with a device cookie for this account,
+    `navigator.auth.throttle.device_vouches_for`) included: the device cookie lifts only the
+    per-source throttle, and a known browser's failures count here like any others.
     """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from navigator.auth.login import LOCKOUT, MAX_FAILED_LOGINS, check_login
 from navigator.auth.sessions import SIGNED_OUT, end_session, start_session
 from navigator.auth.throttle import (
     CONSOLE,
+    DEVICE_COOKIE,
+    device_vouches_for,
+    issue_device_cookie,
     limit_from_config,
     record_failure,
     retry_after,
@@ -53,6 +58,12 @@ def login() -> ResponseReturnValue:
     address, whichever account they name (`AUTH_THROTTLE_CONSOLE_*`): a source over its limit
     gets 429 with `Retry-After` for every attempt, the right password included, so spraying
     one password over many accounts learns nothing more until the wait is over.
+
+    Except from a known browser (OWASP device cookies, `navigator.auth.throttle`): an attempt
+    that presents a valid device cookie for the account it names is neither refused by nor
+    counted against the source's throttle, so colleagues behind one NAT are not locked out by
+    an outsider's failures. The account's lockout applies to it as to any attempt. Each
+    successful sign-in sets a fresh device cookie.
     """
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("console.new_call"))
@@ -62,7 +73,12 @@ def login() -> ResponseReturnValue:
         db, now = current_session(), utcnow()
         source = source_address(request.remote_addr)
         limit = limit_from_config(current_app.config, CONSOLE)
-        wait = retry_after(db, source, CONSOLE, limit, now)
+        secret = current_app.config["SECRET_KEY"]
+        device = request.cookies.get(DEVICE_COOKIE)
+        known = bool(email) and device_vouches_for(
+            db, device, email, secret, now, _device_max_age()
+        )
+        wait = None if known else retry_after(db, source, CONSOLE, limit, now)
         if wait is not None:
             page = render_template(
                 "console/login.jinja", email=email, errors={}, throttled=throttled_message(wait)
@@ -76,7 +92,8 @@ def login() -> ResponseReturnValue:
         if not errors:
             user = check_login(db, email, password, now)
             if user is None:
-                record_failure(db, source, CONSOLE, limit, now)
+                if not known:  # a known browser's failures count only towards the lockout
+                    record_failure(db, source, CONSOLE, limit, now)
                 db.commit()  # failed attempts count even though sign-in fails
                 errors["password"] = FAILED
             else:
@@ -85,9 +102,29 @@ def login() -> ResponseReturnValue:
                 db.commit()
                 session.clear()  # a fresh session on sign-in: no fixation
                 login_user(signed_in)
-                return redirect(_safe_next(request.args.get("next")))
+                response = redirect(_safe_next(request.args.get("next")))
+                _set_device_cookie(response, issue_device_cookie(secret, user, device, now))
+                return response
     status = 401 if errors and request.method == "POST" else 200
     return render_template("console/login.jinja", email=email, errors=errors), status
+
+
+def _device_max_age() -> timedelta:
+    return timedelta(days=int(current_app.config["CONSOLE_DEVICE_COOKIE_DAYS"]))
+
+
+def _set_device_cookie(response: Response, value: str) -> None:
+    """Long-lived, HttpOnly (no script reads it), SameSite=Strict (no other site's form sends
+    it), sent only to the sign-in page, and Secure over HTTPS (or when session cookies are)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=int(_device_max_age().total_seconds()),
+        path=url_for("console.login"),
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 @bp.route("/logout", methods=["POST"])

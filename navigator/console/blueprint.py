@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -25,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from navigator.auth.sessions import IDLE
 from navigator.console.access import PERMISSIONS, can
 from navigator.directory.opening import to_local
-from navigator.errors import Problem
+from navigator.errors import Problem, set_html_error_page
 from navigator.extensions import csrf
 
 bp = Blueprint(
@@ -130,7 +131,20 @@ def problem(exc: Problem) -> ResponseReturnValue:
     return error_page(exc.status, exc.title, exc.detail or "")
 
 
+TITLES = {403: "You cannot do this", 404: "Page not found"}
+
+
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> ResponseReturnValue:
-    titles = {403: "You cannot do this", 404: "Page not found"}
-    return error_page(exc.code or 500, titles.get(exc.code or 0, exc.name), exc.description or "")
+    return error_page(exc.code or 500, TITLES.get(exc.code or 0, exc.name), exc.description or "")
+
+
+def browser_error_page(status: int, title: str, detail: str) -> ResponseReturnValue:
+    """The error page for a browser path that reached no console view (no route matched, an
+    id out of range, an error before the view): HTML like the console's own, never JSON."""
+    return error_page(status, TITLES.get(status, title), detail)
+
+
+@bp.record_once
+def _install_browser_error_page(state: BlueprintSetupState) -> None:
+    set_html_error_page(state.app, browser_error_page)

@@ -10,10 +10,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 
+from navigator.api.edge import sets_aside_bad_text
 from navigator.api.fields import in_year_range
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import (
+    CallDetailsSchema,
     body_from_form,
     form_values,
     load_or_errors,
@@ -42,7 +44,7 @@ from navigator.navigation.decisions import (
 )
 from navigator.navigation.models import Navigation
 from navigator.navigation.routing import red_flag_names
-from navigator.navigation.schemas import NavigationRequestSchema
+from navigator.navigation.schemas import NavigationRequestSchema, known_red_flags
 from navigator.navigation.service import get_navigation
 from navigator.patients.access import DEMOGRAPHICS
 from navigator.patients.audit import audit_record
@@ -67,6 +69,7 @@ ROUTING_FIELDS = (
     "nhs_number",
 )
 PATIENT_FIELDS = DEMOGRAPHICS  # the patient part of the form: what a client can send
+CALL_DETAILS = ("caller_name", "caller_phone", "notes")  # the console's own: CallDetailsSchema
 DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
@@ -125,6 +128,7 @@ def _patient_body(values: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @bp.route("/calls/new", methods=["GET", "POST"])
+@sets_aside_bad_text  # a NUL in the notes must not stop a red-flag call being recorded (H10)
 @requires("take_calls")
 def new_call() -> ResponseReturnValue:
     errors: dict[str, str] = {}
@@ -134,6 +138,10 @@ def new_call() -> ResponseReturnValue:
         body = _routing_body(values, errors)
         facts, routing_errors = load_or_errors(NavigationRequestSchema(), body)
         errors |= routing_errors
+        details, details_errors = load_or_errors(
+            CallDetailsSchema(), body_from_form(values, CALL_DETAILS)
+        )
+        errors |= details_errors
         patient_body = _patient_body(values)
         patient_data = None
         if patient_body is not None:
@@ -150,7 +158,7 @@ def new_call() -> ResponseReturnValue:
                     facts["warnings"].append(PATIENT_NOT_MADE)
             try:
                 try:
-                    navigation_id = _record_call(facts, patient_data, values)
+                    navigation_id = _record_call(facts, patient_data, details or {})
                 except Problem as exc:
                     if not (red_flag and patient_data is not None):
                         raise
@@ -160,7 +168,7 @@ def new_call() -> ResponseReturnValue:
                         *_left_out_of_form(problem_errors(exc, "name")),
                         PATIENT_NOT_MADE,
                     ]
-                    navigation_id = _record_call(facts, None, values)
+                    navigation_id = _record_call(facts, None, details or {})
             except Problem as exc:
                 errors |= problem_errors(exc, "need")
             else:
@@ -197,6 +205,9 @@ FORM_LABELS = {
     "nhs_number": "NHS number",
     "date_of_birth": "Date of birth",
     "name": "Full name",
+    "caller_name": "Caller's name",
+    "caller_phone": "Caller's phone number",
+    "notes": "Notes",
     "at": "Time of the call",
 }
 
@@ -224,8 +235,7 @@ def named_red_flags(codes: list[str]) -> str:
 def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     # A red flag is shown as "call 999 now" even when the rest of the form is incomplete:
     # the navigator must never be held up by a missing field in an emergency.
-    vocab = vocabulary()
-    flags = [code for code in values.get("red_flags") or [] if vocab.has("red_flags", code)]
+    flags, _ = known_red_flags(values.get("red_flags") or [])
     return (
         render_template(
             "console/new_call.jinja",
@@ -275,8 +285,10 @@ def _prefill_from_nhs_number(raw: str, errors: dict[str, str]) -> dict[str, Any]
 
 
 def _record_call(
-    facts: dict[str, Any], patient_data: dict[str, Any] | None, values: dict[str, Any]
+    facts: dict[str, Any], patient_data: dict[str, Any] | None, details: dict[str, Any]
 ) -> str:
+    """Record the call; `details` is the loaded CallDetailsSchema ({} when it was not valid:
+    a red-flag call is then recorded without them)."""
     session, actor = current_session(), me().caller.label
     with transaction(session):
         patient_id = None
@@ -293,11 +305,11 @@ def _record_call(
             update(Navigation)
             .where(Navigation.id == result["id"])
             .values(
-                caller_name=values.get("caller_name") or None,
+                caller_name=details.get("caller_name") or None,
                 # A number in ASCII when it is one; else kept as typed (a note to read,
                 # never matched), so an emergency call is never held up by this box.
-                caller_phone=_caller_phone(values.get("caller_phone")),
-                notes=values.get("notes") or None,
+                caller_phone=_caller_phone(details.get("caller_phone")),
+                notes=details.get("notes") or None,
                 patient_id=patient_id,
             )
         )

@@ -10,10 +10,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
 from navigator.directory.vocabulary import Vocabulary
 from navigator.errors import Problem, flatten_errors
+
+
+class CallDetailsSchema(Schema):
+    """The new-call form's fields that are the console's own (not the API's): each as long
+    as its column (`Navigation.caller_name` String(200), `caller_phone` String(40)), so too
+    long is a form error naming the field, never a database error (issue 12 §5)."""
+
+    caller_name = fields.String(validate=validate.Length(max=200))
+    caller_phone = fields.String(validate=validate.Length(max=40))
+    # Text in the database; bounded like a referral's notes, which it is shared as.
+    notes = fields.String(validate=validate.Length(max=4000))
 
 
 def field_id(name: str) -> str:

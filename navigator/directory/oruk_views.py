@@ -59,14 +59,15 @@ class OrukServiceArgs(Schema):
 
     search = fields.String(validate=validate.Length(max=200))
     text = fields.String(validate=validate.Length(max=200))
-    taxonomy_term_id = fields.String()
-    taxonomy_id = fields.String()
-    organization_id = fields.String()
+    # Ids are at most 100 characters (the directory's id columns); longer matches nothing.
+    taxonomy_term_id = fields.String(validate=validate.Length(max=100))
+    taxonomy_id = fields.String(validate=validate.Length(max=100))
+    organization_id = fields.String(validate=validate.Length(max=100))
     minimum_age = fields.Float(validate=validate.Range(0, 130))
     maximum_age = fields.Float(validate=validate.Range(0, 130))
     day = fields.String(validate=validate.OneOf([*WEEKDAYS, *DAYS, *(d.title() for d in WEEKDAYS)]))
-    start_time = fields.String(validate=_start_hhmm)
-    end_time = fields.String(validate=_hhmm)
+    start_time = fields.String(validate=[validate.Length(max=20), _start_hhmm])  # HH:MM[:SS…]
+    end_time = fields.String(validate=[validate.Length(max=20), _hhmm])
     postcode = PostcodeField()
     proximity = fields.Integer(
         validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"}

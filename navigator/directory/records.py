@@ -101,13 +101,18 @@ _Periods = fields.List(fields.List(fields.String(), validate=_time_pair), load_d
 _Text = fields.String(allow_none=True, load_default=None)
 
 
+def _up_to(limit: int) -> fields.String:
+    """Optional text as long as its column allows (longer: a field error, not a 500)."""
+    return fields.String(allow_none=True, load_default=None, validate=validate.Length(max=limit))
+
+
 class OrganisationSchema(_Strict):
     id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     ods_code = _ods_field(allow_none=True, load_default=None)
-    charity_number = fields.String(allow_none=True, load_default=None)
+    charity_number = _up_to(20)
     sector = fields.String(required=True)
-    website = fields.Url(allow_none=True, load_default=None)
+    website = fields.Url(allow_none=True, load_default=None, validate=validate.Length(max=500))
 
 
 class EligibilitySchema(_Strict):
@@ -135,8 +140,8 @@ class CoverageSchema(_Strict):
 
 
 class LocationSchema(_Strict):
-    name = _Text
-    address = _Text
+    name = _up_to(300)
+    address = _up_to(500)
     postcode = _Identifier(
         _full_postcode, "Not a valid UK postcode", allow_none=True, load_default=None
     )
@@ -147,8 +152,8 @@ class LocationSchema(_Strict):
 class ContactSchema(_Strict):
     public_phone = _phone_field()
     professional_phone = _phone_field()
-    email = fields.Email(allow_none=True, load_default=None)
-    website = fields.Url(allow_none=True, load_default=None)
+    email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254))
+    website = fields.Url(allow_none=True, load_default=None, validate=validate.Length(max=500))
 
 
 class SmsNumberField(fields.String):
@@ -218,7 +223,7 @@ class ServiceSchema(_Strict):
     id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
     organisation = fields.String(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    public_name = fields.String(allow_none=True, load_default=None)
+    public_name = _up_to(300)
     description = fields.String(load_default="")
     service_type = fields.String(required=True)
     sector = fields.String(required=True)
@@ -231,7 +236,7 @@ class ServiceSchema(_Strict):
     referral = fields.Nested(ReferralSchema, load_default=dict)
     opening = fields.Nested(OpeningSchema, load_default=dict)
     assured_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=UTC)
-    assured_by = fields.String(allow_none=True, load_default=None)
+    assured_by = _up_to(200)
     sms = fields.Nested(SmsSchema, allow_none=True, load_default=None)
 
     @validates_schema

@@ -6,9 +6,13 @@ restriction → coverage → open (or opening within the urgency window, and not
 30 minutes) → capacity not red. Services that pass are ranked by the rule's order of service
 types, then home place before out-of-place, then distance. A service that fails exactly one
 criterion is a *gap* for commissioners. When nothing fits, the rule's fallbacks are tried,
-then a catch-all: an ambulance for emergencies; for every other urgency NHS 111 (the 111
-entry covering the postcode inside BLMK, else the national `nhs-111-national` entry), never an
-emergency department (issue 13, hazard H29).
+then a catch-all: an ambulance for emergencies; for every other urgency the 111 entry covering
+the postcode inside BLMK, else the entry for the postcode's nation (`NATIONAL_CATCH_ALL`: NHS 111
+in England, NHS 24 on 111 in Scotland, NHS 111 Wales, and advice to contact the local GP or its
+out-of-hours service where there is no NHS 111), never an emergency department (issue 13,
+hazard H29). The one exception: an NHS 111 disposition that sends the patient to A&E (Dx03)
+from outside BLMK, where no BLMK department fits, is told to go to their nearest A&E
+(`NEAREST_ED_ID`), never to call 111 again (hazard H8).
 
 **The call's need.** Of each service type, only services that list the call's need are
 considered when any near the postcode does; otherwise (the directory files GP practices, for
@@ -37,8 +41,24 @@ from navigator.rules.model import RED_FLAGS_PLACEHOLDER, Decision, Facts, Outcom
 CLOSING_SOON = timedelta(minutes=30)
 MAX_ALTERNATIVES = 4
 # The directory entry for NHS 111 anywhere in England (directory_of_services/blmk): the
-# non-emergency catch-all for a postcode that no area's 111 entry covers.
+# non-emergency catch-all for an English postcode that no area's 111 entry covers.
 NATIONAL_111_ID = "nhs-111-national"
+# The non-emergency catch-all by the postcode's nation (navigator.directory.places.NATIONS):
+# each a directory entry with empty coverage, found only by its id (the clinical review of
+# issue 13: "NHS 111 - England" was offered in Belfast, Jersey and to BFPO addresses).
+NO_111_ID = "no-nhs-111-contact-local-gp"
+NATIONAL_CATCH_ALL: dict[str, str] = {
+    "england": NATIONAL_111_ID,
+    "scotland": "nhs-24-111-scotland",
+    "wales": "nhs-111-wales",
+    "northern_ireland": NO_111_ID,
+    "crown_dependencies": NO_111_ID,
+    "forces_and_overseas": NO_111_ID,
+}
+_OTHER_NATIONS_IDS = frozenset(NATIONAL_CATCH_ALL.values()) - {NATIONAL_111_ID}
+# Advice to attend the nearest emergency department: the catch-all for an A&E disposition
+# from outside BLMK (a Dx03 call there was told to call 111, contradicting "Go to A&E").
+NEAREST_ED_ID = "nearest-emergency-department"
 
 CRITERIA: dict[str, str] = {
     "active": "is temporarily closed or decommissioned",
@@ -336,7 +356,23 @@ def route(
     ranked, assessed = try_types(outcome.service_types)
     gaps = [(a.entry, a.failures[0]) for a in assessed if len(a.failures) == 1]
     fallback = None
-    if not ranked and outcome.fallbacks:
+    # A 111 disposition sending the patient to A&E, from outside BLMK: no BLMK department fits,
+    # and the rule's 111 fallback would send them back to 111; they go to their nearest A&E.
+    to_nearest_ed = (
+        not ranked
+        and outcome.urgency != "emergency"
+        and "emergency_department" in outcome.service_types
+        and call.located.place is None
+    )
+    if to_nearest_ed:
+        ranked = _nearest_ed(index, call)
+        if ranked:
+            fallback = "catch_all"
+            reasons.append(
+                "NHS 111 has advised A&E and no emergency department in this directory serves "
+                "this postcode: go to the nearest A&E (emergency department), not back to 111."
+            )
+    if not ranked and outcome.fallbacks and not to_nearest_ed:
         for position, fallback_type in enumerate(outcome.fallbacks):
             ranked, _ = try_types((fallback_type,))
             if ranked:
@@ -351,7 +387,11 @@ def route(
         ranked = _catch_all(index, call, outcome.urgency)
         if ranked:  # else the caller answers with the built-in national number ("national")
             fallback = "catch_all"
-            kind = "an ambulance (999)" if outcome.urgency == "emergency" else "NHS 111 (call 111)"
+            kind = (
+                "an ambulance (999)"
+                if outcome.urgency == "emergency"
+                else catch_all_name(ranked[0].entry)
+            )
             reasons.append(
                 f"Nothing in the directory fits this call; the catch-all is {kind}, "
                 "regardless of capacity."
@@ -441,9 +481,30 @@ def _catch_all(index: DirectoryIndex, call: Call, urgency: str) -> list[Ranked]:
         entries = [index.entries[p] for p in sorted(index.by_type.get("ambulance_999", set()))]
         active = [e for e in entries if e.active]
         return ranked([e for e in active if e.covers(located)] or active)
+    national_ids = set(NATIONAL_CATCH_ALL.values())
     entries = [index.entries[p] for p in sorted(index.by_type.get("nhs_111", set()))]
-    local = [e for e in entries if e.active and e.id != NATIONAL_111_ID and e.covers(located)]
+    local = [e for e in entries if e.active and e.id not in national_ids and e.covers(located)]
     if local:
         return ranked(local)
-    national = index.by_id.get(NATIONAL_111_ID)
+    national = index.by_id.get(NATIONAL_CATCH_ALL.get(located.nation, NATIONAL_111_ID))
     return ranked([national] if national is not None and national.active else [])
+
+
+def _nearest_ed(index: DirectoryIndex, call: Call) -> list[Ranked]:
+    """The "go to your nearest A&E" advice entry, when the directory has it and it is active."""
+    entry = index.by_id.get(NEAREST_ED_ID)
+    if entry is None or not entry.active:
+        return []
+    return [Ranked(entry, None, False, 0, None, None, assessed=False)]
+
+
+def catch_all_name(entry: Entry) -> str:
+    """How a reason names a non-emergency catch-all: "NHS 24 (call 111)", or the entry's name
+    alone when it has no number (no NHS 111 there: never a number we could not confirm).
+    England's 111 entries, local or national, are "NHS 111 (call 111)"."""
+    if entry.service_type == "nhs_111" and entry.id not in _OTHER_NATIONS_IDS:
+        return "NHS 111 (call 111)"
+    record = entry.record
+    name = record.get("public_name") or record["name"]
+    phone = (record.get("contact") or {}).get("public_phone")
+    return f"{name} (call {phone})" if phone else str(name)

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from navigator.api.auth import current_caller, require_roles
+from navigator.api.edge import sets_aside_bad_text
 from navigator.db import transaction
 from navigator.directory.context import directory_index
 from navigator.errors import Problem
@@ -31,6 +32,7 @@ blp = Blueprint(
 
 
 @blp.route("/navigations", methods=["POST"])
+@sets_aside_bad_text  # a NUL in a note must not block the 999 answer (issue 13, H10)
 @require_roles("integrator", "navigator", "admin")
 @blp.arguments(
     NavigationRequestSchema(),
@@ -48,7 +50,11 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
 
     A call naming a known red flag is always answered 201 `emergency` / `ambulance_999`,
     whatever else is missing or not valid: those facts are listed in `warnings`, not refused
-    (issue 13). Without a red flag, a missing or invalid fact is a 422 naming the field.
+    (issue 13). A flag is read from its code or its label in any case or spacing
+    (`"Chest pain"`, `"CHEST-PAIN"`), from a comma-separated string, a nested list or an object
+    `{"chest_pain": true}`, each such reading warned about. Text with a NUL or a lone surrogate
+    is left out of a red-flag call with a warning. Without a red flag, a missing or invalid
+    fact is a 422 naming the field (text with a NUL or a lone surrogate too).
     """
     session = current_session()
     with transaction(session):

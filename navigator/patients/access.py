@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.auth.models import ApiClient
-from navigator.db import utcnow
+from navigator.db import insert_unless_exists, utcnow
 from navigator.directory.index import DirectoryIndex
 from navigator.directory.places import Gazetteer, parse_postcode
 from navigator.navigation.models import Navigation
@@ -191,22 +191,28 @@ def record_source(
             sent["place"] = gazetteer.locate(parsed).place
         else:
             sent[key] = value.isoformat() if isinstance(value, date) else value
+    now = utcnow()
+    # ON CONFLICT DO NOTHING: the same client sending the same patient twice at once makes
+    # one source row, and the loser merges into it below instead of failing (never a 500).
+    created = insert_unless_exists(
+        session,
+        PatientSource,
+        {
+            "patient_id": patient.id,
+            "client_ref": client_ref,
+            "fields": sent,
+            "created_at": now,
+            "updated_at": now,
+        },
+        on=["patient_id", "client_ref"],
+    )
     source = session.scalar(
         select(PatientSource)
         .where(PatientSource.patient_id == patient.id, PatientSource.client_ref == client_ref)
         .with_for_update()
     )
-    now = utcnow()
-    if source is None:
-        source = PatientSource(
-            patient_id=patient.id,
-            client_ref=client_ref,
-            fields=sent,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(source)
-        session.flush()
+    assert source is not None  # inserted above, or already there
+    if created:
         return source, True
     # A new dict, so the JSON column is seen as changed.
     source.fields = {**source.fields, **sent}
@@ -258,6 +264,52 @@ def visible_patient_dict(
         return full_patient_dict(patient)
     source = source_of(session, caller, patient.id)
     return sourced_patient_dict(patient.id, source) if source is not None else None
+
+
+def visible_date_of_birth(
+    session: Session, caller: Caller, patient: Patient, index: DirectoryIndex
+) -> date | None:
+    """The date of birth this caller may see: the one held if it has the full view and one is
+    held, else the latest one it sent itself, else None.
+
+    Every check of a patient's age for a client without the full view must use this, never
+    `patient.date_of_birth`: an answer that depends on the held date (e.g. DTOC's "under 18")
+    would disclose it one yes/no at a time (issue 12 §2).
+    """
+    if patient.date_of_birth is not None and has_full_view(session, caller, patient.id, index):
+        return patient.date_of_birth
+    source = source_of(session, caller, patient.id)
+    sent = source.fields.get("date_of_birth") if source is not None else None
+    return date.fromisoformat(sent) if sent else None
+
+
+def shown_place(
+    session: Session,
+    caller: Caller,
+    patient_id: str,
+    index: DirectoryIndex,
+    *,
+    stored: str | None,
+) -> str | None:
+    """The `place` of a record about this patient (e.g. a DTOC episode) as this caller is
+    shown it.
+
+    With the full view, `stored`: the true place kept for the CISP metrics, which may come
+    from the held postcode. Without it, only the place of the postcode this caller sent for
+    the patient (`own_place`), else None, so the answer never depends on what another client
+    or the console supplied.
+    """
+    if has_full_view(session, caller, patient_id, index):
+        return stored
+    return own_place(session, caller, patient_id)
+
+
+def own_place(session: Session, caller: Caller, patient_id: str) -> str | None:
+    """The place of the postcode this caller last sent for the patient (None: none sent, or
+    outside BLMK)."""
+    source = source_of(session, caller, patient_id)
+    place = source.fields.get("place") if source is not None else None
+    return str(place) if place is not None else None
 
 
 def may_see_patient(

@@ -22,7 +22,8 @@ def audit(
 ) -> None:
     """Record one access in the caller's transaction, so the access and its record stand or
     fall together."""
-    route = f"{request.method} {request.path}" if has_request_context() else "cli"
+    # Cut to the column's 200 characters: a path is not bounded, the record is (issue 12 §5).
+    route = f"{request.method} {request.path}"[:200] if has_request_context() else "cli"
     session.add(
         AuditEvent(
             at=utcnow(),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.db import utcnow
+from navigator.db import insert_unless_exists, utcnow
 from navigator.directory.index import DirectoryIndex
 from navigator.directory.places import Gazetteer, parse_postcode
 from navigator.errors import Problem, field_error
@@ -84,41 +84,67 @@ def find_or_create_patient(
     not a "read": the caller is given the id, not the held demographics.
     """
     nhs_number = data.get("nhs_number")
-    if nhs_number:
-        existing = session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
-        if existing is not None:
-            audit_record(
-                session,
-                existing,
-                actor=actor,
-                action="read" if full_view else "link",
-                entity="patient",
-            )
-            source, new = _record(session, existing, data, client_ref, gazetteer)
-            return PatientResult(existing, False, _differences(existing, data), new, source=source)
+    existing = _held(session, nhs_number)
+    if existing is not None:
+        return _linked(session, existing, data, actor, client_ref, gazetteer, full_view)
     postcode = (
         parse_postcode(data["postcode"], allow_outward=False) if data.get("postcode") else None
     )
-    patient = Patient(
-        id=str(uuid.uuid4()),
-        nhs_number=nhs_number,
-        name=data["name"],
-        date_of_birth=data.get("date_of_birth"),
-        sex=data.get("sex") or "unknown",
-        postcode=postcode.text if postcode else None,
-        place=gazetteer.locate(postcode).place if postcode else None,
-        gp_practice_ods=data.get("gp_practice_ods"),
-        care_home_service_id=data.get("care_home_service_id"),
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    # A concurrent create of the same NHS number fails here on the unique constraint; the
-    # caller's unit of work is then retried (`retry_on_conflict`) and finds this one.
-    session.add(patient)
-    session.flush()
+    now = utcnow()
+    values = {
+        "id": str(uuid.uuid4()),
+        "nhs_number": nhs_number,
+        "name": data["name"],
+        "date_of_birth": data.get("date_of_birth"),
+        "sex": data.get("sex") or "unknown",
+        "postcode": postcode.text if postcode else None,
+        "place": gazetteer.locate(postcode).place if postcode else None,
+        "gp_practice_ods": data.get("gp_practice_ods"),
+        "care_home_service_id": data.get("care_home_service_id"),
+        "created_at": now,
+        "updated_at": now,
+    }
+    if nhs_number:
+        # A concurrent request may be creating the same NHS number right now: the loser of
+        # the unique constraint links to the winner's record instead of failing (one person,
+        # one id; never a 500).
+        if not insert_unless_exists(session, Patient, values, on=["nhs_number"]):
+            winner = _held(session, nhs_number)
+            assert winner is not None  # ON CONFLICT did nothing: the row exists
+            return _linked(session, winner, data, actor, client_ref, gazetteer, full_view)
+        patient = session.get_one(Patient, values["id"])
+    else:
+        # Without an NHS number there is nothing to match on and so nothing to race for.
+        patient = Patient(**values)
+        session.add(patient)
+        session.flush()
     audit_record(session, patient, actor=actor, action="create", entity="patient")
     source, new = _record(session, patient, data, client_ref, gazetteer)
     return PatientResult(patient, True, new_to_client=new, source=source)
+
+
+def _held(session: Session, nhs_number: str | None) -> Patient | None:
+    if not nhs_number:
+        return None
+    return session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
+
+
+def _linked(
+    session: Session,
+    existing: Patient,
+    data: Mapping[str, Any],
+    actor: str,
+    client_ref: str | None,
+    gazetteer: Gazetteer,
+    full_view: bool,
+) -> PatientResult:
+    """The result for a match to the record held: audited as a read (or a link, for a
+    caller without the full view), the record unchanged, the differences as warnings."""
+    audit_record(
+        session, existing, actor=actor, action="read" if full_view else "link", entity="patient"
+    )
+    source, new = _record(session, existing, data, client_ref, gazetteer)
+    return PatientResult(existing, False, _differences(existing, data), new, source=source)
 
 
 def _record(

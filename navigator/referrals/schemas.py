@@ -40,9 +40,11 @@ class ReferralUpdateSchema(Schema):
         unknown = RAISE
 
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    # One of REJECTION_REASONS whatever the status: a coded reason, so it is documented as an
+    # enum and reported on; free text goes in `note`. Required for `rejected` (the service).
     reason = fields.String(
-        validate=validate.Length(max=40),
-        metadata={"description": f"For rejected: {', '.join(REJECTION_REASONS)}"},
+        validate=validate.OneOf(REJECTION_REASONS),
+        metadata={"description": "Why; required when `status` is `rejected`"},
     )
     outcome = fields.String(validate=validate.Length(max=2000))
     note = fields.String(validate=validate.Length(max=2000))
@@ -64,7 +66,7 @@ class ReferralEventSchema(ResponseSchema):
     by = fields.String()
     from_ = fields.String(data_key="from", allow_none=True, validate=validate.OneOf(STATUSES))
     to = fields.String(validate=validate.OneOf(STATUSES))
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.OneOf(REJECTION_REASONS))
     note = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
 

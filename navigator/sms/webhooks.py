@@ -4,16 +4,21 @@ changes `request.url`) before anything is read or recorded.
 
 Bodies over MAX_REQUEST_BYTES are refused with 413 by `navigator.api.edge` before the
 signature is even computed; form fields are read only after it, and NUL characters (which
-PostgreSQL cannot store, and which the texter cannot correct) are dropped from them."""
+PostgreSQL cannot store, and which the texter cannot correct) are dropped from them. Each
+field is then checked against the column it is written to (InboundSmsSchema,
+StatusCallbackSchema): too long is 422 naming the field, never a 500 in the database."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from twilio.request_validator import RequestValidator
 
-from navigator.db import transaction, utcnow
-from navigator.errors import Problem
+from navigator.db import retry_on_conflict, transaction, utcnow
+from navigator.errors import Problem, flatten_errors
 from navigator.extensions import current_session
 from navigator.sms.config import current_follow_ups
 from navigator.sms.replies import record_reply
@@ -22,6 +27,54 @@ from navigator.sms.sender import INBOUND_PATH, STATUS_PATH, apply_status_callbac
 blp = Blueprint("twilio_webhooks", __name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+# Twilio's SIDs are 34 characters; the columns hold 40 (SmsMessage/SmsReply.twilio_sid).
+SID = validate.Length(min=1, max=40)
+
+
+class _TwilioForm(Schema):
+    class Meta:
+        unknown = EXCLUDE  # Twilio sends many more fields than navigator reads
+
+
+class InboundSmsSchema(_TwilioForm):
+    """The fields of an inbound text that navigator keeps (`SmsReply`)."""
+
+    MessageSid = fields.String(required=True, validate=SID)
+    # A sender that is not a UK mobile is kept cut to the column's 20 characters
+    # (`normalise_sender`) rather than refused: a text from an odd number must still reach
+    # a person. 100 is far beyond any number or alphanumeric sender Twilio passes on.
+    From = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # Never refused for its length: `record_reply` keeps the first 1600 characters (Twilio's
+    # longest message; the column is Text). The bound is the request body limit's default.
+    Body = fields.String(load_default="", validate=validate.Length(max=1024 * 1024))
+
+
+class StatusCallbackSchema(_TwilioForm):
+    """The fields of a delivery receipt that navigator reads."""
+
+    MessageSid = fields.String(validate=SID)
+    MessageStatus = fields.String(validate=validate.Length(max=40))  # looked up, not kept
+    ErrorCode = fields.String(validate=validate.Length(max=20))  # kept in last_error (200)
+
+
+def twilio_form(schema: Schema, renames: dict[str, str]) -> dict[str, Any]:
+    """The form's fields (NUL-free; `renames` gives the older names, `SmsSid` for
+    `MessageSid`) loaded through `schema`; raises Problem 422 naming each wrong field."""
+    values: dict[str, Any] = {}
+    for name in schema.fields:
+        text = form_text(name)
+        if text is None and name in renames:
+            text = form_text(renames[name])
+        if text:
+            values[name] = text
+    try:
+        return schema.load(values)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        errors = flatten_errors(messages)
+        detail = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in errors.items())
+        raise Problem(422, detail, errors=errors) from exc
 
 
 def signed_url() -> str:
@@ -49,14 +102,17 @@ def require_twilio_signature() -> None:
 def status_callback() -> ResponseReturnValue:
     """A delivery receipt for a message navigator sent."""
     require_twilio_signature()
+    form = twilio_form(
+        StatusCallbackSchema(), {"MessageSid": "SmsSid", "MessageStatus": "SmsStatus"}
+    )
     session = current_session()
     with transaction(session):
         apply_status_callback(
             session,
             message_id=request.args.get("message_id"),
-            sid=form_text("MessageSid") or form_text("SmsSid"),
-            twilio_status=form_text("MessageStatus") or form_text("SmsStatus") or "",
-            error_code=form_text("ErrorCode"),
+            sid=form.get("MessageSid"),
+            twilio_status=form.get("MessageStatus", ""),
+            error_code=form.get("ErrorCode"),
             now=utcnow(),
         )
     return Response(status=204)
@@ -66,18 +122,23 @@ def status_callback() -> ResponseReturnValue:
 def inbound() -> ResponseReturnValue:
     """A text from a care home; answered with empty TwiML (no automatic reply)."""
     require_twilio_signature()
-    sid = form_text("MessageSid") or form_text("SmsSid")
-    from_number = form_text("From")
-    if not sid or not from_number:
+    if not (form_text("MessageSid") or form_text("SmsSid")) or not form_text("From"):
         raise Problem(400, "MessageSid and From are required.")
-    session = current_session()
-    with transaction(session):
-        record_reply(
-            session,
-            sid=sid,
-            from_number=from_number,
-            body=form_text("Body") or "",
-            now=utcnow(),
-            window=current_follow_ups().reply_window,
-        )
+    form = twilio_form(InboundSmsSchema(), {"MessageSid": "SmsSid"})
+    session, now = current_session(), utcnow()
+
+    def once() -> None:
+        with transaction(session):
+            record_reply(
+                session,
+                sid=form["MessageSid"],
+                from_number=form["From"],
+                body=form["Body"],
+                now=now,
+                window=current_follow_ups().reply_window,
+            )
+
+    # Twilio retries a slow webhook, so the same MessageSid can arrive twice at once: the
+    # loser of the unique twilio_sid reruns and finds the reply already recorded.
+    retry_on_conflict(session, once)
     return Response(EMPTY_TWIML, mimetype="text/xml")

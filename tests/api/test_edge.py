@@ -20,13 +20,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
 
-from navigator.api.edge import MAX_INT_ID, json_text_errors
+from navigator.api.edge import MAX_INT_ID, SETS_ASIDE, json_text_errors
 from navigator.api.fields import BoundedList, DateField, InstantField
 from navigator.config import settings_from_env
 from navigator.directory.context import vocabulary
 from navigator.directory.oruk_views import OrukServiceArgs
 from navigator.extensions import db
+from navigator.navigation.models import Navigation
 from tests.builders import console_user, load_directory, organisation, service
 from tests.console.conftest import post_form
 
@@ -632,3 +634,30 @@ def test_every_other_reference_is_checked_when_the_request_is_parsed(
 ) -> None:
     response = client.post(path, json=body, headers=auth["navigator"])
     assert response.status_code == 422 and list(response.json["errors"]) == [field]
+
+
+def test_only_the_red_flag_endpoints_set_bad_text_aside(
+    app: Flask, client: FlaskClient, auth: Auth, navigator_console: FlaskClient
+) -> None:
+    """Clinical review of issue 13, F2: the edge sets aside NUL and lone surrogates (for the
+    view to warn about) only on the two endpoints that must answer a red flag with 999
+    whatever else is wrong; everywhere else, and on those without a red flag, they are
+    refused as issue 12 §5 requires, naming the field."""
+    marked = {name for name, view in app.view_functions.items() if getattr(view, SETS_ASIDE, 0)}
+    assert marked == {"navigations.create_navigation", "console.new_call"}
+    call = {"caller_role": "public", "need": "minor_illness", "age": 70, "postcode": "MK42 9DJ"}
+    nul = "Contains a NUL character (U+0000), which cannot be stored."
+    surrogate = "Contains invalid Unicode (a lone surrogate, e.g. \\ud800)."
+    for body, field, message in (
+        (call | {"case_ref": "AB123\x00"}, "case_ref", nul),
+        (call | {"red_flags": ["hiccups\ud800"]}, "red_flags.0", surrogate),
+        (call | {"red_flags": ["chest_pain\x00"]}, "red_flags.0", nul),  # no flag once set aside
+    ):
+        response = client.post("/api/v1/navigations", json=body, headers=auth["navigator"])
+        assert response.status_code == 422 and response.mimetype == PROBLEM, response.json
+        assert response.json["errors"] == {field: [message]}
+        assert response.json["code"] == "invalid_text"
+    form = post_form(navigator_console, "/calls/new", {"need": "minor_illness", "notes": "a\x00"})
+    assert form.status_code == 422 and "Invalid characters in the form: notes." in form.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Navigation)) == 0

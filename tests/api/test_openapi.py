@@ -7,14 +7,21 @@ return, and 405's `Allow` header (RFC 9110 §15.5.6).
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from navigator.api.edge import NUL_MESSAGE
+from navigator.api.openapi import PROBLEM_CODES
 from navigator.auth.models import API_ROLES
 from navigator.directory.vocabulary import SCHEMES, load_vocabulary
+from navigator.referrals.service import REJECTION_REASONS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -132,15 +139,15 @@ def test_the_shapes_the_issue_named(spec: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
-        ("get", "/api/v1/health", {"200", "503"}),
-        ("get", "/api/v1/services", {"200", "401", "422", "429"}),
-        ("get", "/api/v1/services/{service_id}", {"200", "401", "404", "429"}),
+        ("get", "/api/v1/health", {"200", "400", "413", "422", "503"}),
+        ("get", "/api/v1/services", {"200", "400", "401", "413", "422", "429"}),
+        ("get", "/api/v1/services/{service_id}", {"200", "400", "401", "404", "413", "422", "429"}),
         (
             "post",
             "/api/v1/referrals",
             {"200", "201", "400", "401", "403", "409", "413", "415", "422", "429"},
         ),
-        ("get", "/api/v1/audit", {"200", "401", "403", "422", "429"}),
+        ("get", "/api/v1/audit", {"200", "400", "401", "403", "413", "422", "429"}),
         (
             "post",
             "/api/v1/worklist/{task_id}/complete",
@@ -172,3 +179,76 @@ def test_405_says_which_methods_are_allowed(
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
     assert "DELETE" not in response.headers["Allow"]
     assert response.get_json()["status"] == 405
+
+
+def test_every_operation_documents_what_the_edge_can_answer(
+    spec: dict[str, Any], client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """The review's fault: `GET /api/v1/patients/{id}?x=%00` answered 422 that the operation
+    did not list. The edge (`navigator.api.edge`) checks every request before its view, so
+    every operation can answer 422 (a NUL in any query parameter), 400 (a NUL in a header) and
+    413 (a body over the limit, even on a GET); each is documented as problem+json."""
+    for method, path, op in operations(spec):
+        for status in ("400", "413", "422"):
+            assert status in op["responses"], (method, path, status)
+        if method != "get":
+            continue
+        url = path.replace("{", "").replace("}", "") + "?x=%00"
+        response = client.get(url, headers=auth["admin"])
+        assert response.status_code == 422, (path, response.status_code)
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["errors"] == {"x": [NUL_MESSAGE]}
+
+
+def test_reasons_are_enums_from_their_source_of_truth(spec: dict[str, Any]) -> None:
+    """Issue 12 §6: "statuses, reasons" have an `enum`. A referral's rejection reason comes from
+    `REJECTION_REASONS`, in the request and in the history it is read back in."""
+    schemas = spec["components"]["schemas"]
+    assert schemas["ReferralUpdate"]["properties"]["reason"]["enum"] == list(REJECTION_REASONS)
+    assert schemas["ReferralEvent"]["properties"]["reason"]["enum"] == [*REJECTION_REASONS, None]
+    assert schemas["Problem"]["properties"]["code"]["enum"] == list(PROBLEM_CODES)
+
+
+def _problem_codes_in_the_package() -> set[str]:
+    """Every literal `code=` given to `Problem(...)` anywhere in `navigator/`."""
+    found: set[str] = set()
+    for source in (PROJECT_ROOT / "navigator").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(), str(source))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem":
+                for keyword in node.keywords:
+                    if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
+                        found.add(keyword.value.value)
+    return found
+
+
+def test_the_problem_code_enum_lists_every_code_the_package_raises() -> None:
+    """So the document cannot drift: a new `Problem(code=...)` must be added to PROBLEM_CODES."""
+    raised = _problem_codes_in_the_package()
+    assert "open_referral_exists" in raised  # the walk really finds them
+    assert raised <= set(PROBLEM_CODES), raised - set(PROBLEM_CODES)
+
+
+def test_a_rejection_reason_outside_the_enum_is_refused_whatever_the_status(
+    client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """The documented enum is enforced: a client cannot store a reason the document does not
+    list (it would then read back a history that breaks the documented schema)."""
+    response = client.patch(
+        "/api/v1/referrals/00000000-0000-0000-0000-000000000000",
+        json={"status": "cancelled", "reason": "busy"},
+        headers=auth["navigator"],
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"reason"}
+
+
+def test_red_flags_promise_no_uniqueness_or_length_a_known_flag_overrides(
+    spec: dict[str, Any],
+) -> None:
+    """Issue 13 §1: with a known red flag, repeats and long lists are warnings and the call gets
+    201 (`tests/api/test_edge.py::test_red_flags_are_at_most_the_vocabulary_and_unique`), so the
+    document must not say `uniqueItems: true` or give a `maxItems`; it says so in words."""
+    red_flags = spec["components"]["schemas"]["NavigationRequest"]["properties"]["red_flags"]
+    assert red_flags.get("uniqueItems") is not True
+    assert "maxItems" not in red_flags
+    assert "repeated" in red_flags["description"] and "refused (422)" in red_flags["description"]

@@ -350,3 +350,43 @@ def test_after_a_fallback_the_override_offers_the_rules_services_and_shows_the_c
     assert "Recommended: NHS 111 BLMK" not in after
     with app.app_context():
         assert db.session.scalars(select(Referral)).one().service_id == "ucr-two"
+
+
+def test_a_nul_in_the_notes_does_not_stop_a_red_flag_call_being_recorded(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """Clinical review of issue 13, F2: the edge refused the whole form (a NUL in Notes), so
+    the 999 advice was shown but never recorded. The notes are left out, said so, and the
+    call is recorded; without a red flag the form is refused as before (issue 12 §5)."""
+    client = sign_in("navigator")
+    response = post_form(
+        client, "/calls/new", FALL | {"red_flags": ["chest_pain"], "notes": "Fell\x00 over"}
+    )
+    assert response.status_code == 302, response.text
+    navigation_id = response.location.rsplit("/", 1)[1]
+    page = client.get(f"/calls/{navigation_id}").text
+    assert "Red flag – call 999 now" in page and "Reported: <strong>Chest pain</strong>" in page
+    assert "recorded without: Notes" in page
+    with app.app_context():
+        navigation = db.session.get(Navigation, navigation_id)
+        assert navigation is not None and navigation.urgency == "emergency"
+        assert navigation.notes is None and navigation.patient_id is not None
+        assert [w["field"] for w in navigation.result["warnings"]] == ["notes"]
+    refused = post_form(client, "/calls/new", FALL | {"notes": "Fell\x00 over"})
+    assert refused.status_code == 422
+    with app.app_context():
+        assert count(Navigation) == 1
+
+
+def test_a_red_flag_ticked_another_way_is_recorded_with_999(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """Clinical review of issue 13, F1: a tampered or scripted form sending the flag's label
+    or its code in capitals is read as the flag, not refused."""
+    client = sign_in("navigator")
+    response = post_form(client, "/calls/new", {"red_flags": ["CHEST_PAIN", "Severe bleeding"]})
+    assert response.status_code == 302
+    with app.app_context():
+        navigation = db.session.get(Navigation, response.location.rsplit("/", 1)[1])
+        assert navigation is not None
+        assert navigation.red_flags == ["chest_pain", "severe_bleeding"]

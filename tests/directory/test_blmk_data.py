@@ -77,9 +77,13 @@ def test_care_homes_text_only_drama_range_mobiles_with_recorded_consent(
 def test_every_blmk_postcode_district_maps_to_a_place() -> None:
     gazetteer = load_gazetteer(str(DATA))
     places = set(vocabulary_codes("places"))
-    assert {place for place, _, _ in gazetteer.districts.values()} == places
+    assert {place for place, _, _ in gazetteer.districts.values()} - {None} == places
     for district in ("MK40", "MK42", "LU1", "LU4", "MK9", "SG18", "MK45"):
-        assert district in gazetteer.districts
+        assert gazetteer.districts[district][0] in places
+    # Clinical review of issue 13: MK77 is non-geographic (large users), so no place; MK18
+    # (Buckingham) is listed as a neighbour outside BLMK, with its own centroid.
+    assert "MK77" not in gazetteer.districts
+    assert gazetteer.districts["MK18"][0] is None
 
 
 # Issue 13 §2: a GP-network social-prescribing service that takes referrals from practice staff
@@ -98,6 +102,30 @@ NAMES_111_AS_REFERRER = re.compile(
     re.IGNORECASE,
 )
 LAY_ROLES = {"public", "relative"}
+ON_BEHALF_ROLES = {"relative", "care_home", "professional", "nhs111"}
+# Clinical review of issue 13: phrasings saying who may make contact, each with the caller roles
+# it rules out. Samaritans ("the person calls themselves") was offered to professionals, and
+# voucher-only food banks ("referral agencies issue vouchers") to the public.
+REFERRER_PHRASES: list[tuple[re.Pattern[str], frozenset[str]]] = [
+    (
+        re.compile(
+            r"\b(?:calls?|contacts?|phones?) (?:us |them )?themselves\b"
+            r"|\b(?:no|not take|do not take|does not take|don't take) third[- ]party referrals?\b",
+            re.IGNORECASE,
+        ),
+        frozenset(ON_BEHALF_ROLES),
+    ),
+    (
+        re.compile(
+            r"\breferral (?:agenc(?:y|ies)|partners?)\b"
+            r"|\bby voucher\b|\bissue (?:e-)?vouchers?\b|\bto issue a voucher\b"
+            r"|\bby referral from an agency\b"
+            r"|\bprofessional referrals? only\b|\bonly (?:by|through|via) (?:a )?professional referral\b",
+            re.IGNORECASE,
+        ),
+        frozenset(LAY_ROLES),
+    ),
+]
 
 
 def _says(service: dict[str, Any]) -> str:
@@ -117,6 +145,85 @@ def test_no_service_reached_only_through_others_takes_public_or_relative_callers
         and LAY_ROLES & set(s["eligibility"]["caller_roles"])
     ]
     assert wrong == []
+
+
+def _referrer_mismatches(services: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(service id, roles its own text rules out but its caller roles list) for each entry."""
+    wrong = []
+    for service in services:
+        listed = set(service["eligibility"]["caller_roles"])
+        excluded: set[str] = set()
+        for phrase, roles in REFERRER_PHRASES:
+            if phrase.search(_says(service)):
+                excluded |= roles
+        if listed & excluded:
+            wrong.append((service["id"], sorted(listed & excluded)))
+    return wrong
+
+
+def test_caller_roles_agree_with_what_the_text_says_about_who_may_refer(
+    services: list[dict[str, Any]],
+) -> None:
+    """An entry that says the person must call themselves lists only `public`; one reached
+    through referral agencies, vouchers or professional referral lists no lay caller."""
+    assert _referrer_mismatches(services) == []
+
+
+def test_the_referrer_phrases_catch_the_entries_the_clinical_review_found() -> None:
+    """The Samaritans and food-bank entries as they were (clinical review of issue 13) fail
+    the check; Citizens Advice, which gives foodbank vouchers to the public, does not."""
+    samaritans = {
+        "id": "samaritans-listening-line",
+        "description": "Free, confidential listening support for anyone who is struggling.",
+        "referral": {
+            "info": "The person calls themselves; Samaritans do not take third-party referrals."
+        },
+        "eligibility": {"caller_roles": ["public", "relative", "care_home", "professional"]},
+    }
+    foodbanks = [
+        {
+            "id": service_id,
+            "description": description,
+            "referral": {"info": info},
+            "eligibility": {"caller_roles": ["public", "relative", "professional"]},
+        }
+        for service_id, description, info in [
+            (
+                "luton-foodbank-emergency-food",
+                "Three days of emergency food, by voucher from one of over a hundred agencies.",
+                "Referral agencies issue vouchers; ask for delivery on the voucher.",
+            ),
+            (
+                "bedford-foodbank-emergency-food",
+                "Emergency food by voucher from a referral partner such as Citizens Advice.",
+                "Registered referral agencies issue e-vouchers.",
+            ),
+            (
+                "dunstable-foodbank-emergency-food",
+                "Emergency food parcels given out at sessions in local churches.",
+                "Referral agencies phone or email the foodbank to issue a voucher.",
+            ),
+            (
+                "mk-food-bank-emergency-food",
+                "Emergency food parcels, by referral from an agency such as the council.",
+                "Referral agencies phone or email the food bank.",
+            ),
+        ]
+    ]
+    citizens_advice = {
+        "id": "citizens-advice-luton-money-advice",
+        "description": "Advice on benefits and debt, and foodbank vouchers for people in crisis.",
+        "referral": {"info": "Professionals can make a supported referral online."},
+        "eligibility": {"caller_roles": ["public", "relative", "professional"]},
+    }
+    assert _referrer_mismatches([samaritans, *foodbanks, citizens_advice]) == [
+        ("samaritans-listening-line", ["care_home", "professional", "relative"]),
+        *((f["id"], ["public", "relative"]) for f in foodbanks),
+    ]
+    professional_only = {**citizens_advice, "referral": {"info": "Professional referral only."}}
+    assert _referrer_mismatches([professional_only]) == [
+        ("citizens-advice-luton-money-advice", ["public", "relative"])
+    ]
 
 
 def test_every_service_taking_public_or_relative_callers_gives_them_a_way_in(

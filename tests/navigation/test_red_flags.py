@@ -7,18 +7,23 @@ the reasons name the flag in plain words. Without a known red flag the strict 42
 
 The property test combines every red flag in the vocabulary with every way a fact can be
 missing or wrong (absent, null, wrong type, out of range, unknown code, invalid format, an
-unknown field, unknown or repeated red flags); the grid test tries each single fault with
-each flag. The fixed case is the request from the issue.
+unknown field, unknown or repeated red flags, a NUL or a lone surrogate in any field or key, which the edge
+sets aside for this endpoint); the grid test tries each single fault with each flag. Flags
+written another way (case, spaces, hyphens, the label, comma-separated, nested, an object)
+still count. The fixed cases are the request from the issue and those of the clinical review
+of issue 13 (second round: F1 spellings, F2 bad characters in an unrelated field).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -71,7 +76,36 @@ FAULTS: dict[str, list[Any]] = {
     "case_ref": [ABSENT, None, 5, "x" * 101],
     "colour": ["red"],  # a field the API does not have
 }
-JUNK_FLAGS = ["hiccups", "", "CHEST_PAIN", 7, None, ["chest_pain"]]
+# Text the database cannot store, in any field (the edge sets it aside for this endpoint).
+for _field, _value in [*COMPLETE.items(), ("colour", "red")]:
+    FAULTS[_field] += [f"{_value}\x00", f"\ud800{_value}"]
+FAULTS["(key)"] = ["col\x00our", "\udfffcolour"]  # a key with it: named `(key)`
+# Items naming no known flag (NUL and surrogates included: set aside, then warned about).
+JUNK_FLAGS = [
+    "hiccups",
+    "",
+    7,
+    None,
+    [["hiccups"]],
+    {"chest_pain": False},
+    "chest\x00pain",
+    "\ud800",
+]
+# Ways a flag is written other than its code (clinical review of issue 13, F1): each is read
+# as the flag, with a warning on its item.
+SPELLINGS: list[Callable[[str], Any]] = [
+    str.upper,
+    lambda code: f" {code}",
+    lambda code: f"{code} ",
+    lambda code: VOCAB.label("red_flags", code),
+    lambda code: VOCAB.label("red_flags", code).upper(),
+    lambda code: code.replace("_", "-"),
+    lambda code: code.replace("_", " ").title(),
+    lambda code: [code],
+    lambda code: [[code]],
+    lambda code: {code: True},
+    lambda code: f"{code},hiccups",
+]
 
 
 def is_fault(field: str, value: Any) -> bool:
@@ -99,7 +133,9 @@ def directory(app_ctx: Flask) -> None:
 def call_with(flags: list[Any], faults: dict[str, Any]) -> dict[str, Any]:
     body = {**COMPLETE, "red_flags": flags}
     for field, value in faults.items():
-        if value is ABSENT:
+        if field == "(key)":
+            body[value] = 1
+        elif value is ABSENT:
             body.pop(field, None)
         else:
             body[field] = value
@@ -136,7 +172,8 @@ def answer_999(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    flags=st.lists(st.sampled_from(FLAGS), min_size=1, max_size=3, unique=True),
+    flags=st.lists(st.sampled_from(FLAGS), max_size=3, unique=True),
+    spelled=st.lists(st.tuples(st.sampled_from(FLAGS), st.sampled_from(SPELLINGS)), max_size=2),
     junk=st.lists(st.sampled_from(JUNK_FLAGS), max_size=3),
     repeat=st.booleans(),
     faults=st.sets(st.sampled_from(sorted(FAULTS))).flatmap(  # one fault per chosen field
@@ -150,21 +187,29 @@ def test_any_red_flag_gets_999_whatever_else_is_missing_or_wrong(
     auth: Auth,
     directory: None,
     flags: list[str],
+    spelled: list[tuple[str, Callable[[str], Any]]],
     junk: list[Any],
     repeat: bool,
     faults: dict[str, Any],
     order: Any,
 ) -> None:
-    """Every combination of red flags, unknown or repeated flags, and faulty facts: always
-    201 emergency / ambulance_999, a warning for exactly the faulty fields, and recorded."""
-    sent = flags + junk + (flags[:1] if repeat else [])
+    """Every combination of red flags (as codes or written another way), unknown or repeated
+    flags, and faulty facts (NUL and lone surrogates included): always 201 emergency /
+    ambulance_999, a warning for exactly the faulty fields, and recorded."""
+    assume(flags or spelled)
+    sent = flags + [spell(code) for code, spell in spelled] + junk + (flags[:1] if repeat else [])
     order.shuffle(sent)
     warned = {field for field, value in faults.items() if is_fault(field, value)}
-    if junk or repeat:
+    if junk or spelled or (repeat and flags):
         warned.add("red_flags")
     result = answer_999(app, client, auth, call_with(sent, faults), warned)
     first_reason = result["recommendation"]["reasons"][0]
-    assert all(VOCAB.label("red_flags", flag) in first_reason for flag in flags)
+    expected = {*flags, *(code for code, _ in spelled)}
+    assert all(VOCAB.label("red_flags", flag) in first_reason for flag in expected)
+    with app.app_context():
+        stored = db.session.get(Navigation, result["id"])
+        assert stored is not None and set(stored.red_flags) == expected
+        db.session.remove()
 
 
 @pytest.mark.parametrize("flag", FLAGS)
@@ -252,7 +297,9 @@ def test_a_single_flag_sent_as_a_string_still_gets_999(
         (["hiccups"], "red_flags.0"),
         ([7, None], "red_flags.0"),
         ("hiccups", "red_flags"),
-        ({"chest_pain": True}, "red_flags"),
+        ({"chest_pain": False}, "red_flags"),
+        ("hiccups, chest pains", "red_flags"),
+        ([["hiccups"]], "red_flags.0"),
         ([], "need"),
         (None, "red_flags"),
     ],
@@ -279,9 +326,127 @@ def test_without_a_known_red_flag_a_faulty_call_is_still_422(
 
 
 def test_the_edge_limits_still_run_first(client: FlaskClient, auth: Auth, directory: None) -> None:
-    """A NUL character is refused at the edge (issue 12), before any view: a red flag does
-    not carry a body the database cannot store."""
-    body = {"red_flags": ["chest_pain"], "postcode": "LU1\u00002AA"}
-    response = client.post("/api/v1/navigations", json=body, headers=auth["integrator"])
-    assert response.status_code == 422
-    assert "postcode" in response.json["errors"]
+    """Size, depth and invalid JSON are refused at the edge (issue 12) before any view, red
+    flag or not; so is a body that is not UTF-8 (RFC 8259 §8.1: JSON between systems is
+    UTF-8), even in a charset the header names."""
+    deep = '{"red_flags": ["chest_pain"], "x": ' + "[" * 40 + "]" * 40 + "}"
+    for raw, content_type in (
+        (deep, "application/json"),
+        ('{"red_flags": ["chest_pain"], ', "application/json"),
+        ('{"red_flags": ["chest_pain"], "x": NaN}', "application/json"),
+    ):
+        response = client.post(
+            "/api/v1/navigations", data=raw, content_type=content_type, headers=auth["integrator"]
+        )
+        assert response.status_code == 400, raw
+    latin1 = '{"red_flags": ["chest_pain"], "case_ref": "Zoë"}'.encode("latin-1")
+    response = client.post(
+        "/api/v1/navigations",
+        data=latin1,
+        content_type="application/json; charset=iso-8859-1",
+        headers=auth["integrator"],
+    )
+    assert response.status_code == 400 and response.json["errors"] == {
+        "body": ["The body is not valid UTF-8."]
+    }
+
+
+# --- the clinical review of issue 13 (second round) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "warning"),
+    [
+        (["CHEST_PAIN"], {"field": "red_flags.0", "message": "Read as chest_pain."}),
+        ([" chest_pain"], {"field": "red_flags.0", "message": "Read as chest_pain."}),
+        (["chest_pain "], {"field": "red_flags.0", "message": "Read as chest_pain."}),
+        (["Chest pain"], {"field": "red_flags.0", "message": "Read as chest_pain."}),
+        (["chest-pain"], {"field": "red_flags.0", "message": "Read as chest_pain."}),
+        ([["chest_pain"]], {"field": "red_flags.0", "message": "Read as chest_pain."}),
+        (
+            "chest_pain,stroke_symptoms",
+            {
+                "field": "red_flags",
+                "message": "Not a list but a string: read as chest_pain, stroke_symptoms.",
+            },
+        ),
+        (
+            {"chest_pain": True},
+            {"field": "red_flags", "message": "Not a list but an object: read as chest_pain."},
+        ),
+    ],
+)
+def test_a_red_flag_written_another_way_gets_999(
+    app: Flask, client: FlaskClient, auth: Auth, directory: None, flags: Any, warning: Any
+) -> None:
+    """Clinical review of issue 13, F1: each of these answered 422 and no 999. Read from the
+    code or the label (as the API's vocabulary and the console show it) whatever the case,
+    spaces or separators; the warning says how it was read."""
+    body = {
+        "caller_role": "public",
+        "need": "minor_illness",
+        "age": 70,
+        "postcode": "LU1 2AA",
+        "red_flags": flags,
+    }
+    result = answer_999(app, client, auth, body, {"red_flags"})
+    assert result["warnings"] == [warning]
+    assert result["recommendation"]["reasons"][0].startswith("Chest pain")
+
+
+def test_every_label_and_code_is_read_whatever_the_case_and_separators() -> None:
+    """The reader is built from the vocabulary: each code and each label, in upper case,
+    with hyphens or spaces for underscores, names its flag, and no two flags share a key."""
+    from navigator.navigation.schemas import known_red_flags, red_flag_reader
+
+    reader = red_flag_reader(VOCAB)
+    for code in FLAGS:
+        label = VOCAB.label("red_flags", code)
+        for text in (code, code.upper(), code.replace("_", "-"), f" {label} ", label.lower()):
+            assert reader.code(text) == code, text
+    assert len({reader.code(VOCAB.label("red_flags", code)) for code in FLAGS}) == len(FLAGS)
+    assert known_red_flags("chest pain; Seizure (fit)", VOCAB)[0] == ["chest_pain", "seizure"]
+    assert known_red_flags({"chest_pain": "no", "seizure": "yes"}, VOCAB)[0] == ["seizure"]
+    assert known_red_flags(["chest pains", "chestpain", 7], VOCAB) == (
+        [],
+        [
+            {"field": f"red_flags.{i}", "message": "Not a known red flag: ignored."}
+            for i in range(3)
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "missing"),
+    [
+        ({"red_flags": ["chest_pain"], "caller_role": "public", "postcode": "MK42 9DJ",
+          "case_ref": "AB123\u0000"}, "case_ref", {"age"}),
+        ({"red_flags": ["chest_pain"], "caller_role": "pub\ud800lic", "postcode": "MK42 9DJ"},
+         "caller_role", {"age"}),
+        ({"red_flags": ["chest_pain"], "postcode": "MK42\u00009DJ"}, "postcode",
+         {"age", "caller_role"}),
+    ],
+)  # fmt: skip
+def test_a_bad_character_in_another_field_does_not_block_999(
+    app: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    directory: None,
+    body: Any,
+    field: str,
+    missing: set[str],
+) -> None:
+    """Clinical review of issue 13, F2: the edge refused these with 422 (issue 12) before the
+    view, so a red flag got no 999. The field is left out and warned about; the same body
+    without a red flag is refused exactly as before."""
+    result = answer_999(app, client, auth, body, {field} | missing)
+    warning = next(w for w in result["warnings"] if w["field"] == field)
+    assert "could not be stored" in warning["message"]
+    assert json.dumps(body[field])[1:-1] not in json.dumps(result)  # not stored, not echoed
+    without = {**body, "red_flags": [], "need": "minor_illness", "age": 70}
+    refused = client.post("/api/v1/navigations", json=without, headers=auth["integrator"])
+    assert refused.status_code == 422 and refused.json["code"] == "invalid_text"
+    assert list(refused.json["errors"]) == [field]
+    assert refused.json["detail"] == f"Invalid characters in: {field}."
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Navigation)) == 1

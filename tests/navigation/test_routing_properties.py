@@ -222,5 +222,41 @@ def test_a_non_emergency_is_never_sent_to_an_emergency_department_and_items_desc
             assert service["open_now"], (body, service["id"])
     outside = any("outside Bedfordshire, Luton and Milton Keynes" in r for r in offered[0][1])
     postcode = body["postcode"].split()[0]
-    in_blmk = postcode in index.gazetteer.districts
+    in_blmk = index.gazetteer.districts.get(postcode, (None,))[0] is not None
     assert outside != in_blmk, body
+
+
+# Clinical review of issue 13 (F6): outside England the non-emergency catch-all was "NHS 111 -
+# England". Postcodes in Scotland, Wales, Northern Ireland, the Crown Dependencies, and BFPO.
+ENGLAND_111 = ("nhs-111-national", "huc-nhs-111-blmk")
+outside_england_postcodes = st.one_of(
+    st.tuples(
+        st.sampled_from(
+            ["EH", "G", "AB", "IV", "KY", "DD", "CF", "SA", "LL", "LD", "BT", "JE", "GY", "IM"]
+        ),
+        st.integers(1, 9),
+    ).map(lambda pair: f"{pair[0]}{pair[1]} 1AB"),
+    st.integers(1, 2000).map(lambda n: f"BFPO {n}"),
+    st.sampled_from(["SY20 1AA", "CH7 1AA", "TD1 1AA", "NP16 5AA"]),
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=non_emergency_calls, postcode=outside_england_postcodes)
+def test_outside_england_a_call_never_gets_englands_111_nor_a_distance(
+    client: FlaskClient, auth: Auth, blmk: None, body: dict[str, Any], postcode: str
+) -> None:
+    """Clinical review of issue 13: a call from outside England is never offered England's NHS
+    111, nor any service with a distance (no district there is known), and is told it is
+    outside BLMK."""
+    response = client.post(
+        "/api/v1/navigations", json={**body, "postcode": postcode}, headers=auth["integrator"]
+    )
+    assert response.status_code == 201, response.json
+    result = response.json
+    offered = [result["recommendation"]["service"], *(a["service"] for a in result["alternatives"])]
+    assert [s["id"] for s in offered if s["id"] in ENGLAND_111] == [], (postcode, body)
+    assert [s["id"] for s in offered if s["distance_km"] is not None] == [], (postcode, body)
+    assert any("outside Bedfordshire" in r for r in result["recommendation"]["reasons"])
