@@ -279,7 +279,8 @@ def _service_reasons(item: Ranked, facts: Facts, outcome: Outcome, vocab: Vocabu
     if item.assessed:
         reasons.append(f"{label}: accepts this caller, sees this patient and covers this postcode.")
     else:
-        reasons.append(f"{label}: the catch-all for this call.")
+        # Named, not typed: an advice entry's type ("GP access hub") would mislead here.
+        reasons.append(f"The catch-all for this call: {item.entry.record['name']}.")
     need = _routed_need(facts)
     if need is not None and need not in item.entry.needs:
         reasons.append(need_reason(item, need, outcome, vocab))
