@@ -49,26 +49,6 @@ class PostcodeField(fields.Field):
         return gazetteer().locate(parsed)
 
 
-class FullPostcodeField(fields.String):
-    """A full UK postcode, loaded as its normalised ASCII text (`MK42 9DJ`)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        parsed = parse_postcode(value, allow_outward=False) if isinstance(value, str) else None
-        if parsed is None:
-            raise ValidationError("Not a valid UK postcode")
-        return parsed.text
-
-
-class OdsCodeField(fields.String):
-    """An ODS code (3 to 10 letters and digits), loaded in ASCII capitals (`RC9`)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        code = normalise_ods_code(value) if isinstance(value, str) else None
-        if code is None:
-            raise ValidationError("Not an ODS code")
-        return code
-
-
 # Every date and instant a client sends lies in these years (inclusive): well inside Python's
 # and the databases' ranges even after a week or a month of arithmetic either side.
 EARLIEST, LATEST = 1900, 2200
@@ -108,14 +88,48 @@ class InstantField(fields.DateTime):
         return parsed
 
 
-class NhsNumberField(fields.String):
-    """An NHS number in any digit script, spaced or not, loaded as its 10 ASCII digits."""
+class IdentifierField(fields.String):
+    """An identifier loaded as its one ASCII spelling by `normalise` (None: not valid, 422
+    with `message`). Fixed-form: its normaliser bounds its length."""
+
+    message = "Not valid"
+
+    def normalise(self, value: str) -> str | None:
+        return None  # each identifier gives its own normaliser
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        digits = normalise_nhs_number(value) if isinstance(value, str) else None
-        if digits is None:
-            raise ValidationError("Not a valid NHS number")
-        return digits
+        normalised = self.normalise(value) if isinstance(value, str) else None
+        if normalised is None:
+            raise ValidationError(self.message)
+        return normalised
+
+
+class FullPostcodeField(IdentifierField):
+    """A full UK postcode, loaded as its normalised ASCII text (`MK42 9DJ`)."""
+
+    message = "Not a valid UK postcode"
+
+    def normalise(self, value: str) -> str | None:
+        parsed = parse_postcode(value, allow_outward=False)
+        return parsed.text if parsed else None
+
+
+class OdsCodeField(IdentifierField):
+    """An ODS code (3 to 10 letters and digits), loaded in ASCII capitals (`RC9`)."""
+
+    message = "Not an ODS code"
+
+    def normalise(self, value: str) -> str | None:
+        return normalise_ods_code(value)
+
+
+class NhsNumberField(IdentifierField):
+    """An NHS number in any digit script, spaced or not, loaded as its 10 ASCII digits."""
+
+    message = "Not a valid NHS number"
+
+    def normalise(self, value: str) -> str | None:
+        return normalise_nhs_number(value)
 
 
 class BoundedList(fields.List):
