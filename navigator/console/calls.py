@@ -43,8 +43,9 @@ from navigator.navigation.decisions import (
     override_options,
 )
 from navigator.navigation.models import Navigation
+from navigator.navigation.red_flags import known_red_flags
 from navigator.navigation.routing import red_flag_names
-from navigator.navigation.schemas import NavigationRequestSchema, known_red_flags
+from navigator.navigation.schemas import NavigationRequestSchema
 from navigator.navigation.service import get_navigation
 from navigator.patients.access import DEMOGRAPHICS
 from navigator.patients.audit import audit_record

@@ -397,7 +397,7 @@ def test_a_red_flag_written_another_way_gets_999(
 def test_every_label_and_code_is_read_whatever_the_case_and_separators() -> None:
     """The reader is built from the vocabulary: each code and each label, in upper case,
     with hyphens or spaces for underscores, names its flag, and no two flags share a key."""
-    from navigator.navigation.schemas import known_red_flags, red_flag_reader
+    from navigator.navigation.red_flags import known_red_flags, red_flag_reader
 
     reader = red_flag_reader(VOCAB)
     for code in FLAGS:
