@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from navigator.auth.login import unlock
@@ -22,11 +22,6 @@ from navigator.extensions import current_session
 EMAIL_MESSAGE = "Enter an email address, like name@nhs.net"
 
 
-def _has_at(value: str) -> None:
-    if "@" not in value:
-        raise ValidationError(EMAIL_MESSAGE)
-
-
 class UserCreateSchema(Schema):
     """The new-user form. Each field fits its column: the email `User.email` (254, RFC
     5321's longest usable address), so too long is a form error naming the field, never a
@@ -39,7 +34,7 @@ class UserCreateSchema(Schema):
             validate.Length(
                 min=1, max=254, error="Enter an email address of at most {max} characters"
             ),
-            _has_at,
+            validate.Email(error=EMAIL_MESSAGE),
         ],
         error_messages={"required": EMAIL_MESSAGE},
     )

@@ -19,7 +19,7 @@ from navigator.errors import Problem
 from navigator.extensions import current_session
 from navigator.navigation.models import Navigation
 from navigator.patients.audit import audit
-from navigator.sms.worklist import complete_callback_task, open_callback_tasks
+from navigator.sms.worklist import MAX_OUTCOME, complete_callback_task, open_callback_tasks
 
 REASONS = {
     "call_back": "Asked for a call back (replied 2)",
@@ -74,6 +74,8 @@ def complete_task(task_id: int) -> ResponseReturnValue:
     outcome = form_values().get("outcome", "")
     if not outcome:
         return _page({f"outcome-{task_id}": "Say what happened when you called back"}, 422)
+    if len(outcome) > MAX_OUTCOME:  # the same limit as the API's CompleteTaskSchema
+        return _page({f"outcome-{task_id}": f"Use {MAX_OUTCOME} characters or fewer"}, 422)
     try:
         with transaction(current_session()):
             complete_callback_task(

@@ -36,6 +36,8 @@ from navigator.referrals.service import OPEN, create_referral
 from navigator.rules.model import Facts, RuleSet
 
 MIN_OVERRIDE_REASON = 10
+# The reason becomes the referral's reason, which the API caps at 2,000 characters.
+MAX_OVERRIDE_REASON = 2000
 DECISIONS = ("accepted", "overridden")
 MAX_OVERRIDE_OPTIONS = 200  # a select longer than this helps nobody on a call
 
@@ -104,6 +106,11 @@ def decide(
         raise field_error(
             "override_reason",
             f"Say why you chose a different service (at least {MIN_OVERRIDE_REASON} characters)",
+        )
+    if overriding and len(reason) > MAX_OVERRIDE_REASON:
+        raise field_error(
+            "override_reason",
+            f"The reason must be {MAX_OVERRIDE_REASON} characters or fewer",
         )
     handoff = Handoff(None, False)
     if chosen is not None and chosen in index.by_id:

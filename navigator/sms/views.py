@@ -14,7 +14,7 @@ from navigator.api.openapi import ResponseSchema, problems
 from navigator.db import transaction, utcnow
 from navigator.extensions import current_session
 from navigator.sms.models import REPLY_KINDS, TASK_DONE, TASK_OPEN, TASK_REASONS
-from navigator.sms.worklist import complete_callback_task, open_callback_tasks
+from navigator.sms.worklist import MAX_OUTCOME, complete_callback_task, open_callback_tasks
 
 blp = Blueprint(
     "worklist", __name__, url_prefix="/api/v1", description="Call-back tasks for navigators"
@@ -56,7 +56,7 @@ class CompleteTaskSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    outcome = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    outcome = fields.String(required=True, validate=validate.Length(min=1, max=MAX_OUTCOME))
 
 
 @blp.route("/worklist")

@@ -18,6 +18,9 @@ from navigator.directory.models import Service
 from navigator.errors import Problem
 from navigator.sms.models import TASK_DONE, TASK_OPEN, CallbackTask, SmsMessage, SmsReply
 
+# What happened on a call-back, as said by the API and the console's worklist alike.
+MAX_OUTCOME = 2000
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

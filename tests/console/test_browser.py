@@ -183,8 +183,10 @@ def test_override_with_a_reason(sign_in_as: Callable[[str], Page]) -> None:
     page.get_by_role("button", name="Override and refer").click()
     expect(page.get_by_text("Say why you chose a different service").first).to_be_visible()
     check_page(page, "call-override-error")
+    # With one long unbroken word: outsiders' text must wrap, never widen the page (a
+    # fresh-eyes review saw a 35,000 px wide dashboard).
     page.get_by_label("Why you chose a different service").fill(
-        "The family asked for the team that already visits."
+        "The family asked for the team that already visits. " + "x" * 1500
     )
     page.get_by_role("button", name="Override and refer").click()
     expect(page.get_by_text("Referral sent to UCR Two")).to_be_visible()
@@ -192,8 +194,15 @@ def test_override_with_a_reason(sign_in_as: Callable[[str], Page]) -> None:
     expect(page.get_by_role("heading", name="Referred instead to: UCR Two")).to_be_visible()
     expect(page.locator("#referrals")).to_contain_text("UCR Two")
     check_page(page, "call-overridden")
+    assert_no_sideways_scroll(page)
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#recent-overrides")).to_contain_text("already visits")
+    assert_no_sideways_scroll(page)
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url} is {width[0]} px wide in a {width[1]} px window"
 
 
 def test_red_flag_call_shows_999_prominently(sign_in_as: Callable[[str], Page]) -> None:

@@ -45,6 +45,13 @@ def test_admin_adds_a_user_who_can_then_sign_in(
         admin, "/users", {"email": "new@nhs.example", "role": "navigator", "password": "short"}
     )
     assert short.status_code == 422 and 'href="#password"' in short.text
+    # An impossible address is refused, not stored (fresh-eyes review: `<b>x</b>"'&@…` was).
+    impossible = post_form(
+        admin,
+        "/users",
+        {"email": "<b>x</b>\"'&@example.com", "role": "navigator", "password": "a-good-password"},
+    )
+    assert impossible.status_code == 422 and "Enter an email address" in impossible.text
     added = post_form(
         admin,
         "/users",

@@ -54,6 +54,9 @@ def test_a_2_reply_reaches_the_worklist_and_the_call_timeline(live: Live) -> Non
     task_id = worklist.split('id="task-')[1].split('"')[0]
     missing = post_form(client, f"/worklist/{task_id}", {"outcome": ""}, page="/worklist")
     assert missing.status_code == 422
+    # The API's limit holds in the console too (fresh-eyes review: 6,000 characters were kept).
+    too_long = post_form(client, f"/worklist/{task_id}", {"outcome": "x" * 2001}, page="/worklist")
+    assert too_long.status_code == 422 and "2000 characters or fewer" in too_long.text
     done = post_form(
         client,
         f"/worklist/{task_id}",

@@ -130,6 +130,19 @@ def test_override_is_recorded_and_counted_for_the_dashboard(
     assert [n.id for n in recent_overrides(session)] == [navigation.id]
 
 
+def test_an_override_reason_longer_than_a_referral_reason_is_refused(
+    session: Session, navigation: Navigation
+) -> None:
+    """The reason becomes the referral's reason, which the API caps at 2,000 characters; a
+    fresh-eyes review found 3,000 accepted from the console (and the page widened by it)."""
+    other = "ucr-two" if navigation.recommended_service_id == "ucr-one" else "ucr-one"
+    with pytest.raises(Problem) as refused:
+        _decide(session, navigation, service_id=other, override_reason="x" * 2001)
+    assert refused.value.errors and "override_reason" in refused.value.errors
+    session.rollback()
+    assert referrals(session) == 0
+
+
 def test_a_second_decision_is_refused(session: Session, navigation: Navigation) -> None:
     _decide(session, navigation)
     with pytest.raises(Problem) as again:
