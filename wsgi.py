@@ -10,8 +10,8 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from navigator import create_app
+from navigator.core.extensions import db
 from navigator.directory.context import directory_index
-from navigator.extensions import db
 
 app = create_app()
 

@@ -17,11 +17,11 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from navigator import create_app
-from navigator.db import transaction
-from navigator.directory.context import vocabulary
+from navigator.core.db import transaction
+from navigator.core.extensions import current_session
+from navigator.core.migrations import upgrade
+from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import load_documents, read_documents
-from navigator.extensions import current_session
-from navigator.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 BLMK = ROOT / "directory_of_services" / "blmk"
@@ -53,7 +53,7 @@ def load(app: Flask, documents: list[tuple[str, Any]]) -> float:
     started = time.perf_counter()
     with app.app_context(), transaction(current_session()):
         report = load_documents(
-            current_session(), documents, vocab=vocabulary(), changed_by="bench"
+            current_session(), documents, vocab=VOCABULARY.get(), changed_by="bench"
         )
         assert not report.rejections, report.lines()[:5]
     return time.perf_counter() - started

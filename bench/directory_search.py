@@ -17,10 +17,10 @@ import time
 from common import BLMK_POSTCODES, blmk_documents, fresh_app, load, peak_rss_mb, summary, timed
 
 from navigator.auth.keys import create_api_client
-from navigator.db import transaction
-from navigator.directory.context import directory_index
+from navigator.core.db import transaction
+from navigator.core.extensions import current_session
+from navigator.directory.reference import directory_index
 from navigator.directory.synth import synthesise
-from navigator.extensions import current_session
 
 
 def run(database_url: str | None, services: int, requests: int) -> None:

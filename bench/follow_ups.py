@@ -17,14 +17,14 @@ from common import BLMK, fresh_app, load
 from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
-from navigator.config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
-from navigator.db import utcnow
+from navigator.core.db import utcnow
+from navigator.core.extensions import current_session, db
+from navigator.core.settings import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
 from navigator.directory.loader import read_documents
-from navigator.extensions import current_session, db
 from navigator.navigation.models import Navigation
-from navigator.sms.config import QuietHours
 from navigator.sms.fake_twilio import FakeTwilio
 from navigator.sms.models import SmsMessage
+from navigator.sms.plan import QuietHours
 from navigator.sms.sender import SmsSettings, dispatch_due, message_counts, twilio_client
 
 

@@ -20,9 +20,9 @@ from common import fresh_app, summary, timed
 from sqlalchemy import insert
 
 from navigator.auth.keys import create_api_client
-from navigator.db import transaction
-from navigator.directory.opening import local_month
-from navigator.extensions import current_session
+from navigator.core.clock import local_month
+from navigator.core.db import transaction
+from navigator.core.extensions import current_session
 from navigator.patients.models import Patient
 from navigator.transitions.dtoc import REASONS, RESPONSIBLE, delayed_midnights
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, TransitionEvent

@@ -29,20 +29,21 @@ from typing import Any
 from common import BLMK_POSTCODES, ROOT, blmk_documents, fresh_app, load, summary, timed
 
 from navigator.auth.keys import create_api_client
-from navigator.db import transaction, utcnow
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import current_session
+from navigator.core.places import parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.capacity import capacities, red_service_ids
-from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
-from navigator.directory.places import parse_postcode
+from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.synth import synthesise
-from navigator.extensions import current_session
 from navigator.navigation.routing import Call, route
 from navigator.navigation.service import facts_for
-from navigator.rules.context import current_ruleset
 from navigator.rules.model import evaluate
+from navigator.rules.reference import RULESET
 
 
 def random_calls(rng: random.Random, postcodes: list[str], count: int) -> list[dict[str, Any]]:
-    vocab = vocabulary()
+    vocab = VOCABULARY.get()
     needs, roles = (
         vocab.codes("needs"),
         ["nhs111", "professional", "relative", "public", "care_home"],
@@ -67,12 +68,12 @@ def in_process(label: str, calls: list[dict[str, Any]]) -> None:
     session, index, ruleset, vocab = (
         current_session(),
         directory_index(),
-        current_ruleset(),
-        vocabulary(),
+        RULESET.get(),
+        VOCABULARY.get(),
     )
     prepared = []
     for body in calls:
-        located = gazetteer().locate(parse_postcode(body["postcode"]))  # type: ignore[arg-type]
+        located = GAZETTEER.get().locate(parse_postcode(body["postcode"]))  # type: ignore[arg-type]
         prepared.append(
             (located, facts_for(body | {"at": datetime.fromisoformat(body["at"])}, located))
         )

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from navigator.auth.models import User
 from navigator.auth.passwords import create_user
-from navigator.db import transaction, utcnow
-from navigator.extensions import current_session
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import current_session
 
 EMAIL, PASSWORD = "known@bench.example", "the-right-password"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

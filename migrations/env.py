@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from navigator.config import database_url
-from navigator.migrate import include_object
+from navigator.core.migrations import include_object
+from navigator.core.settings import database_url
 from navigator.models import Base
 
 config = context.config

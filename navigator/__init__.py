@@ -8,16 +8,17 @@ from typing import Any
 
 from flask import Flask
 
-from navigator.api.edge import install_edge
 from navigator.auth.throttle import install_proxy_fix
 from navigator.commands import register_commands
-from navigator.config import instance_dir, settings_from_env
 from navigator.console import configure_templates, init_console
-from navigator.errors import register_error_handlers
-from navigator.extensions import db, openapi
-from navigator.rules.context import install_ruleset
-from navigator.security_headers import register_security_headers
-from navigator.sms.config import install_follow_ups
+from navigator.core.errors import register_error_handlers
+from navigator.core.extensions import db
+from navigator.core.settings import instance_dir, settings_from_env
+from navigator.rules.reference import RULESET
+from navigator.sms.reference import FOLLOW_UP_PLAN
+from navigator.web.edge import install_edge
+from navigator.web.openapi import openapi
+from navigator.web.security_headers import register_security_headers
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,8 +28,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_logging(app)
     install_proxy_fix(app)  # the client's address behind TRUSTED_PROXIES proxies (throttling)
-    install_ruleset(app)  # raises RuleSetError: the service refuses to start with invalid rules
-    install_follow_ups(app)  # raises FollowUpsError likewise
+    RULESET.install(app)  # raises RuleSetError: the service refuses to start with invalid rules
+    FOLLOW_UP_PLAN.install(app)  # raises FollowUpsError likewise
     install_edge(app)  # body size, content type, JSON depth and text, path ints: before blueprints
     _register_extensions(app)
     _register_blueprints(app)
@@ -54,8 +55,6 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from navigator.api.docs import blp as docs_blp
-    from navigator.api.health import blp as health_blp
     from navigator.directory.oruk_views import blp as oruk_blp
     from navigator.directory.views import blp as services_blp
     from navigator.metrics.views import blp as metrics_blp
@@ -65,6 +64,8 @@ def _register_blueprints(app: Flask) -> None:
     from navigator.sms.views import blp as worklist_blp
     from navigator.sms.webhooks import blp as sms_webhooks_blp
     from navigator.transitions.views import blp as transitions_blp
+    from navigator.web.docs import blp as docs_blp
+    from navigator.web.health import blp as health_blp
 
     for blueprint in (
         health_blp,

@@ -17,18 +17,18 @@ from sqlalchemy import func, select, update
 from navigator.auth.keys import create_api_client
 from navigator.auth.models import API_ROLES, USER_ROLES, ApiClient, User
 from navigator.auth.passwords import create_user, set_password
-from navigator.config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
-from navigator.db import transaction, utcnow
-from navigator.directory.context import gazetteer, vocabulary
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import current_session
+from navigator.core.identifiers import normalise_ods_code
+from navigator.core.migrations import upgrade
+from navigator.core.reference import GAZETTEER, VOCABULARY
+from navigator.core.settings import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
 from navigator.directory.loader import load_path
 from navigator.directory.models import Organisation
 from navigator.directory.oruk import export_oruk
 from navigator.directory.synth import synthesise
-from navigator.extensions import current_session
-from navigator.identifiers import normalise_ods_code
 from navigator.metrics.cisp import ROW_PLACES
 from navigator.metrics.views import CispQuerySchema, as_csv, compute
-from navigator.migrate import upgrade
 from navigator.transitions.importer import import_csv
 
 # The lengths of the columns the commands' text arguments are written to: longer text is
@@ -86,7 +86,7 @@ def directory_load(path: Path) -> None:
         report = load_path(
             current_session(),
             path,
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             changed_by=f"load:{path.name}"[:CHANGED_BY_MAX],  # a file name is not bounded
         )
     for line in report.lines():
@@ -245,7 +245,7 @@ def transitions_group() -> None:
 @with_appcontext
 def transitions_import(path: Path) -> None:
     """Bulk-load transitions from CSV; reports row-level errors and keeps the good rows."""
-    report = import_csv(current_session(), path, gazetteer=gazetteer())
+    report = import_csv(current_session(), path, gazetteer=GAZETTEER.get())
     for error in report.errors:
         click.echo(error)
     click.echo(

@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the migration check."""
 
 from navigator.auth.models import ApiClient, AuthFailure, ConsoleSession, User
-from navigator.db import Base
+from navigator.core.db import Base
 from navigator.directory.models import (
     DirectoryState,
     OpeningSession,

@@ -7,10 +7,10 @@ from typing import Any
 
 from navigator.auth.keys import create_api_client
 from navigator.auth.passwords import create_user
-from navigator.db import transaction
-from navigator.directory.context import vocabulary
+from navigator.core.db import transaction
+from navigator.core.extensions import db
+from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import LoadReport, load_documents
-from navigator.extensions import db
 
 ALL_ROLES = ["public", "relative", "care_home", "professional", "nhs111"]
 
@@ -93,7 +93,7 @@ def load_directory(
         return load_documents(
             db.session,
             [("test", directory_document(organisations=organisations, services=services))],
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             changed_by="tests",
         )
 

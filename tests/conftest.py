@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from navigator import create_app
+from navigator.core.extensions import db
+from navigator.core.migrations import upgrade
 from navigator.directory import index as directory_index
-from navigator.extensions import db
-from navigator.migrate import upgrade
 from navigator.models import Base
 from tests.builders import api_key_for
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from navigator.auth.keys import authenticate
 from navigator.auth.models import ApiClient, User
 from navigator.auth.passwords import password_matches
-from navigator.extensions import db
+from navigator.core.extensions import db
 from tests.builders import directory_document, load_directory, organisation, service
 from tests.conftest import PROJECT_ROOT
 

@@ -1,5 +1,5 @@
 """Identifiers normalised to one ASCII spelling: NHS numbers, ODS codes, phone numbers and
-postcodes (`navigator.identifiers`; issue 13, section 5; hazard H15, "Wrong patient").
+postcodes (`navigator.core.identifiers`; issue 13, section 5; hazard H15, "Wrong patient").
 
 Protects: an identifier typed in any digit script, in full width or with odd spaces is
 checked, stored and matched as its ASCII spelling; anything that is still not ASCII is
@@ -18,16 +18,16 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from navigator.directory.places import Gazetteer, parse_postcode
-from navigator.identifiers import (
+from navigator.core.identifiers import (
     ascii_fold,
     is_geographic_postcode,
     normalise_nhs_number,
     normalise_ods_code,
     normalise_phone,
     normalise_postcode,
+    uk_mobile_e164,
 )
-from navigator.sms.numbers import uk_mobile_e164
+from navigator.core.places import Gazetteer, parse_postcode
 
 # The zero of every decimal digit script in Unicode (ASCII, Arabic-Indic, Devanagari,
 # full-width, mathematical bold, ...): each script's digits 0-9 are consecutive code points.

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, make_url, text
 
-from navigator.migrate import alembic_config, include_object
+from navigator.core.migrations import alembic_config, include_object
 from navigator.models import Base
 from tests.conftest import PROJECT_ROOT
 
@@ -40,7 +40,7 @@ def test_0005_backfills_months_and_delayed_days_for_existing_rows(tmp_path: Path
     """Rows written before 0005 get their London month and DTOC days (on a scratch SQLite)."""
     from sqlalchemy import text
 
-    from navigator.migrate import upgrade
+    from navigator.core.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'backfill.db'}"
     upgrade(url, "0004")
@@ -116,7 +116,7 @@ def test_0009_recomputes_stored_dtoc_days_by_the_end_of_day_midnight(scratch_url
     ../shared/domain/dtoc-and-cisp.md ("Delayed transfer of care") and issue 13, section 7."""
     from alembic import command
 
-    from navigator.migrate import upgrade
+    from navigator.core.migrations import upgrade
 
     url = scratch_url
     upgrade(url, "0008")
@@ -212,7 +212,7 @@ def test_0010_stores_identifiers_in_ascii_and_never_merges_patients(scratch_url:
     section 5: `９４３４７６５９１９` and `٩٤٣٤٧٦٥٩١٩` are the NHS number 9434765919."""
     import json
 
-    from navigator.migrate import upgrade
+    from navigator.core.migrations import upgrade
 
     url = scratch_url
     upgrade(url, "0009")
@@ -308,7 +308,7 @@ def test_0010_stores_identifiers_in_ascii_and_never_merges_patients(scratch_url:
 def test_0012_moves_free_text_referral_reasons_into_the_note(scratch_url: str) -> None:
     """Issue 12 §6 documents referral reasons as codes; a free-text reason kept before 0012
     (allowed then on any status but `rejected`) moves word for word into the note."""
-    from navigator.migrate import upgrade
+    from navigator.core.migrations import upgrade
 
     upgrade(scratch_url, "0011")
     engine = create_engine(scratch_url)

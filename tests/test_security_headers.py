@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from navigator.extensions import db
+from navigator.core.extensions import db
 from tests.builders import console_user, load_directory, service
 from tests.console.conftest import post_form
 

@@ -69,7 +69,7 @@ def upgrade() -> None:
 def _backfill() -> None:
     """Fill the new columns for rows written before this migration (app code reused: this
     runs with navigator installed, and the month rule must be exactly the app's)."""
-    from navigator.directory.opening import local_month
+    from navigator.core.clock import local_month
     from navigator.transitions.dtoc import delayed_midnights
 
     bind = op.get_bind()

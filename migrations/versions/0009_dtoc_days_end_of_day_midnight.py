@@ -80,7 +80,7 @@ def downgrade() -> None:
 
 
 def _aware(value: datetime.datetime | None) -> datetime.datetime | None:
-    """Columns hold naive UTC (navigator.db.UTCDateTime); make them aware."""
+    """Columns hold naive UTC (navigator.core.db.UTCDateTime); make them aware."""
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

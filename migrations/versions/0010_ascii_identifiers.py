@@ -3,7 +3,7 @@
 Until now `٩٤٣٤٧٦٥٩١٩` and `９４３４７６５٩١٩` passed the NHS number check and were stored as
 typed, so one person could be three patients (issue 13, section 5; hazard H15, "Wrong
 patient"). The app now normalises every identifier to ASCII before checking, storing and
-matching (`navigator.identifiers`); this migration does the same to what is already stored:
+matching (`navigator.core.identifiers`); this migration does the same to what is already stored:
 
 - `patients`: nhs_number, postcode, gp_practice_ods; `patient_sources.fields` (what each
   client sent): the same three keys;
@@ -30,7 +30,7 @@ by this migration lists the pairs by id (ids only, never patient data). The same
 an organisation's ODS code as stored when its normalised form belongs to another
 organisation (the loader refuses two organisations with one code; a person fixes the data).
 
-The normalisation is restated here rather than imported from `navigator.identifiers`, as in
+The normalisation is restated here rather than imported from `navigator.core.identifiers`, as in
 0009: a data migration must give the same rows for as long as it exists, and the app's code
 will move and change after it.
 

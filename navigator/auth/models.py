@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from navigator.db import Base, UTCDateTime, utcnow
+from navigator.core.db import Base, UTCDateTime, utcnow
 
 API_ROLES = ("integrator", "navigator", "provider", "admin")
 USER_ROLES = ("navigator", "supervisor", "admin")

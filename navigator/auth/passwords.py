@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, object_session
 
 from navigator.auth.models import USER_ROLES, User
 from navigator.auth.sessions import PASSWORD_CHANGED, end_user_sessions
-from navigator.db import utcnow
+from navigator.core.db import utcnow
 
 _hasher = PasswordHasher()
 

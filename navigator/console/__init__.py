@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 
-from navigator.extensions import csrf, login_manager
+from navigator.core.extensions import csrf, login_manager
 
 
 def configure_templates(app: Flask) -> None:

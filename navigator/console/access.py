@@ -28,8 +28,8 @@ from flask_login import current_user, login_required
 from navigator.auth.keys import Caller
 from navigator.auth.models import User
 from navigator.auth.sessions import resume_session
-from navigator.db import utcnow
-from navigator.extensions import current_session, login_manager
+from navigator.core.db import utcnow
+from navigator.core.extensions import current_session, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 

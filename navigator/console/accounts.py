@@ -24,8 +24,8 @@ from navigator.auth.throttle import (
 )
 from navigator.console.access import console_user, me
 from navigator.console.blueprint import bp
-from navigator.db import utcnow
-from navigator.extensions import current_session
+from navigator.core.db import utcnow
+from navigator.core.extensions import current_session
 
 FAILED = (
     "The email address or password is not right, or the account is locked. After "

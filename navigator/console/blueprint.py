@@ -25,9 +25,9 @@ from werkzeug.exceptions import HTTPException
 
 from navigator.auth.sessions import IDLE
 from navigator.console.access import PERMISSIONS, can
-from navigator.directory.opening import to_local
-from navigator.errors import Problem, set_html_error_page
-from navigator.extensions import csrf
+from navigator.core.clock import to_local
+from navigator.core.errors import Problem, set_html_error_page
+from navigator.core.extensions import csrf
 
 bp = Blueprint(
     "console",

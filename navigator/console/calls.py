@@ -10,8 +10,6 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 
-from navigator.api.edge import sets_aside_bad_text
-from navigator.api.fields import in_year_range
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import (
@@ -24,17 +22,17 @@ from navigator.console.forms import (
     vocabulary_options,
 )
 from navigator.console.timeline import call_timeline
-from navigator.db import transaction, utcnow
+from navigator.core.clock import to_local, to_utc
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.core.identifiers import normalise_nhs_number, normalise_phone
+from navigator.core.places import parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
+from navigator.core.vocabulary import PATIENT_SEXES
 from navigator.directory.capacity import capacities, red_service_ids
-from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
-from navigator.directory.opening import to_local, to_utc
-from navigator.directory.places import parse_postcode
+from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.search import render_item
-from navigator.directory.vocabulary import PATIENT_SEXES
-from navigator.errors import Problem
-from navigator.extensions import current_session
-from navigator.identifiers import normalise_phone
-from navigator.navigation.context import navigate_call
 from navigator.navigation.decisions import (
     OverrideOption,
     call_patient_id,
@@ -46,16 +44,17 @@ from navigator.navigation.models import Navigation
 from navigator.navigation.red_flags import known_red_flags
 from navigator.navigation.routing import red_flag_names
 from navigator.navigation.schemas import NavigationRequestSchema
-from navigator.navigation.service import get_navigation
+from navigator.navigation.service import get_navigation, navigate_call
 from navigator.patients.access import DEMOGRAPHICS
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
-from navigator.patients.nhs_number import normalise_nhs_number
 from navigator.patients.schemas import PatientInSchema
 from navigator.patients.service import find_or_create_patient
 from navigator.referrals.models import Referral
 from navigator.referrals.service import OPEN
-from navigator.rules.context import current_ruleset
+from navigator.rules.reference import RULESET
+from navigator.web.edge import sets_aside_bad_text
+from navigator.web.fields import in_year_range
 
 ROUTING_FIELDS = (
     "caller_role",
@@ -89,7 +88,7 @@ def parse_date(text: str) -> date | None:
 
 
 def _form_options() -> dict[str, Any]:
-    vocab, index = vocabulary(), directory_index()
+    vocab, index = VOCABULARY.get(), directory_index()
     care_homes = sorted(
         (e.id, e.record["name"])
         for pos in index.by_type.get("care_home", ())
@@ -230,7 +229,7 @@ def left_out_details(warnings: list[dict[str, str]]) -> str:
 def named_red_flags(codes: list[str]) -> str:
     """Red-flag codes in plain words ("Chest pain and Possible sepsis"), as the API's
     reasons name them."""
-    return red_flag_names(codes, vocabulary())
+    return red_flag_names(codes, VOCABULARY.get())
 
 
 def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
@@ -298,7 +297,7 @@ def _record_call(
                 session,
                 patient_data,
                 actor=actor,
-                gazetteer=gazetteer(),
+                gazetteer=GAZETTEER.get(),
                 client_ref=me().caller.client_ref,  # need-to-know: who supplied what
             ).patient.id
         result = navigate_call(session, facts, created_by=actor)
@@ -365,7 +364,7 @@ def _call_page(
             service_names={r.service_id: _service_name(r.service_id) for r in referrals},
             values=values,
             errors=errors,
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             to_local=to_local,
             override_options=[(o.service_id, o.label) for o in options],
         ),
@@ -386,9 +385,9 @@ def _override_options(
     return override_options(
         navigation,
         index=directory_index(),
-        ruleset=current_ruleset(),
-        gazetteer=gazetteer(),
-        vocab=vocabulary(),
+        ruleset=RULESET.get(),
+        gazetteer=GAZETTEER.get(),
+        vocab=VOCABULARY.get(),
         red=red_service_ids(current_session(), now),
         open_referrals=open_referrals,
         now=now,
@@ -406,7 +405,7 @@ def _chosen_service(navigation: Navigation, now: datetime) -> dict[str, Any] | N
     session = current_session()
     capacity = capacities(session, [entry.id], now, stale_hours())[entry.id]
     postcode = parse_postcode(navigation.postcode or "")
-    located = gazetteer().locate(postcode) if postcode is not None else None
+    located = GAZETTEER.get().locate(postcode) if postcode is not None else None
     return render_item(entry, capacity, now=now, located=located, professional=True)
 
 
@@ -439,7 +438,7 @@ def decide_call(navigation_id: str) -> ResponseReturnValue:
             override_reason=values.get("override_reason"),
             caller=me().caller,
             index=directory_index(),
-            gazetteer=gazetteer(),
+            gazetteer=GAZETTEER.get(),
             ack_minutes=current_app.config["REFERRAL_ACK_MINUTES"],
             now=utcnow(),
         )
@@ -494,7 +493,7 @@ def _patient_from_call(navigation: Navigation, name: str) -> str:
         current_session(),
         data,
         actor=me().caller.label,
-        gazetteer=gazetteer(),
+        gazetteer=GAZETTEER.get(),
         client_ref=me().caller.client_ref,  # need-to-know: who supplied what
     )
     return result.patient.id
@@ -547,6 +546,6 @@ def calls() -> ResponseReturnValue:
         rows=rows,
         values=args,
         errors=errors,
-        vocab=vocabulary(),
+        vocab=VOCABULARY.get(),
         to_local=to_local,
     ), (422 if errors else 200)

@@ -12,10 +12,10 @@ from navigator.console.access import requires
 from navigator.console.blueprint import bp
 from navigator.console.charts import bar_chart
 from navigator.console.forms import body_from_form, load_or_errors, plain_options
-from navigator.db import utcnow
-from navigator.directory.context import service_names
-from navigator.directory.opening import local_month, to_local
-from navigator.extensions import current_session
+from navigator.core.clock import local_month, to_local
+from navigator.core.db import utcnow
+from navigator.core.extensions import current_session
+from navigator.directory.reference import service_names
 from navigator.metrics.cisp import ROW_PLACES, months_between
 from navigator.metrics.views import CispQuerySchema, as_csv, compute
 from navigator.navigation.decisions import override_counts, recent_overrides

@@ -18,23 +18,19 @@ from navigator.console.forms import (
     plain_options,
     vocabulary_options,
 )
-from navigator.db import transaction, utcnow
+from navigator.core.clock import to_local
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.core.reference import VOCABULARY
+from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
-from navigator.directory.context import (
-    directory_index,
-    stale_hours,
-    update_capacity,
-    vocabulary,
-)
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.models import Service
-from navigator.directory.opening import to_local
+from navigator.directory.reference import directory_index, stale_hours, update_capacity
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
 from navigator.directory.search import ServiceQuery, search_services
 from navigator.directory.views import service_detail
-from navigator.directory.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES
-from navigator.errors import Problem
-from navigator.extensions import current_session
 from navigator.sms.recipients import set_opt_out
 
 SEARCH_FIELDS = (
@@ -96,7 +92,7 @@ def directory() -> ResponseReturnValue:
         item["needs_checking"] = needs_checking(record, item["capacity"]["stale"], now)
     if values.get("checks") == "1":
         items = [item for item in items if item["needs_checking"]]
-    vocab = vocabulary()
+    vocab = VOCABULARY.get()
     return render_template(
         "console/directory.jinja",
         title="Directory",
@@ -139,7 +135,7 @@ def _service_page(
             needs_checking=needs_checking(entry.record, detail["capacity"]["stale"], now),
             texts=texts,
             capacity_statuses=plain_options(CAPACITY_STATUSES),
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             values=values,
             errors=errors,
             weekdays=("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
@@ -190,7 +186,7 @@ def service_confirm(service_id: str) -> ResponseReturnValue:
         confirm_details(
             current_session(),
             service_id,
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             confirmed_by=me().caller.label,
             now=utcnow(),
         )
@@ -215,7 +211,7 @@ def service_edit(service_id: str) -> ResponseReturnValue:
                     current_session(),
                     service_id,
                     updates,
-                    vocab=vocabulary(),
+                    vocab=VOCABULARY.get(),
                     changed_by=me().caller.label,
                 )
         except EditRejected as exc:

@@ -20,10 +20,11 @@ from navigator.console.forms import (
     problem_errors,
     vocabulary_options,
 )
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer, service_names, vocabulary
-from navigator.errors import Problem
-from navigator.extensions import current_session
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.core.reference import GAZETTEER, VOCABULARY
+from navigator.directory.reference import directory_index, service_names
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
 from navigator.transitions.dtoc import (
@@ -86,7 +87,7 @@ def _options() -> dict[str, Any]:
         "receiving": sorted(
             ((e.id, e.record["name"]) for e in index.entries if e.active), key=lambda o: o[1]
         ),
-        "places": vocabulary_options(vocabulary(), "places"),
+        "places": vocabulary_options(VOCABULARY.get(), "places"),
     }
 
 
@@ -154,7 +155,7 @@ def dtoc_open() -> ResponseReturnValue:
                 session,
                 data,
                 caller=me().caller,
-                gazetteer=gazetteer(),
+                gazetteer=GAZETTEER.get(),
                 index=directory_index(),
                 now=utcnow(),
             )

@@ -12,8 +12,8 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from navigator.directory.vocabulary import Vocabulary
-from navigator.errors import Problem, flatten_errors
+from navigator.core.errors import Problem, flatten_errors
+from navigator.core.vocabulary import Vocabulary
 
 
 class CallDetailsSchema(Schema):

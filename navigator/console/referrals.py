@@ -11,11 +11,11 @@ from sqlalchemy import select
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import body_from_form, form_values, load_or_errors, problem_errors
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, service_names
-from navigator.directory.opening import to_local
-from navigator.errors import Problem
-from navigator.extensions import current_session
+from navigator.core.clock import to_local
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.directory.reference import directory_index, service_names
 from navigator.patients.audit import audit_record
 from navigator.referrals.models import Referral
 from navigator.referrals.schemas import ReferralUpdateSchema

@@ -16,8 +16,8 @@ from navigator.auth.passwords import create_user, set_password
 from navigator.console.access import requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import form_values, load_or_errors, plain_options
-from navigator.db import retry_on_conflict, transaction, utcnow
-from navigator.extensions import current_session
+from navigator.core.db import retry_on_conflict, transaction, utcnow
+from navigator.core.extensions import current_session
 
 EMAIL_MESSAGE = "Enter an email address, like name@nhs.net"
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import form_values
-from navigator.db import transaction, utcnow
-from navigator.directory.opening import to_local
-from navigator.errors import Problem
-from navigator.extensions import current_session
+from navigator.core.clock import to_local
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
 from navigator.navigation.models import Navigation
 from navigator.patients.audit import audit
 from navigator.sms.worklist import MAX_OUTCOME, complete_callback_task, open_callback_tasks

@@ -15,6 +15,8 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from navigator.core.errors import Problem, flatten_errors
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory.records import (
     Record,
     ServiceSchema,
@@ -23,8 +25,6 @@ from navigator.directory.records import (
     vocabulary_errors,
 )
 from navigator.directory.store import bump_revision, update_service
-from navigator.directory.vocabulary import Vocabulary
-from navigator.errors import Problem, flatten_errors
 
 
 class EditRejected(Exception):

@@ -19,20 +19,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from navigator.core.places import Gazetteer, Located, Point
 from navigator.directory.opening import Schedule, describe, schedule_from_opening
-from navigator.directory.places import Gazetteer, Located, Point
 from navigator.directory.records import Record, read_organisations, read_services
 from navigator.directory.store import current_revision
 
 # Grid cell for radius coverage, about 11 km square at England's latitudes. A service is filed
 # under every cell its coverage circle reaches, so a postcode's cell lists its candidates.
 CELL_LAT, CELL_LNG = 0.1, 0.16
-DAYS_PER_YEAR = 365.25
-
-
-def age_in_days(years: float) -> int:
-    """DoS convention: one year is 365.25 days, rounded up (18 years = 6575 days)."""
-    return math.ceil(years * DAYS_PER_YEAR)
 
 
 def _cell(lat: float, lng: float) -> tuple[int, int]:

@@ -16,6 +16,8 @@ import yaml
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from navigator.core.errors import flatten_errors
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory import oruk
 from navigator.directory.records import (
     OrganisationSchema,
@@ -35,8 +37,6 @@ from navigator.directory.store import (
     update_organisation,
     update_service,
 )
-from navigator.directory.vocabulary import Vocabulary
-from navigator.errors import flatten_errors
 
 NAVIGATOR_FORMAT = "navigator-directory/1"
 DATA_SUFFIXES = (".yaml", ".yml", ".json")

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from navigator.db import Base, UTCDateTime, utcnow
+from navigator.core.db import Base, UTCDateTime, utcnow
 
 JsonList = JSON().with_variant(JSONB(), "postgresql")
 

@@ -42,72 +42,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import holidays
+from navigator.core.clock import (
+    DAY_MINUTES,
+    LONDON,
+    WEEKDAYS,
+    Period,
+    format_minutes,
+    is_bank_holiday,
+    period,
+    to_local,
+)
 
-LONDON = ZoneInfo("Europe/London")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DAY_MINUTES = 1440
 WEEK_MINUTES = 7 * DAY_MINUTES
 
-Period = tuple[int, int]
 ALL_DAY: tuple[Period, ...] = ((0, DAY_MINUTES),)
 Interval = tuple[int, int]  # [opens, closes) in whole minutes since 1970-01-01T00:00Z
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
-
-
-@lru_cache(maxsize=64)
-def _bank_holidays(year: int) -> frozenset[date]:
-    # England and Wales share bank holidays; the `holidays` package keeps them current.
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
-
-
-def is_bank_holiday(day: date) -> bool:
-    return day in _bank_holidays(day.year)
-
-
-@lru_cache(maxsize=4096)  # a directory uses few distinct times; 100,000 services parse fast
-def parse_hhmm(value: str) -> int:
-    """'08:30' -> 510; '24:00' is allowed as the end of a day."""
-    hours, sep, minutes = value.partition(":")
-    if not sep or len(hours) != 2 or len(minutes) != 2 or not (hours + minutes).isdigit():
-        raise ValueError(f"{value!r} is not a time of day (HH:MM)")
-    total = int(hours) * 60 + int(minutes)
-    if int(minutes) > 59 or total > DAY_MINUTES:
-        raise ValueError(f"{value!r} is not a time of day (HH:MM)")
-    return total
-
-
-def format_minutes(minutes: int) -> str:
-    minutes %= DAY_MINUTES
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-@lru_cache(maxsize=4096)
-def period(opens: str, closes: str) -> Period:
-    start, end = parse_hhmm(opens), parse_hhmm(closes)
-    if start == DAY_MINUTES:
-        raise ValueError("a period cannot open at 24:00")
-    if end <= start:  # runs past midnight ("22:00"-"08:00"; "00:00"-"00:00" is the whole day)
-        end += DAY_MINUTES
-    return (start, end)
-
-
-def to_local(at: datetime) -> datetime:
-    """An aware instant as a naive Europe/London wall-clock time."""
-    return at.astimezone(LONDON).replace(tzinfo=None)
-
-
-def local_month(at: datetime) -> str:
-    """The Europe/London month of an instant, "YYYY-MM"."""
-    return to_local(at).strftime("%Y-%m")
-
-
-def to_utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=LONDON).astimezone(UTC)
 
 
 def _offset_minutes(utc_minute: int) -> int:

@@ -18,10 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from navigator.directory.index import age_in_days
-from navigator.directory.opening import WEEKDAYS
+from navigator.core.clock import WEEKDAYS, age_in_days
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory.records import Record, read_organisations, read_services
-from navigator.directory.vocabulary import Vocabulary
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a55-4c1e-9d0e-2b7c1f0a4b11")
 TAXONOMIES = {
@@ -279,9 +278,9 @@ def _eligibility_text(record: Record) -> str:
 def export_oruk(
     session: Session, vocab: Vocabulary | None = None, *, include_professional: bool
 ) -> list[dict[str, Any]]:
-    from navigator.directory.context import vocabulary
+    from navigator.core.reference import VOCABULARY
 
-    vocab = vocab or vocabulary()
+    vocab = vocab or VOCABULARY.get()
     organisations = read_organisations(session)
     services = read_services(session)
     return [
@@ -436,9 +435,9 @@ def _service_from_hsds(service: dict[str, Any], vocab: Vocabulary) -> dict[str, 
 
 def records_from_oruk(data: Any, vocab: Vocabulary | None = None) -> OrukImport:
     """Raw navigator-format organisation and service dicts, for the loader to validate."""
-    from navigator.directory.context import vocabulary
+    from navigator.core.reference import VOCABULARY
 
-    vocab = vocab or vocabulary()
+    vocab = vocab or VOCABULARY.get()
     result = OrukImport()
     seen_orgs: set[str] = set()
     for service in _service_list(data):

@@ -13,10 +13,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import PostcodeField
-from navigator.directory.context import directory_index, vocabulary
-from navigator.directory.index import Entry, age_in_days
-from navigator.directory.opening import DAY_MINUTES, WEEKDAYS, parse_hhmm, weekly_window
+from navigator.core.clock import DAY_MINUTES, WEEKDAYS, age_in_days, parse_hhmm
+from navigator.core.errors import Problem, flatten_errors
+from navigator.core.reference import VOCABULARY
+from navigator.directory.index import Entry
+from navigator.directory.opening import weekly_window
 from navigator.directory.oruk import (
     DAYS,
     TAXONOMIES,
@@ -26,7 +27,8 @@ from navigator.directory.oruk import (
     term_id,
     term_object,
 )
-from navigator.errors import Problem, flatten_errors
+from navigator.directory.reference import directory_index
+from navigator.web.fields import PostcodeField
 
 blp = Blueprint("oruk", __name__, url_prefix="/oruk")
 
@@ -176,7 +178,7 @@ def root() -> ResponseReturnValue:
 def services() -> ResponseReturnValue:
     args = _args()
     index = directory_index()
-    vocab = vocabulary()
+    vocab = VOCABULARY.get()
     matched = [entry for entry in index.entries if _matches(entry, args)]
     if "postcode" in args:
         located = args["postcode"]
@@ -197,7 +199,9 @@ def service(service_id: str) -> ResponseReturnValue:
     if entry is None:
         raise Problem(404, f"No service with id {service_id!r}.")
     return jsonify(
-        service_to_oruk(entry.record, entry.organisation, vocabulary(), include_professional=False)
+        service_to_oruk(
+            entry.record, entry.organisation, VOCABULARY.get(), include_professional=False
+        )
     )
 
 
@@ -216,7 +220,7 @@ def taxonomy(ident: str) -> ResponseReturnValue:
 
 
 def _all_terms() -> list[dict[str, Any]]:
-    vocab = vocabulary()
+    vocab = VOCABULARY.get()
     return [
         term_object(vocab, scheme, code) for scheme in TAXONOMIES for code in vocab.codes(scheme)
     ]

@@ -26,12 +26,16 @@ from marshmallow import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from navigator.core.clock import WEEKDAYS, period
+from navigator.core.identifiers import (
+    normalise_ods_code,
+    normalise_phone,
+    normalise_postcode,
+    uk_mobile_e164,
+)
+from navigator.core.places import parse_postcode
+from navigator.core.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
 from navigator.directory.models import OpeningSession, Organisation, Service, ServiceLocation
-from navigator.directory.opening import WEEKDAYS, period
-from navigator.directory.places import parse_postcode
-from navigator.directory.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
-from navigator.identifiers import normalise_ods_code, normalise_phone, normalise_postcode
-from navigator.sms.numbers import uk_mobile_e164
 
 Record = dict[str, Any]
 
@@ -40,7 +44,7 @@ MAX_AGE_DAYS = 130 * 366
 
 
 class _Identifier(fields.String):
-    """An identifier loaded as its one ASCII spelling (`navigator.identifiers`), so a record
+    """An identifier loaded as its one ASCII spelling (`navigator.core.identifiers`), so a record
     typed with full-width or Arabic-Indic digits is stored and matched like any other."""
 
     def __init__(self, normalise: Callable[[str], str | None], message: str, **kwargs: Any) -> None:

@@ -6,14 +6,14 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import InstantField, InVocabulary, PostcodeField
-from navigator.api.openapi import ResponseSchema
+from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS
+from navigator.core.vocabulary import SEXES as SERVICE_SEXES
+from navigator.core.vocabulary import STATUSES as SERVICE_STATUSES
 from navigator.directory.capacity import MAX_RESET_MINUTES, MIN_RESET_MINUTES
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.records import MAX_AGE_DAYS
-from navigator.directory.vocabulary import PATIENT_SEXES, REFERRAL_METHODS
-from navigator.directory.vocabulary import SEXES as SERVICE_SEXES
-from navigator.directory.vocabulary import STATUSES as SERVICE_STATUSES
+from navigator.web.fields import InstantField, InVocabulary, PostcodeField
+from navigator.web.openapi import ResponseSchema
 
 
 class ServiceSearchArgs(Schema):

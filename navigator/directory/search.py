@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from navigator.core.clock import age_in_days
+from navigator.core.places import Located
 from navigator.directory.capacity import Capacity, capacities, red_service_ids
-from navigator.directory.index import DirectoryIndex, Entry, age_in_days, narrow
-from navigator.directory.places import Located
+from navigator.directory.index import DirectoryIndex, Entry, narrow
 
 
 @dataclass(frozen=True)

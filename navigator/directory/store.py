@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from navigator.db import utcnow
+from navigator.core.db import utcnow
 from navigator.directory.models import (
     DirectoryState,
     OpeningSession,

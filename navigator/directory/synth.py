@@ -13,13 +13,13 @@ import string
 from pathlib import Path
 from typing import Any
 
-from navigator.directory.places import load_gazetteer
-from navigator.directory.vocabulary import load_vocabulary
+from navigator.core.places import load_gazetteer
+from navigator.core.vocabulary import load_vocabulary
 
 ALL_ROLES = ["care_home", "nhs111", "professional", "public", "relative"]
 PROFESSIONAL_ROLES = ["care_home", "nhs111", "professional"]
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday")
-# A postcode's inward letters are never C, I, K, M, O or V (`navigator.identifiers`).
+# A postcode's inward letters are never C, I, K, M, O or V (`navigator.core.identifiers`).
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 OPENING_PATTERNS: list[tuple[float, dict[str, Any]]] = [

@@ -10,12 +10,13 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from navigator.api.auth import current_caller, require_roles
-from navigator.db import utcnow
+from navigator.core.db import utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
 from navigator.directory.capacity import capacities
-from navigator.directory.context import directory_index, stale_hours, update_capacity
 from navigator.directory.index import Entry
 from navigator.directory.models import ServiceChange
+from navigator.directory.reference import directory_index, stale_hours, update_capacity
 from navigator.directory.schemas import (
     CapacityOutSchema,
     CapacityUpdateSchema,
@@ -24,8 +25,7 @@ from navigator.directory.schemas import (
     ServiceSearchArgs,
 )
 from navigator.directory.search import ServiceQuery, render_item, search_services
-from navigator.errors import Problem
-from navigator.extensions import current_session
+from navigator.web.auth import current_caller, require_roles
 
 blp = Blueprint(
     "services", __name__, url_prefix="/api/v1/services", description="Directory of services"

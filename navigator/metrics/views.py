@@ -12,13 +12,13 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.auth import require_roles
-from navigator.api.fields import EARLIEST, LATEST, YEARS_MESSAGE
-from navigator.api.openapi import ResponseSchema
-from navigator.db import transaction, utcnow
-from navigator.extensions import current_session
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import current_session
 from navigator.metrics.cisp import ROW_PLACES, cisp, flatten
 from navigator.metrics.population import load_population
+from navigator.web.auth import require_roles
+from navigator.web.fields import EARLIEST, LATEST, YEARS_MESSAGE
+from navigator.web.openapi import ResponseSchema
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics", description="CISP dashboard")
 

@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
+from navigator.core.clock import to_local
+from navigator.core.errors import Problem, field_error
+from navigator.core.places import Gazetteer, Located, parse_postcode
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory.index import DirectoryIndex, Entry
-from navigator.directory.opening import to_local
-from navigator.directory.places import Gazetteer, Located, parse_postcode
-from navigator.directory.vocabulary import Vocabulary
-from navigator.errors import Problem, field_error
 from navigator.metrics.cisp import OUT_OF_AREA
 from navigator.navigation.models import Navigation
 from navigator.navigation.routing import CRITERIA, Call, Memo, assess

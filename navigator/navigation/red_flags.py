@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from navigator.directory.context import vocabulary
-from navigator.directory.vocabulary import Vocabulary
+from navigator.core.reference import VOCABULARY
+from navigator.core.vocabulary import Vocabulary
 
 # A field name echoed in a warning is cut to this length (it may be any key a client sent).
 MAX_FIELD_NAME = 100
@@ -115,7 +115,7 @@ _READERS: dict[int, tuple[Vocabulary, RedFlagReader]] = {}
 
 def red_flag_reader(vocab: Vocabulary | None = None) -> RedFlagReader:
     """The reader for `vocab` (default: the app's), built on first use and then reused."""
-    vocab = vocab if vocab is not None else vocabulary()
+    vocab = vocab if vocab is not None else VOCABULARY.get()
     held = _READERS.get(id(vocab))
     if held is None or held[0] is not vocab:
         if len(_READERS) >= 8:  # vocabularies are few (one per data directory)

@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from navigator.core.places import Located
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory.capacity import Capacity
 from navigator.directory.index import DirectoryIndex, Entry
-from navigator.directory.places import Located
-from navigator.directory.vocabulary import Vocabulary
 from navigator.rules.model import RED_FLAGS_PLACEHOLDER, Decision, Facts, Outcome, RuleSet
 
 CLOSING_SOON = timedelta(minutes=30)
@@ -43,7 +43,7 @@ MAX_ALTERNATIVES = 4
 # The directory entry for NHS 111 anywhere in England (directory_of_services/blmk): the
 # non-emergency catch-all for an English postcode that no area's 111 entry covers.
 NATIONAL_111_ID = "nhs-111-national"
-# The non-emergency catch-all by the postcode's nation (navigator.directory.places.NATIONS):
+# The non-emergency catch-all by the postcode's nation (navigator.core.places.NATIONS):
 # each a directory entry with empty coverage, found only by its id (the clinical review of
 # issue 13: "NHS 111 - England" was offered in Belfast, Jersey and to BFPO addresses).
 NO_111_ID = "no-nhs-111-contact-local-gp"

@@ -6,8 +6,18 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, types, validate, validates_schema
 
-from navigator.api.edge import set_aside
-from navigator.api.fields import (
+from navigator.core.db import utcnow
+from navigator.core.errors import flatten_errors
+from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.directory.records import MAX_AGE_DAYS
+from navigator.directory.schemas import ServiceItemSchema
+from navigator.navigation.red_flags import known_red_flags, warning
+from navigator.navigation.routing import CRITERIA
+from navigator.navigation.service import CALLER_ROLE_IF_UNKNOWN
+from navigator.rules.model import URGENCIES
+from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
+from navigator.web.edge import set_aside
+from navigator.web.fields import (
     BoundedList,
     DateField,
     InstantField,
@@ -18,17 +28,7 @@ from navigator.api.fields import (
     References,
     scheme_size,
 )
-from navigator.api.openapi import ResponseSchema
-from navigator.db import utcnow
-from navigator.directory.records import MAX_AGE_DAYS
-from navigator.directory.schemas import ServiceItemSchema
-from navigator.directory.vocabulary import PATIENT_SEXES
-from navigator.errors import flatten_errors
-from navigator.navigation.red_flags import known_red_flags, warning
-from navigator.navigation.routing import CRITERIA
-from navigator.navigation.service import CALLER_ROLE_IF_UNKNOWN
-from navigator.rules.model import URGENCIES
-from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
+from navigator.web.openapi import ResponseSchema
 
 FALLBACKS = ("fallback", "catch_all", "national")
 

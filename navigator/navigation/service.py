@@ -10,18 +10,23 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from navigator.core.clock import age_in_days, local_month
+from navigator.core.db import utcnow
+from navigator.core.errors import Problem, field_error
+from navigator.core.places import Located, Postcode
+from navigator.core.reference import VOCABULARY
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory.capacity import capacities, red_service_ids
-from navigator.directory.index import DirectoryIndex, age_in_days
-from navigator.directory.opening import local_month
-from navigator.directory.places import Located, Postcode
+from navigator.directory.index import DirectoryIndex
+from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.search import render_item
-from navigator.directory.vocabulary import Vocabulary
-from navigator.errors import Problem, field_error
 from navigator.navigation.models import Navigation, NavigationGap
 from navigator.navigation.routing import CRITERIA, Call, Ranked, route
 from navigator.patients.audit import audit
 from navigator.rules.model import Facts, RuleSet, evaluate
-from navigator.sms.config import FollowUpPlan
+from navigator.rules.reference import RULESET
+from navigator.sms.plan import FollowUpPlan
+from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.scheduling import schedule_follow_ups
 
 NAVIGATIONS = cast(Table, Navigation.__table__)
@@ -288,3 +293,20 @@ def day_range(start: Any, end: Any) -> tuple[datetime, datetime]:
     begin = datetime(start.year, start.month, start.day, tzinfo=UTC)
     finish = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
     return begin, finish
+
+
+# The entry point views use: `navigate` bound to the running app's directory, rules, vocabulary
+# and follow-up plan, so the API and the console route a call in exactly the same way.
+def navigate_call(session: Session, body: Mapping[str, Any], *, created_by: str) -> dict[str, Any]:
+    """Route and record one call in the caller's transaction (follow-up texts included)."""
+    return navigate(
+        session,
+        body,
+        created_by=created_by,
+        index=directory_index(),
+        ruleset=RULESET.get(),
+        vocab=VOCABULARY.get(),
+        now=utcnow(),
+        stale_hours=stale_hours(),
+        follow_ups=FOLLOW_UP_PLAN.get(),
+    )

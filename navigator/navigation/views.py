@@ -8,13 +8,10 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from navigator.api.auth import current_caller, require_roles
-from navigator.api.edge import sets_aside_bad_text
-from navigator.db import transaction
-from navigator.directory.context import directory_index
-from navigator.errors import Problem
-from navigator.extensions import current_session
-from navigator.navigation.context import navigate_call
+from navigator.core.db import transaction
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.directory.reference import directory_index
 from navigator.navigation.models import Navigation
 from navigator.navigation.schemas import (
     GapQuerySchema,
@@ -22,9 +19,11 @@ from navigator.navigation.schemas import (
     NavigationRequestSchema,
     NavigationSchema,
 )
-from navigator.navigation.service import day_range, gap_report, get_navigation
+from navigator.navigation.service import day_range, gap_report, get_navigation, navigate_call
 from navigator.patients.access import may_see_navigation
 from navigator.sms.worklist import follow_ups_for
+from navigator.web.auth import current_caller, require_roles
+from navigator.web.edge import sets_aside_bad_text
 
 blp = Blueprint(
     "navigations", __name__, url_prefix="/api/v1", description="Routing a call to a service"

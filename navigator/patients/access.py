@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.auth.models import ApiClient
-from navigator.db import insert_unless_exists, utcnow
+from navigator.core.db import insert_unless_exists, utcnow
+from navigator.core.places import Gazetteer, parse_postcode
 from navigator.directory.index import DirectoryIndex
-from navigator.directory.places import Gazetteer, parse_postcode
 from navigator.navigation.models import Navigation
 from navigator.patients.models import Patient, PatientSource
 from navigator.referrals.models import Referral

@@ -7,7 +7,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
-from navigator.db import utcnow
+from navigator.core.db import utcnow
 from navigator.patients.models import AuditEvent
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from navigator.db import Base, UTCDateTime, utcnow
+from navigator.core.db import Base, UTCDateTime, utcnow
 
 
 class Patient(Base):

@@ -5,7 +5,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from navigator.api.fields import (
+from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.web.fields import (
     DateField,
     FullPostcodeField,
     InVocabulary,
@@ -13,8 +14,7 @@ from navigator.api.fields import (
     OdsCodeField,
     References,
 )
-from navigator.api.openapi import ResponseSchema
-from navigator.directory.vocabulary import PATIENT_SEXES
+from navigator.web.openapi import ResponseSchema
 
 # "link": a client without the full view sent an NHS number already held and was given the
 # patient's id (not the held record), so it is not a "read" (navigator.patients.service).

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.db import insert_unless_exists, utcnow
+from navigator.core.db import insert_unless_exists, utcnow
+from navigator.core.errors import Problem, field_error
+from navigator.core.places import Gazetteer, parse_postcode
 from navigator.directory.index import DirectoryIndex
-from navigator.directory.places import Gazetteer, parse_postcode
-from navigator.errors import Problem, field_error
 from navigator.patients.access import (
     full_patient_dict,
     has_full_view,
@@ -27,8 +27,6 @@ from navigator.patients.access import (
 )
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient, PatientSource
-
-DAYS_PER_YEAR = 365.25
 
 
 @dataclass

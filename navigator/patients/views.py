@@ -9,11 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from navigator.api.auth import current_caller, require_roles
-from navigator.db import transaction
-from navigator.directory.context import directory_index, gazetteer
-from navigator.errors import field_error
-from navigator.extensions import current_session
+from navigator.core.db import transaction
+from navigator.core.errors import field_error
+from navigator.core.extensions import current_session
+from navigator.core.reference import GAZETTEER
+from navigator.directory.reference import directory_index
 from navigator.patients.models import AuditEvent
 from navigator.patients.schemas import (
     AuditListSchema,
@@ -26,6 +26,7 @@ from navigator.patients.service import (
     link_or_create_patient,
     read_patient,
 )
+from navigator.web.auth import current_caller, require_roles
 
 blp = Blueprint(
     "patients", __name__, url_prefix="/api/v1", description="Patients and the audit log"
@@ -55,7 +56,11 @@ def create_patient(body: dict[str, Any]) -> ResponseReturnValue:
     session = current_session()
     with transaction(session):
         result = link_or_create_patient(
-            session, body, caller=current_caller(), gazetteer=gazetteer(), index=directory_index()
+            session,
+            body,
+            caller=current_caller(),
+            gazetteer=GAZETTEER.get(),
+            index=directory_index(),
         )
         data, status = created_patient_response(result)
     return jsonify(data), status

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from navigator.db import Base, UTCDateTime, utcnow
+from navigator.core.db import Base, UTCDateTime, utcnow
 
 
 class Referral(Base):

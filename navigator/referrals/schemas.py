@@ -4,11 +4,11 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import References
-from navigator.api.openapi import ResponseSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.referrals.service import REJECTION_REASONS, STATUSES
 from navigator.rules.model import URGENCIES
+from navigator.web.fields import References
+from navigator.web.openapi import ResponseSchema
 
 
 class ReferralInSchema(PatientRefMixin, Schema):

@@ -20,11 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.db import retry_on_conflict
+from navigator.core.clock import local_month
+from navigator.core.db import retry_on_conflict
+from navigator.core.errors import Problem, field_error
+from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.directory.opening import local_month
-from navigator.directory.places import Gazetteer
-from navigator.errors import Problem, field_error
 from navigator.navigation.models import Navigation
 from navigator.patients.access import (
     may_see_navigation,

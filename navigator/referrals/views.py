@@ -9,12 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from navigator.api.auth import current_caller, require_roles
-from navigator.api.openapi import problems
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer
-from navigator.errors import Problem
-from navigator.extensions import current_session
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.core.reference import GAZETTEER
+from navigator.directory.reference import directory_index
 from navigator.patients.access import referral_filter
 from navigator.patients.audit import audit_record
 from navigator.referrals.models import Referral
@@ -33,6 +32,8 @@ from navigator.referrals.service import (
     may_update,
     referral_dict,
 )
+from navigator.web.auth import current_caller, require_roles
+from navigator.web.openapi import problems
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Referrals (handoffs)")
 
@@ -74,7 +75,7 @@ def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
         caller=current_caller(),
         idempotency_key=key,
         index=directory_index(),
-        gazetteer=gazetteer(),
+        gazetteer=GAZETTEER.get(),
         ack_minutes=current_app.config["REFERRAL_ACK_MINUTES"],
         now=now,
     )

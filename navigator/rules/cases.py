@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from navigator.directory.index import age_in_days
+from navigator.core.clock import age_in_days
 from navigator.rules.model import Facts, RuleSet, evaluate
 
 FACT_KEYS = {

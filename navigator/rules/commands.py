@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from navigator.config import settings_from_env
-from navigator.directory.vocabulary import load_vocabulary
+from navigator.core.settings import settings_from_env
+from navigator.core.vocabulary import load_vocabulary
 from navigator.rules.cases import cases_path, run_cases
 from navigator.rules.loading import RuleSetError, load_ruleset
 from navigator.rules.model import RuleSet

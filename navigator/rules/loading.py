@@ -9,11 +9,10 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from navigator.directory.opening import WEEKDAYS, period
-from navigator.directory.vocabulary import PATIENT_SEXES, Vocabulary
-from navigator.errors import flatten_errors
+from navigator.core.clock import WEEKDAYS, age_in_days, period
+from navigator.core.errors import flatten_errors
+from navigator.core.vocabulary import PATIENT_SEXES, Vocabulary
 from navigator.rules.model import (
-    DAYS_PER_YEAR,
     RED_FLAGS_PLACEHOLDER,
     URGENCIES,
     Conditions,
@@ -96,7 +95,7 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def _years_to_days(years: float) -> int:
-    return int(-(-years * DAYS_PER_YEAR // 1))  # rounded up, as the directory does
+    return age_in_days(years)  # rounded up, as the directory does
 
 
 class _Builder:

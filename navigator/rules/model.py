@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from navigator.directory.opening import is_bank_holiday, to_local
+from navigator.core.clock import is_bank_holiday, to_local
 
 URGENCIES = ("emergency", "urgent", "same_day", "within_72h", "routine")
-DAYS_PER_YEAR = 365.25
 # In a rule's `reason`, replaced by the names of the red flags the rule matched ("Chest pain",
 # "Chest pain and Possible sepsis"), so the caller hears which sign sends them to 999.
 RED_FLAGS_PLACEHOLDER = "{red_flags}"

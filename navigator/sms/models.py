@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from navigator.db import Base, UTCDateTime, utcnow
+from navigator.core.db import Base, UTCDateTime, utcnow
 
 # A message moves forward only: scheduled -> sending -> sent -> delivered | undelivered | failed.
 # `cancelled` ends a scheduled message whose care home opted out before it was sent.

@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from navigator.core.errors import Problem
 from navigator.directory.models import Service
 from navigator.directory.store import record_change
-from navigator.errors import Problem
 from navigator.sms.models import CANCELLED, SCHEDULED, SmsMessage
 
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from navigator.core.identifiers import uk_mobile_e164
 from navigator.sms.models import SmsMessage, SmsReply
-from navigator.sms.numbers import uk_mobile_e164
 from navigator.sms.recipients import homes_with_number, opt_out_number
 from navigator.sms.worklist import create_callback_task
 

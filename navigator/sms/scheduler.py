@@ -19,9 +19,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from navigator.db import utcnow
-from navigator.extensions import db
-from navigator.sms.config import current_follow_ups
+from navigator.core.db import utcnow
+from navigator.core.extensions import db
+from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.sender import SmsSettings, dispatch_due, sweep_stuck, twilio_client
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def _run(job: str) -> None:
         settings = SmsSettings.from_config(_app.config)
         client = twilio_client(settings)
         session = db.session()
-        quiet = current_follow_ups().quiet_hours
+        quiet = FOLLOW_UP_PLAN.get().quiet_hours
         try:
             if job == "dispatch":
                 report = dispatch_due(session, client, settings, quiet)

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from navigator.directory.opening import to_local, to_utc
-from navigator.sms.config import REF_MAX, FollowUpPlan, QuietHours
+from navigator.core.clock import to_local, to_utc
 from navigator.sms.models import SCHEDULED, SmsMessage
+from navigator.sms.plan import REF_MAX, FollowUpPlan, QuietHours
 from navigator.sms.recipients import sms_recipient
 
 PLAIN_REF = re.compile(rf"^[A-Za-z0-9/-]{{1,{REF_MAX}}}$")

@@ -33,8 +33,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from navigator.db import utcnow
-from navigator.sms.config import QuietHours
+from navigator.core.db import utcnow
 from navigator.sms.models import (
     DELIVERED,
     FAILED,
@@ -45,6 +44,7 @@ from navigator.sms.models import (
     UNDELIVERED,
     SmsMessage,
 )
+from navigator.sms.plan import QuietHours
 from navigator.sms.scheduling import in_quiet_hours, out_of_quiet_hours
 from navigator.sms.worklist import task_for_message
 

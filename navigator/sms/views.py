@@ -9,12 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
-from navigator.api.auth import current_caller, require_roles
-from navigator.api.openapi import ResponseSchema, problems
-from navigator.db import transaction, utcnow
-from navigator.extensions import current_session
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import current_session
 from navigator.sms.models import REPLY_KINDS, TASK_DONE, TASK_OPEN, TASK_REASONS
 from navigator.sms.worklist import MAX_OUTCOME, complete_callback_task, open_callback_tasks
+from navigator.web.auth import current_caller, require_roles
+from navigator.web.openapi import ResponseSchema, problems
 
 blp = Blueprint(
     "worklist", __name__, url_prefix="/api/v1", description="Call-back tasks for navigators"

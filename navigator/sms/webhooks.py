@@ -2,7 +2,7 @@
 `X-Twilio-Signature`, which is checked against PUBLIC_BASE_URL (a TLS-terminating proxy
 changes `request.url`) before anything is read or recorded.
 
-Bodies over MAX_REQUEST_BYTES are refused with 413 by `navigator.api.edge` before the
+Bodies over MAX_REQUEST_BYTES are refused with 413 by `navigator.web.edge` before the
 signature is even computed; form fields are read only after it, and NUL characters (which
 PostgreSQL cannot store, and which the texter cannot correct) are dropped from them. Each
 field is then checked against the column it is written to (InboundSmsSchema,
@@ -17,10 +17,10 @@ from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from twilio.request_validator import RequestValidator
 
-from navigator.db import retry_on_conflict, transaction, utcnow
-from navigator.errors import Problem, flatten_errors
-from navigator.extensions import current_session
-from navigator.sms.config import current_follow_ups
+from navigator.core.db import retry_on_conflict, transaction, utcnow
+from navigator.core.errors import Problem, flatten_errors
+from navigator.core.extensions import current_session
+from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.replies import record_reply
 from navigator.sms.sender import INBOUND_PATH, STATUS_PATH, apply_status_callback
 
@@ -135,7 +135,7 @@ def inbound() -> ResponseReturnValue:
                 from_number=form["From"],
                 body=form["Body"],
                 now=now,
-                window=current_follow_ups().reply_window,
+                window=FOLLOW_UP_PLAN.get().reply_window,
             )
 
     # Twilio retries a slow webhook, so the same MessageSid can arrive twice at once: the

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from navigator.core.errors import Problem
 from navigator.directory.models import Service
-from navigator.errors import Problem
 from navigator.sms.models import TASK_DONE, TASK_OPEN, CallbackTask, SmsMessage, SmsReply
 
 # What happened on a call-back, as said by the API and the console's worklist alike.

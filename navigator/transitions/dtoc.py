@@ -18,10 +18,10 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
+from navigator.core.clock import to_local, to_utc
+from navigator.core.errors import Problem, field_error
+from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.directory.opening import to_local, to_utc
-from navigator.directory.places import Gazetteer
-from navigator.errors import Problem, field_error
 from navigator.patients.access import shown_place, visible_date_of_birth
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient

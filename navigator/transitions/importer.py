@@ -17,9 +17,9 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.directory.context import directory_index
-from navigator.directory.places import Gazetteer
-from navigator.errors import Problem, flatten_errors
+from navigator.core.errors import Problem, flatten_errors
+from navigator.core.places import Gazetteer
+from navigator.directory.reference import directory_index
 from navigator.transitions.schemas import TransitionInSchema
 from navigator.transitions.service import record_transition
 

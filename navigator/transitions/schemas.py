@@ -4,11 +4,11 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.api.fields import DateField, InstantField, InVocabulary, OdsCodeField, References
-from navigator.api.openapi import ResponseSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.transitions.dtoc import CARE_TYPES, REASONS, RESPONSIBLE
 from navigator.transitions.service import TYPES
+from navigator.web.fields import DateField, InstantField, InVocabulary, OdsCodeField, References
+from navigator.web.openapi import ResponseSchema
 
 
 class TransitionInSchema(PatientRefMixin, Schema):

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.db import retry_on_conflict, utcnow
+from navigator.core.clock import local_month, to_local
+from navigator.core.db import retry_on_conflict, utcnow
+from navigator.core.errors import Problem
+from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.directory.opening import local_month, to_local
-from navigator.directory.places import Gazetteer
-from navigator.errors import Problem
 from navigator.patients.access import has_full_view, may_see_transition, own_place
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from navigator.errors import field_error
+from navigator.core.errors import field_error
 
 # A client's clock may run a little ahead of ours; more than this is a wrong time, not skew.
 CLOCK_SKEW = timedelta(minutes=5)

@@ -9,12 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from navigator.api.auth import current_caller, require_roles
-from navigator.api.openapi import problems
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer
-from navigator.errors import Problem
-from navigator.extensions import current_session
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.core.reference import GAZETTEER
+from navigator.directory.reference import directory_index
 from navigator.patients.access import episode_filter, may_see_episode, sees_every_patient
 from navigator.patients.audit import audit_record
 from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
@@ -29,6 +28,8 @@ from navigator.transitions.schemas import (
     TransitionSchema,
 )
 from navigator.transitions.service import get_transition, record_transition, transition_dict
+from navigator.web.auth import current_caller, require_roles
+from navigator.web.openapi import problems
 
 blp = Blueprint(
     "transitions", __name__, url_prefix="/api/v1", description="Transitions of care and DTOC"
@@ -47,7 +48,7 @@ def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
     """Record a transition of care; the same event_id twice records once."""
     session, caller, index = current_session(), current_caller(), directory_index()
     event, created = record_transition(
-        session, body, caller=caller, gazetteer=gazetteer(), index=index
+        session, body, caller=caller, gazetteer=GAZETTEER.get(), index=index
     )
     with transaction(session):  # the event is committed; this only reads what to show
         data = transition_dict(session, event, caller=caller, index=index)
@@ -85,7 +86,7 @@ def post_dtoc(body: dict[str, Any]) -> ResponseReturnValue:
             session,
             body,
             caller=current_caller(),
-            gazetteer=gazetteer(),
+            gazetteer=GAZETTEER.get(),
             index=directory_index(),
             now=now,
         )

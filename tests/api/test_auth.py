@@ -1,4 +1,4 @@
-"""Bad API keys are throttled per source address (`navigator.api.auth`): after too many from one
+"""Bad API keys are throttled per source address (`navigator.web.auth`): after too many from one
 address, 429 problem+json with `Retry-After`; other addresses, and valid keys, are untouched;
 the count is kept in the database, so two app objects (two gunicorn workers or nodes) over one
 database share it. Issue 12 §3; OWASP ASVS 2.2.1; RFC 6585 §4 (429) and RFC 9110 §10.2.3

@@ -1,4 +1,4 @@
-"""The edge (navigator.api.edge and the request schemas): hostile input gets a clear 4xx,
+"""The edge (navigator.web.edge and the request schemas): hostile input gets a clear 4xx,
 never a 500, and is refused before it costs anything.
 
 The worked examples are those of issue 12 (§4 Limits, §5 No input gives a 500, §7 Smaller
@@ -22,13 +22,13 @@ from flask.testing import FlaskClient
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from navigator.api.edge import MAX_INT_ID, SETS_ASIDE, json_text_errors
-from navigator.api.fields import BoundedList, DateField, InstantField
-from navigator.config import settings_from_env
-from navigator.directory.context import vocabulary
+from navigator.core.extensions import db
+from navigator.core.reference import VOCABULARY
+from navigator.core.settings import settings_from_env
 from navigator.directory.oruk_views import OrukServiceArgs
-from navigator.extensions import db
 from navigator.navigation.models import Navigation
+from navigator.web.edge import MAX_INT_ID, SETS_ASIDE, json_text_errors
+from navigator.web.fields import BoundedList, DateField, InstantField
 from tests.builders import console_user, load_directory, organisation, service
 from tests.console.conftest import post_form
 
@@ -419,7 +419,7 @@ def test_red_flags_are_at_most_the_vocabulary_and_unique(
     """Issue 12 §4: a million-item array held a worker for 3 s. As many items as fit in the
     body limit are refused on their count alone, before any item is looked at, unless one of
     them is a known red flag (issue 13 §1: then the call is answered, the rest are warnings)."""
-    codes = vocabulary().codes("red_flags")
+    codes = VOCABULARY.get().codes("red_flags")
     body = {"caller_role": "nhs111", "age": 80, "postcode": "MK42 9DJ"}
     many = ["zz"] * ((MIB - 200) // 6)  # `"zz", ` is six bytes: as many as the limit allows
     started = time.perf_counter()

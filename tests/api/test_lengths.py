@@ -19,11 +19,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 import navigator.console
-from navigator.api.fields import FullPostcodeField, InVocabulary, NhsNumberField, OdsCodeField
 from navigator.auth.keys import LABEL_MAX, Caller
-from navigator.extensions import db
+from navigator.core.extensions import db
 from navigator.navigation.models import Navigation
 from navigator.patients.models import AuditEvent
+from navigator.web.fields import FullPostcodeField, InVocabulary, NhsNumberField, OdsCodeField
 from tests.api.test_edge import all_fields, request_schemas
 from tests.builders import api_key_for, load_directory, organisation, service
 

@@ -15,11 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from navigator.api.edge import NUL_MESSAGE
-from navigator.api.openapi import PROBLEM_CODES
 from navigator.auth.models import API_ROLES
-from navigator.directory.vocabulary import SCHEMES, load_vocabulary
+from navigator.core.vocabulary import SCHEMES, load_vocabulary
 from navigator.referrals.service import REJECTION_REASONS
+from navigator.web.edge import NUL_MESSAGE
+from navigator.web.openapi import PROBLEM_CODES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,7 +185,7 @@ def test_every_operation_documents_what_the_edge_can_answer(
     spec: dict[str, Any], client: FlaskClient, auth: dict[str, dict[str, str]]
 ) -> None:
     """The review's fault: `GET /api/v1/patients/{id}?x=%00` answered 422 that the operation
-    did not list. The edge (`navigator.api.edge`) checks every request before its view, so
+    did not list. The edge (`navigator.web.edge`) checks every request before its view, so
     every operation can answer 422 (a NUL in any query parameter), 400 (a NUL in a header) and
     413 (a body over the limit, even on a GET); each is documented as problem+json."""
     for method, path, op in operations(spec):

@@ -19,8 +19,8 @@ from navigator.auth.login import LOCKOUT, MAX_FAILED_LOGINS, check_login, unlock
 from navigator.auth.models import User
 from navigator.auth.passwords import create_user
 from navigator.auth.sessions import UNLOCKED, resume_session, start_session
-from navigator.db import transaction
-from navigator.extensions import db
+from navigator.core.db import transaction
+from navigator.core.extensions import db
 from tests.console.conftest import post_form
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

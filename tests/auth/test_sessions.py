@@ -22,7 +22,7 @@ from navigator.auth.sessions import (
     resume_session,
     start_session,
 )
-from navigator.db import transaction
+from navigator.core.db import transaction
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 IDLE_LIMIT = timedelta(minutes=30)

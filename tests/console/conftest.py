@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from navigator.extensions import db
+from navigator.core.extensions import db
 from tests.builders import console_user, load_directory, organisation, service
 
 # The live system (app on a real port, fake Twilio, real twilio client) from the SMS tests.

@@ -20,8 +20,8 @@ from navigator.auth.login import MAX_FAILED_LOGINS
 from navigator.auth.models import AuthFailure, ConsoleSession, User
 from navigator.auth.passwords import set_password
 from navigator.auth.throttle import API_KEY, CONSOLE, DEVICE_COOKIE, issue_device_cookie
-from navigator.db import transaction, utcnow
-from navigator.extensions import db
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import db
 from tests.builders import console_user
 from tests.console.conftest import csrf_token, post_form, replay, session_cookie
 

@@ -17,7 +17,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from navigator.extensions import db
+from navigator.core.extensions import db
 from tests.builders import console_user
 
 ROOT = Path(__file__).resolve().parents[2]

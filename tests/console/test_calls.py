@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from navigator.db import utcnow
+from navigator.core.db import utcnow
+from navigator.core.extensions import db
 from navigator.directory.capacity import set_capacity
-from navigator.extensions import db
 from navigator.navigation.models import Navigation
 from navigator.patients.models import AuditEvent, Patient
 from navigator.referrals.models import Referral

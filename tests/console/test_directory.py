@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from navigator.db import utcnow
+from navigator.core.db import utcnow
+from navigator.core.extensions import db
 from navigator.directory.capacity import capacities
 from navigator.directory.models import ServiceChange
 from navigator.directory.records import read_services
-from navigator.extensions import db
 from tests.builders import load_directory, organisation, service
 from tests.console.conftest import post_form
 

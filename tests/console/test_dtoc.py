@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from navigator.console.dtoc import REASON_LABELS
-from navigator.extensions import db
+from navigator.core.extensions import db
 from navigator.transitions.dtoc import REASONS
 from navigator.transitions.models import DtocEpisode, DtocInterval
 from tests.console.conftest import post_form

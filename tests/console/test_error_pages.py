@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from navigator.api.edge import MAX_INT_ID
-from navigator.errors import PROBLEM_JSON
+from navigator.core.errors import PROBLEM_JSON
+from navigator.web.edge import MAX_INT_ID
 from tests.api.test_edge import concrete
 
 MARKUP = "<b>x</b>"

@@ -28,7 +28,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
-from navigator.extensions import db
+from navigator.core.extensions import db
 from navigator.referrals.models import Referral
 from navigator.sms.models import CallbackTask
 from tests.builders import api_key_for, console_user, load_directory, organisation, service

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from navigator.auth.models import User
-from navigator.extensions import db
+from navigator.core.extensions import db
 from navigator.navigation.models import Navigation
 from navigator.patients.models import AuditEvent
 from tests.builders import console_user

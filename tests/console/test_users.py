@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from navigator.auth.login import MAX_FAILED_LOGINS
 from navigator.auth.models import ConsoleSession, User
-from navigator.extensions import db
+from navigator.core.extensions import db
 from tests.builders import console_user
 from tests.console.conftest import post_form, replay, session_cookie
 

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from navigator.core.extensions import db
 from navigator.directory.models import Service
-from navigator.extensions import db
 from navigator.patients.models import AuditEvent
 from navigator.sms.models import SmsMessage
 from tests.builders import console_user

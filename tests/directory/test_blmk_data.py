@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from navigator.db import transaction
-from navigator.directory.context import vocabulary
+from navigator.core.db import transaction
+from navigator.core.places import load_gazetteer
+from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import load_path, read_documents
-from navigator.directory.places import load_gazetteer
 from tests.conftest import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "directory_of_services"
@@ -27,7 +27,7 @@ def services() -> list[dict[str, Any]]:
 
 def test_every_record_loads_without_rejection(session: Session) -> None:
     with transaction(session):
-        report = load_path(session, DATA / "blmk", vocab=vocabulary(), changed_by="test")
+        report = load_path(session, DATA / "blmk", vocab=VOCABULARY.get(), changed_by="test")
     assert report.rejections == []
     assert report.services["created"] >= 80
 
@@ -295,6 +295,6 @@ def test_the_national_111_entry_takes_every_caller_at_any_hour(
 
 
 def vocabulary_codes(scheme: str) -> tuple[str, ...]:
-    from navigator.directory.vocabulary import load_vocabulary
+    from navigator.core.vocabulary import load_vocabulary
 
     return load_vocabulary(str(DATA)).codes(scheme)

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, vocabulary
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.reference import VOCABULARY
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.models import ServiceChange
-from navigator.errors import Problem
+from navigator.directory.reference import directory_index
 from tests.builders import load_directory, organisation, service
 
 
@@ -26,7 +27,7 @@ def test_invalid_changes_name_the_field_and_write_nothing(session: Session) -> N
             session,
             "ucr-one",
             {"contact.public_phone": "12", "status": "gone"},
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             changed_by="tests",
         )
     assert set(rejected.value.errors) == {"contact.public_phone", "status"}
@@ -44,7 +45,7 @@ def test_a_change_is_recorded_and_reaches_the_index(session: Session) -> None:
             session,
             "ucr-one",
             {"status": "temporarily_closed"},
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             changed_by="user:1:admin",
         )
     change = session.scalars(
@@ -59,7 +60,7 @@ def test_details_confirmed_sets_assured_at_now(session: Session) -> None:
     now = utcnow()
     with transaction(session):
         record = confirm_details(
-            session, "ucr-one", vocab=vocabulary(), confirmed_by="user:2:sup", now=now
+            session, "ucr-one", vocab=VOCABULARY.get(), confirmed_by="user:2:sup", now=now
         )
     assert record["assured_by"] == "user:2:sup"
     assert record["assured_at"][:16] == now.isoformat()[:16]
@@ -67,5 +68,5 @@ def test_details_confirmed_sets_assured_at_now(session: Session) -> None:
 
 def test_unknown_service_is_404(session: Session) -> None:
     with pytest.raises(Problem) as missing:
-        edit_service(session, "nope", {}, vocab=vocabulary(), changed_by="tests")
+        edit_service(session, "nope", {}, vocab=VOCABULARY.get(), changed_by="tests")
     assert missing.value.status == 404

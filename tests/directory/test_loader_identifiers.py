@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from navigator.core.extensions import db
 from navigator.directory.records import read_organisations, read_services
-from navigator.extensions import db
 from tests.builders import load_directory, organisation, service
 
 

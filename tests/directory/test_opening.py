@@ -11,13 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from navigator.directory.opening import (
-    LONDON,
-    describe,
-    is_bank_holiday,
-    parse_hhmm,
-    schedule_from_opening,
-)
+from navigator.core.clock import LONDON, is_bank_holiday, parse_hhmm
+from navigator.directory.opening import describe, schedule_from_opening
 
 WEEKDAYS_8_TO_1830 = {
     d: [["08:00", "18:30"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")

@@ -23,13 +23,8 @@ from functools import lru_cache
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from navigator.directory.opening import (
-    LONDON,
-    WEEKDAYS,
-    format_minutes,
-    schedule_from_opening,
-    weekly_window,
-)
+from navigator.core.clock import LONDON, WEEKDAYS, format_minutes
+from navigator.directory.opening import schedule_from_opening, weekly_window
 
 Session = tuple[str, int, int]  # (weekday, start minute, end minute); end <= start: overnight
 NEAR_THE_CHANGE = [0, 30, 59, 60, 61, 90, 119, 120, 121, 150, 180, 181]

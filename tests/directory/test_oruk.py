@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from navigator.db import transaction
-from navigator.directory.context import vocabulary
+from navigator.core.db import transaction
+from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import load_documents, load_path
 from navigator.directory.oruk import export_oruk, taxonomy_id, term_id
 from navigator.directory.records import read_organisations, read_services
@@ -165,7 +165,7 @@ def test_taxonomies_and_terms(client: FlaskClient) -> None:
 
 
 def vocabulary_codes(scheme: str) -> tuple[str, ...]:
-    from navigator.directory.vocabulary import load_vocabulary
+    from navigator.core.vocabulary import load_vocabulary
 
     return load_vocabulary(str(PROJECT_ROOT / "directory_of_services")).codes(scheme)
 
@@ -173,21 +173,21 @@ def vocabulary_codes(scheme: str) -> tuple[str, ...]:
 def test_blmk_directory_round_trips_through_oruk(session: Session, database_url: str) -> None:
     """Export then import into an empty database gives the same directory, field for field."""
     with transaction(session):
-        load_path(session, BLMK, vocab=vocabulary(), changed_by="test")
+        load_path(session, BLMK, vocab=VOCABULARY.get(), changed_by="test")
     before = (read_organisations(session), read_services(session))
     exported = export_oruk(session, include_professional=True)
     session.close()
     _empty_all_tables(database_url)
     with transaction(session):
         report = load_documents(
-            session, [("oruk.json", exported)], vocab=vocabulary(), changed_by="test"
+            session, [("oruk.json", exported)], vocab=VOCABULARY.get(), changed_by="test"
         )
     assert report.services["rejected"] == 0, report.lines()
     assert (read_organisations(session), read_services(session)) == before
     # and importing the same export again changes nothing
     with transaction(session):
         again = load_documents(
-            session, [("oruk.json", exported)], vocab=vocabulary(), changed_by="test"
+            session, [("oruk.json", exported)], vocab=VOCABULARY.get(), changed_by="test"
         )
     assert not again.changed
 
@@ -204,7 +204,7 @@ def test_third_party_oruk_without_navigator_details_is_mapped_from_hsds(session:
         item["id"] = "third-party-" + item["id"]
     with transaction(session):
         report = load_documents(
-            session, [("third.json", feed)], vocab=vocabulary(), changed_by="test"
+            session, [("third.json", feed)], vocab=VOCABULARY.get(), changed_by="test"
         )
     assert report.services["created"] == 1, report.lines()
     record = read_services(session)["third-party-s"]
@@ -219,13 +219,13 @@ def test_oruk_export_file_loads_with_the_cli_detection(tmp_path: Path, session: 
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"contents": export_oruk(session, include_professional=True)}))
     with transaction(session):
-        report = load_path(session, path, vocab=vocabulary(), changed_by="test")
+        report = load_path(session, path, vocab=VOCABULARY.get(), changed_by="test")
     assert report.services["unchanged"] == 1
     assert report.lines()[1].startswith("services: created 0, updated 0, unchanged 1")
 
 
 def test_vocabulary_terms_appear_as_oruk_attributes(session: Session) -> None:
     load_directory(services=[service(id="s", needs=["loneliness", "carer_support"])])
-    item = export_oruk(session, vocabulary(), include_professional=False)[0]
+    item = export_oruk(session, VOCABULARY.get(), include_professional=False)[0]
     names = {a["taxonomy_term"].get("code") for a in item["attributes"]}
     assert {"urgent_community_response", "loneliness", "carer_support", "community"} <= names

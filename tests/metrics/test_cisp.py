@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.db import transaction
-from navigator.directory.context import directory_index, gazetteer
+from navigator.core.db import transaction
+from navigator.core.reference import GAZETTEER
+from navigator.directory.reference import directory_index
 from navigator.referrals.models import Referral
 from navigator.referrals.service import change_status, create_referral
 from tests.builders import load_directory, service
@@ -141,7 +142,7 @@ def fixture(client: FlaskClient, auth: Auth, app: Flask, session: Session) -> No
     # urgent is due in 30), one rejected, one never answered (overdue). Median to accept: 40.
     caller = Caller(99, "fixture", "navigator", None)
     with app.app_context():
-        index, places = directory_index(), gazetteer()
+        index, places = directory_index(), GAZETTEER.get()
         created = []
         for day, urgency in ((10, "urgent"), (11, "urgent"), (12, "routine"), (13, "urgent")):
             body = {

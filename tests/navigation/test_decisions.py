@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.db import transaction, utcnow
-from navigator.directory.context import directory_index, gazetteer, stale_hours, vocabulary
-from navigator.directory.places import parse_postcode
-from navigator.errors import Problem
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.places import parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
+from navigator.directory.reference import directory_index, stale_hours
 from navigator.navigation.decisions import (
     Handoff,
     call_patient_id,
@@ -30,7 +31,7 @@ from navigator.patients.models import Patient
 from navigator.patients.service import find_or_create_patient
 from navigator.referrals.models import Referral
 from navigator.referrals.service import create_referral
-from navigator.rules.context import current_ruleset
+from navigator.rules.reference import RULESET
 from tests.builders import load_directory, organisation, service
 
 NAVIGATOR = Caller(7, "navigator@test", "navigator", None, kind="user")
@@ -42,10 +43,10 @@ def navigation(session: Session) -> Navigation:
         services=[service(id="ucr-one"), service(id="ucr-two", lat=52.2)],
         organisations=[organisation()],
     )
-    located = gazetteer().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
     with transaction(session):
         patient = find_or_create_patient(
-            session, {"name": "Pat Example"}, actor="tests", gazetteer=gazetteer()
+            session, {"name": "Pat Example"}, actor="tests", gazetteer=GAZETTEER.get()
         ).patient
         result = navigate(
             session,
@@ -58,8 +59,8 @@ def navigation(session: Session) -> Navigation:
             },
             created_by=NAVIGATOR.label,
             index=directory_index(),
-            ruleset=current_ruleset(),
-            vocab=vocabulary(),
+            ruleset=RULESET.get(),
+            vocab=VOCABULARY.get(),
             now=utcnow(),
             stale_hours=stale_hours(),
         )
@@ -79,7 +80,7 @@ def _handoff(session: Session, navigation: Navigation, **kwargs: object) -> Hand
         navigation,
         caller=NAVIGATOR,
         index=directory_index(),
-        gazetteer=gazetteer(),
+        gazetteer=GAZETTEER.get(),
         ack_minutes={
             "urgent": 30,
             "emergency": 15,
@@ -179,7 +180,7 @@ def _api_referral(
         caller=API_NAVIGATOR,
         idempotency_key="api-key-1",
         index=directory_index(),
-        gazetteer=gazetteer(),
+        gazetteer=GAZETTEER.get(),
         ack_minutes=ACK,
         now=utcnow(),
     )
@@ -224,7 +225,7 @@ def test_the_calls_patient_is_the_one_its_api_referral_carries(
             session,
             {"name": "Pat Example", "nhs_number": "9434765919"},
             actor="tests",
-            gazetteer=gazetteer(),
+            gazetteer=GAZETTEER.get(),
         ).patient
         navigation.patient_id = None
     made = _api_referral(session, navigation, held.id)
@@ -261,7 +262,7 @@ def test_after_a_fallback_the_override_list_offers_the_rules_services_and_gaps(
         ],
         organisations=[organisation()],
     )
-    located = gazetteer().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
     with transaction(session):
         result = navigate(
             session,
@@ -274,8 +275,8 @@ def test_after_a_fallback_the_override_list_offers_the_rules_services_and_gaps(
             },
             created_by=NAVIGATOR.label,
             index=directory_index(),
-            ruleset=current_ruleset(),
-            vocab=vocabulary(),
+            ruleset=RULESET.get(),
+            vocab=VOCABULARY.get(),
             now=SUNDAY_NIGHT,
             stale_hours=stale_hours(),
         )
@@ -285,9 +286,9 @@ def test_after_a_fallback_the_override_list_offers_the_rules_services_and_gaps(
     options = override_options(
         navigation,
         index=directory_index(),
-        ruleset=current_ruleset(),
-        gazetteer=gazetteer(),
-        vocab=vocabulary(),
+        ruleset=RULESET.get(),
+        gazetteer=GAZETTEER.get(),
+        vocab=VOCABULARY.get(),
         red=set(),
         open_referrals={},
         now=SUNDAY_NIGHT,
@@ -320,7 +321,7 @@ def test_after_999_the_override_list_offers_other_ambulance_services_and_the_fal
         ],
         organisations=[organisation()],
     )
-    located = gazetteer().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
     now = utcnow()
     with transaction(session):
         result = navigate(
@@ -333,8 +334,8 @@ def test_after_999_the_override_list_offers_other_ambulance_services_and_the_fal
             },
             created_by=NAVIGATOR.label,
             index=directory_index(),
-            ruleset=current_ruleset(),
-            vocab=vocabulary(),
+            ruleset=RULESET.get(),
+            vocab=VOCABULARY.get(),
             now=now,
             stale_hours=stale_hours(),
         )
@@ -343,9 +344,9 @@ def test_after_999_the_override_list_offers_other_ambulance_services_and_the_fal
     options = override_options(
         navigation,
         index=directory_index(),
-        ruleset=current_ruleset(),
-        gazetteer=gazetteer(),
-        vocab=vocabulary(),
+        ruleset=RULESET.get(),
+        gazetteer=GAZETTEER.get(),
+        vocab=VOCABULARY.get(),
         red=set(),
         open_referrals={},
         now=now,

@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from navigator.core.extensions import db
+from navigator.core.vocabulary import load_vocabulary
 from navigator.directory.records import MAX_AGE_DAYS
-from navigator.directory.vocabulary import load_vocabulary
-from navigator.extensions import db
 from navigator.metrics.cisp import OUT_OF_AREA
 from navigator.navigation.models import Navigation
 from navigator.navigation.schemas import NavigationSchema

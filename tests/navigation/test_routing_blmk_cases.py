@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from navigator.db import transaction
-from navigator.directory.context import directory_index, vocabulary
+from navigator.core.db import transaction
+from navigator.core.extensions import current_session
+from navigator.core.places import parse_postcode
+from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import load_path
-from navigator.directory.places import parse_postcode
-from navigator.extensions import current_session
+from navigator.directory.reference import directory_index
 from tests.conftest import PROJECT_ROOT
 
 Auth = dict[str, dict[str, str]]
@@ -28,7 +29,7 @@ def blmk(app_ctx: Any) -> None:
         load_path(
             session,
             PROJECT_ROOT / "directory_of_services" / "blmk",
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             changed_by="test",
         )
 
@@ -147,7 +148,9 @@ def test_a_service_not_listing_the_need_is_offered_only_with_a_reason_saying_why
     service = result["recommendation"]["service"]
     assert service["service_type"] == "gp_practice" and "fall_no_injury" not in service["needs"]
     assert any(
-        r.startswith(f"Does not list the need {vocabulary().label('needs', 'fall_no_injury')!r}")
+        r.startswith(
+            f"Does not list the need {VOCABULARY.get().label('needs', 'fall_no_injury')!r}"
+        )
         for r in result["recommendation"]["reasons"]
     ), result["recommendation"]["reasons"]
 

@@ -22,10 +22,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from navigator.db import transaction
-from navigator.directory.context import directory_index, vocabulary
+from navigator.core.db import transaction
+from navigator.core.extensions import current_session
+from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import load_path
-from navigator.extensions import current_session
+from navigator.directory.reference import directory_index
 from tests.conftest import PROJECT_ROOT
 
 Auth = dict[str, dict[str, str]]
@@ -54,7 +55,7 @@ vocab_path = str(PROJECT_ROOT / "directory_of_services")
 
 
 def _codes(scheme: str) -> list[str]:
-    from navigator.directory.vocabulary import load_vocabulary
+    from navigator.core.vocabulary import load_vocabulary
 
     return list(load_vocabulary(vocab_path).codes(scheme))
 
@@ -86,7 +87,7 @@ def blmk(app_ctx: Any, client: FlaskClient, auth: Auth) -> None:
         load_path(
             session,
             PROJECT_ROOT / "directory_of_services" / "blmk",
-            vocab=vocabulary(),
+            vocab=VOCABULARY.get(),
             changed_by="test",
         )
     for service_id in RED_SERVICES:
@@ -171,7 +172,7 @@ non_emergency_calls = st.fixed_dictionaries(
 
 
 def _instant(value: str) -> datetime:
-    from navigator.directory.opening import LONDON
+    from navigator.core.clock import LONDON
 
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
@@ -193,7 +194,7 @@ def test_a_non_emergency_is_never_sent_to_an_emergency_department_and_items_desc
     ]
     at = _instant(body["at"])
     index = directory_index()
-    need_label = vocabulary().label("needs", body["need"])
+    need_label = VOCABULARY.get().label("needs", body["need"])
     if result["urgency"] != "emergency":
         # Issue 13 §2: never an A&E below emergency (no 111 disposition is given here).
         assert [s["id"] for s, _ in offered if s["service_type"] == "emergency_department"] == []

@@ -23,9 +23,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from navigator.db import transaction
-from navigator.directory.context import gazetteer
-from navigator.extensions import db
+from navigator.core.db import transaction
+from navigator.core.extensions import db
+from navigator.core.reference import GAZETTEER
 from navigator.patients.models import Patient, PatientSource
 from navigator.patients.service import find_or_create_patient
 from navigator.referrals.models import Referral
@@ -240,7 +240,7 @@ def test_find_or_create_patient_at_once_from_console_users_gives_one_patient(
                     own,
                     PATIENT | {"date_of_birth": date(1941, 3, 2)},
                     actor=f"console:{i}",
-                    gazetteer=gazetteer(),
+                    gazetteer=GAZETTEER.get(),
                     client_ref=f"user:{i % 2}",
                 )
             ident = result.patient.id

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.directory.context import directory_index
-from navigator.extensions import db
+from navigator.core.extensions import db
+from navigator.directory.reference import directory_index
 from navigator.patients.access import (
     may_see_patient,
     provider_needs_patient,

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from navigator.db import utcnow
+from navigator.core.db import utcnow
 from navigator.patients.models import Patient
 from navigator.referrals.models import Referral
 from tests.builders import load_directory, organisation, service

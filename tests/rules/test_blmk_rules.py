@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from navigator.cli import main
-from navigator.directory.vocabulary import load_vocabulary
+from navigator.core.vocabulary import load_vocabulary
 from navigator.rules.cases import cases_path, facts_from, run_cases
 from navigator.rules.loading import load_ruleset
 from navigator.rules.model import RuleSet, evaluate

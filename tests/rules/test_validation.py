@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from navigator.cli import main
-from navigator.directory.vocabulary import load_vocabulary
+from navigator.core.vocabulary import load_vocabulary
 from navigator.rules.loading import RuleSetError, build_ruleset
 from tests.conftest import PROJECT_ROOT
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from navigator import create_app
-from navigator.config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
-from navigator.db import utcnow
-from navigator.extensions import db
-from navigator.sms.config import DEFAULT_PATH, current_follow_ups
+from navigator.core.db import utcnow
+from navigator.core.extensions import db
+from navigator.core.settings import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
 from navigator.sms.fake_twilio import FakeTwilio
 from navigator.sms.models import SCHEDULED, SmsMessage
+from navigator.sms.plan import DEFAULT_PATH
+from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.sender import DispatchReport, SmsSettings, dispatch_due, twilio_client
 from tests.builders import load_directory, organisation, service
 
@@ -103,7 +104,7 @@ class Live:
         with self.app.app_context():
             try:
                 settings = self.settings()
-                quiet = kwargs.pop("quiet", current_follow_ups().quiet_hours)
+                quiet = kwargs.pop("quiet", FOLLOW_UP_PLAN.get().quiet_hours)
                 return dispatch_due(
                     db.session(), twilio_client(settings), settings, quiet, **kwargs
                 )

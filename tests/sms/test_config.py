@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from navigator.directory.vocabulary import load_vocabulary
-from navigator.sms.config import DEFAULT_PATH, FollowUpsError, load_follow_ups, parse_follow_ups
+from navigator.core.vocabulary import load_vocabulary
+from navigator.sms.plan import DEFAULT_PATH, FollowUpsError, load_follow_ups, parse_follow_ups
 from tests.conftest import PROJECT_ROOT
 
 VOCAB = load_vocabulary(str(PROJECT_ROOT / "directory_of_services"))

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from navigator.config import DEV_TWILIO_AUTH_TOKEN
-from navigator.db import utcnow
-from navigator.directory.opening import to_local, to_utc
-from navigator.sms.config import QuietHours
+from navigator.core.clock import to_local, to_utc
+from navigator.core.db import utcnow
+from navigator.core.settings import DEV_TWILIO_AUTH_TOKEN
 from navigator.sms.models import CallbackTask, SmsMessage, SmsReply
+from navigator.sms.plan import QuietHours
 from tests.sms.conftest import (
     HOME_NUMBER,
     Live,

@@ -10,14 +10,16 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from navigator.db import transaction
-from navigator.directory.context import directory_index, stale_hours, vocabulary
+from navigator.core.db import transaction
+from navigator.core.identifiers import uk_mobile_e164
+from navigator.core.reference import VOCABULARY
+from navigator.directory.reference import directory_index, stale_hours
 from navigator.navigation.schemas import NavigationRequestSchema
 from navigator.navigation.service import navigate
-from navigator.rules.context import current_ruleset
-from navigator.sms.config import QuietHours, current_follow_ups
+from navigator.rules.reference import RULESET
 from navigator.sms.models import SmsMessage
-from navigator.sms.numbers import uk_mobile_e164
+from navigator.sms.plan import QuietHours
+from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.scheduling import in_quiet_hours, out_of_quiet_hours
 from tests.sms.conftest import care_home_call, load_care_home_directory
 
@@ -74,11 +76,11 @@ def record(session: Session, **extra: object) -> dict[str, object]:
             NavigationRequestSchema().load(call),
             created_by="test",
             index=directory_index(),
-            ruleset=current_ruleset(),
-            vocab=vocabulary(),
+            ruleset=RULESET.get(),
+            vocab=VOCABULARY.get(),
             now=utc(2026, 1, 15, 12, 0),
             stale_hours=stale_hours(),
-            follow_ups=current_follow_ups(),
+            follow_ups=FOLLOW_UP_PLAN.get(),
         )
 
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from navigator.errors import PROBLEM_JSON
-from navigator.extensions import db
+from navigator.core.errors import PROBLEM_JSON
+from navigator.core.extensions import db
 from navigator.sms.models import SmsReply
 
 TOKEN = "test-twilio-token"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from navigator.errors import Problem
+from navigator.core.errors import Problem
 from navigator.transitions.times import CLOCK_SKEW, EARLIEST, check_event_times
 
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)

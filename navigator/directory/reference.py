@@ -7,28 +7,15 @@ from typing import Any
 
 from flask import current_app
 
-from navigator.db import transaction, utcnow
+from navigator.core.db import transaction, utcnow
+from navigator.core.extensions import current_session
+from navigator.core.reference import GAZETTEER
 from navigator.directory.capacity import set_capacity
 from navigator.directory.index import DirectoryIndex, get_index
-from navigator.directory.places import Gazetteer, load_gazetteer
-from navigator.directory.vocabulary import Vocabulary, load_vocabulary
-from navigator.extensions import current_session
-
-
-def data_dir() -> str:
-    return str(current_app.config["NAVIGATOR_DIRECTORY_DATA"])
-
-
-def vocabulary() -> Vocabulary:
-    return load_vocabulary(data_dir())
-
-
-def gazetteer() -> Gazetteer:
-    return load_gazetteer(data_dir())
 
 
 def directory_index() -> DirectoryIndex:
-    return get_index(current_session(), gazetteer())
+    return get_index(current_session(), GAZETTEER.get())
 
 
 def service_names() -> dict[str, str]:

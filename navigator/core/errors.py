@@ -48,7 +48,7 @@ class Problem(Exception):
         self.errors = dict(errors) if errors else None
         self.code = code
         # RFC 9457 §3.2 extension members, e.g. `existing_referral_id`; each one is documented
-        # in `navigator.api.openapi.ProblemSchema`. Never patient data.
+        # in `navigator.web.openapi.ProblemSchema`. Never patient data.
         self.extensions = dict(extensions) if extensions else None
 
 

@@ -8,7 +8,6 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, request
 
-from navigator.api.openapi import roles_doc
 from navigator.auth.keys import Caller, authenticate
 from navigator.auth.throttle import (
     API_KEY,
@@ -17,9 +16,10 @@ from navigator.auth.throttle import (
     retry_after,
     source_address,
 )
-from navigator.db import utcnow
-from navigator.errors import Problem, problem_response
-from navigator.extensions import current_session
+from navigator.core.db import utcnow
+from navigator.core.errors import Problem, problem_response
+from navigator.core.extensions import current_session
+from navigator.web.openapi import roles_doc
 
 F = TypeVar("F", bound=Callable[..., Any])
 

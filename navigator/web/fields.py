@@ -8,11 +8,12 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from navigator.directory.context import directory_index, gazetteer, vocabulary
-from navigator.directory.opening import LONDON
-from navigator.directory.places import Located, parse_postcode
-from navigator.extensions import current_session
-from navigator.identifiers import normalise_nhs_number, normalise_ods_code
+from navigator.core.clock import LONDON
+from navigator.core.extensions import current_session
+from navigator.core.identifiers import normalise_nhs_number, normalise_ods_code
+from navigator.core.places import Located, parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
+from navigator.directory.reference import directory_index
 from navigator.navigation.models import Navigation
 
 
@@ -23,15 +24,15 @@ class InVocabulary(validate.Validator):
         self.scheme = scheme
 
     def __call__(self, value: str) -> str:
-        if not vocabulary().has(self.scheme, value):
-            codes = ", ".join(vocabulary().codes(self.scheme))
+        if not VOCABULARY.get().has(self.scheme, value):
+            codes = ", ".join(VOCABULARY.get().codes(self.scheme))
             raise ValidationError(
                 f"Not a known {self.scheme[:-1].replace('_', ' ')}. Use one of: {codes}"
             )
         return value
 
 
-# Identifier fields: each normalises with `navigator.identifiers` (digits of any script to
+# Identifier fields: each normalises with `navigator.core.identifiers` (digits of any script to
 # ASCII, full-width letters by NFKC), so what is checked, stored and matched is one ASCII
 # spelling per identifier (issue 13, section 5; hazard H15).
 
@@ -46,7 +47,7 @@ class PostcodeField(fields.Field):
         parsed = parse_postcode(value) if isinstance(value, str) else None
         if parsed is None:
             raise ValidationError("Not a valid UK postcode")
-        return gazetteer().locate(parsed)
+        return GAZETTEER.get().locate(parsed)
 
 
 # Every date and instant a client sends lies in these years (inclusive): well inside Python's
@@ -169,7 +170,7 @@ class BoundedList(fields.List):
 
 def scheme_size(scheme: str) -> Callable[[], int]:
     """How many codes a vocabulary scheme has, read at request time (for BoundedList)."""
-    return lambda: len(vocabulary().codes(scheme))
+    return lambda: len(VOCABULARY.get().codes(scheme))
 
 
 # --- references: ids that must name something that exists --------------------------------

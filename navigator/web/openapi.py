@@ -1,9 +1,9 @@
 """The OpenAPI document tells the truth about errors, codes and status lists (issue 12 §6).
 
 - Every documented error is `application/problem+json` with the `Problem` schema, the shape
-  `navigator.errors.problem_response` sends (RFC 9457), not flask-smorest's `Error`.
+  `navigator.core.errors.problem_response` sends (RFC 9457), not flask-smorest's `Error`.
 - Each operation's error list is inferred from what it can do (`ErrorListPlugin`): every
-  operation can answer 400, 413 and 422 from the edge (`navigator.api.edge`, which checks
+  operation can answer 400, 413 and 422 from the edge (`navigator.web.edge`, which checks
   every request before its view: a NUL in a header is 400, a body over the limit is 413 even
   on a GET, a NUL or lone surrogate in any query parameter, documented or not, is 422); a
   secured operation can answer 401, 429 and, if not every role may call it, 403; a JSON body
@@ -31,8 +31,8 @@ from flask_smorest.utils import prepare_response
 from marshmallow import RAISE, Schema, fields, validate
 
 from navigator.auth.models import API_ROLES
-from navigator.directory.vocabulary import load_vocabulary
-from navigator.errors import PROBLEM_JSON
+from navigator.core.errors import PROBLEM_JSON
+from navigator.core.vocabulary import load_vocabulary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,7 +101,7 @@ class ResponseSchema(Schema):
 
 
 class ProblemSchema(ResponseSchema):
-    """RFC 9457 problem details, as `navigator.errors.problem_response` builds them."""
+    """RFC 9457 problem details, as `navigator.core.errors.problem_response` builds them."""
 
     optional = frozenset({"detail", "instance", "code", "errors", "existing_referral_id"})
 
@@ -213,7 +213,7 @@ class NavigatorApi(Api):
 
 def _vocabulary_enum(data_dir: str) -> Callable[..., dict[str, Any]]:
     # Imported here: the fields import the directory context, which imports the extensions.
-    from navigator.api.fields import InVocabulary
+    from navigator.web.fields import InVocabulary
 
     @cache
     def codes(scheme: str) -> list[str]:
@@ -229,3 +229,8 @@ def _vocabulary_enum(data_dir: str) -> Callable[..., dict[str, Any]]:
         return {}
 
     return vocabulary_enum
+
+
+# The one flask-smorest Api: documents problem+json errors, inferred error lists and vocabulary
+# enums. Domain blueprints register on it in `create_app`.
+openapi = NavigatorApi()

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def instance_dir() -> Path:
@@ -17,7 +17,7 @@ def instance_dir() -> Path:
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'navigator.db'}"
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'navigator.core.db'}"
     # psycopg 3 is the driver we ship; accept the plain URLs operators usually have.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -157,7 +157,7 @@ def settings_from_env() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout bounds a token's life
         # Hostile input: request bodies larger than this are refused with 413 before they are
         # read (Flask's MAX_CONTENT_LENGTH, enforced by werkzeug on Content-Length and on chunked
-        # streams alike; navigator.api.edge checks it first, for every route).
+        # streams alike; navigator.web.edge checks it first, for every route).
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 1024 * 1024),
         # JSON nested deeper than this (objects and arrays) is refused with 400.
         "MAX_JSON_DEPTH": _int("MAX_JSON_DEPTH", 32),

@@ -7,8 +7,8 @@ from marshmallow import fields, validate
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from navigator.api.openapi import ResponseSchema
-from navigator.extensions import db
+from navigator.core.extensions import db
+from navigator.web.openapi import ResponseSchema
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
 

@@ -51,7 +51,7 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
-from navigator.errors import Problem
+from navigator.core.errors import Problem
 
 # Largest value of the INTEGER primary keys (PostgreSQL `integer`, 32-bit signed).
 MAX_INT_ID = 2**31 - 1

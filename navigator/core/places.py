@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from navigator.identifiers import (
+from navigator.core.identifiers import (
     BFPO,
     SPECIAL_POSTCODES,
     is_geographic_postcode,
@@ -53,7 +53,7 @@ class Postcode:
 def parse_postcode(value: str, *, allow_outward: bool = True) -> Postcode | None:
     """A UK postcode (or, with `allow_outward`, an outward code alone) in any script,
     spacing and case; None when it breaks the format's position rules. The rules and the
-    non-geographic postcodes are `navigator.identifiers.normalise_postcode`'s."""
+    non-geographic postcodes are `navigator.core.identifiers.normalise_postcode`'s."""
     text = normalise_postcode(value, allow_outward=allow_outward)
     if text is None:
         return None

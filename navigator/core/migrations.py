@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from navigator.config import PROJECT_ROOT
+from navigator.core.settings import PROJECT_ROOT
 
 # Tables in the same database that navigator's migrations do not own (APScheduler's job store).
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})

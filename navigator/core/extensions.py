@@ -5,12 +5,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from navigator.api.openapi import NavigatorApi
-from navigator.db import Base
+from navigator.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
-# Documents problem+json errors, inferred error lists and vocabulary enums (api/openapi.py).
-openapi = NavigatorApi()
 # The console's sessions and CSRF tokens; the API authenticates with keys and needs neither.
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -12,8 +12,8 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from navigator.extensions import openapi
-from navigator.security_headers import docs_csp
+from navigator.web.openapi import openapi
+from navigator.web.security_headers import docs_csp
 
 blp = Blueprint("api_docs", __name__)
 

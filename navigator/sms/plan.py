@@ -1,7 +1,7 @@
 """The follow-ups file: which navigations get texts, when, and what they say.
 
-Loaded and validated when the app starts (`install_follow_ups`); an invalid file stops navigator
-starting, as an invalid rule set does. Every problem is reported with where it is.
+Loaded and validated when the app starts (`sms.reference.FOLLOW_UP_PLAN`); an invalid file
+stops navigator starting, as an invalid rule set does. Every problem is reported with where it is.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Flask, current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from navigator.directory.opening import parse_hhmm
-from navigator.directory.vocabulary import Vocabulary, load_vocabulary
-from navigator.errors import flatten_errors
+from navigator.core.clock import parse_hhmm
+from navigator.core.errors import flatten_errors
+from navigator.core.vocabulary import Vocabulary
 from navigator.rules.model import URGENCIES
 
-EXTENSION_KEY = "navigator.follow_ups"
 DEFAULT_PATH = Path(__file__).resolve().parent / "follow_ups.yaml"
 PLACEHOLDERS = frozenset({"ref"})
 REF_MAX = 20  # the longest reference a template is given
@@ -191,15 +189,3 @@ def load_follow_ups(path: Path, vocab: Vocabulary) -> FollowUpPlan:
     except (OSError, yaml.YAMLError) as exc:
         raise FollowUpsError(path, [str(exc)]) from exc
     return parse_follow_ups(data, vocab, path)
-
-
-def install_follow_ups(app: Flask) -> FollowUpPlan:
-    vocab = load_vocabulary(app.config["NAVIGATOR_DIRECTORY_DATA"])
-    plan = load_follow_ups(Path(app.config["NAVIGATOR_FOLLOW_UPS"]), vocab)
-    app.extensions[EXTENSION_KEY] = plan
-    return plan
-
-
-def current_follow_ups() -> FollowUpPlan:
-    plan: FollowUpPlan = current_app.extensions[EXTENSION_KEY]
-    return plan
