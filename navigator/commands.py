@@ -28,7 +28,8 @@ from navigator.directory.models import Organisation
 from navigator.directory.oruk import export_oruk
 from navigator.directory.synth import synthesise
 from navigator.metrics.cisp import ROW_PLACES
-from navigator.metrics.views import CispQuerySchema, as_csv, compute
+from navigator.metrics.schemas import CispQuerySchema
+from navigator.metrics.service import as_csv, compute
 from navigator.transitions.importer import import_csv
 
 # The lengths of the columns the commands' text arguments are written to: longer text is
@@ -273,7 +274,8 @@ def metrics_cisp(start: str, end: str, place: str | None, as_csv_output: bool) -
         )
     except ValidationError as exc:
         raise click.UsageError(str(exc.messages)) from exc
-    data = compute(args["from_"], args["to"], args.get("place"))
+    with transaction(current_session()):
+        data = compute(current_session(), args["from_"], args["to"], args.get("place"))
     click.echo(as_csv(data["rows"]) if as_csv_output else json.dumps(data, indent=2))
 
 

@@ -13,12 +13,12 @@ from navigator.console.blueprint import bp
 from navigator.console.charts import bar_chart
 from navigator.console.forms import body_from_form, load_or_errors, plain_options
 from navigator.core.clock import local_month, to_local
-from navigator.core.db import utcnow
+from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session
 from navigator.directory.reference import service_names
 from navigator.metrics.cisp import ROW_PLACES, months_between
-from navigator.metrics.views import CispQuerySchema, as_csv, compute
-from navigator.navigation.decisions import override_counts, recent_overrides
+from navigator.metrics.schemas import CispQuerySchema
+from navigator.metrics.service import as_csv, compute, override_counts, recent_overrides
 
 MEASURES = (
     ("ae_attendances", "A&E attendances"),
@@ -76,7 +76,8 @@ def dashboard() -> ResponseReturnValue:
     overrides: dict[tuple[str, str], int] = {}
     months: list[str] = []
     if args is not None:
-        data = compute(args["from_"], args["to"], args.get("place"))
+        with transaction(current_session()):  # refreshes open DTOC episodes' delayed days
+            data = compute(current_session(), args["from_"], args["to"], args.get("place"))
         rows = data["rows"]
         months = months_between(args["from_"], args["to"])
         labels = dict(MEASURES)
@@ -111,7 +112,8 @@ def dashboard_csv() -> ResponseReturnValue:
         return Response(
             "; ".join(f"{k}: {v}" for k, v in errors.items()), 422, mimetype="text/plain"
         )
-    data = compute(args["from_"], args["to"], args.get("place"))
+    with transaction(current_session()):
+        data = compute(current_session(), args["from_"], args["to"], args.get("place"))
     filename = f"cisp-{args.get('place') or 'all'}-{args['from_']}-{args['to']}.csv"
     return Response(
         as_csv(data["rows"]),

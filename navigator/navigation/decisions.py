@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
@@ -28,7 +28,6 @@ from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer, Located, parse_postcode
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.index import DirectoryIndex, Entry
-from navigator.metrics.cisp import OUT_OF_AREA
 from navigator.navigation.models import Navigation
 from navigator.navigation.routing import CRITERIA, Call, Memo, assess
 from navigator.referrals.models import Referral
@@ -316,27 +315,3 @@ def override_options(
 def _accepted_reason(navigation: Navigation) -> str:
     need = (navigation.need or "red flag").replace("_", " ")
     return f"Care navigation ({need}): recommended by rule {navigation.rule_id}"
-
-
-def override_counts(session: Session, months: tuple[str, str]) -> dict[tuple[str, str], int]:
-    """Overrides per (place, month), for the dashboard."""
-    rows = session.execute(
-        select(Navigation.place, Navigation.local_month, func.count())
-        .where(
-            Navigation.decision == "overridden",
-            Navigation.local_month.between(*months),
-        )
-        .group_by(Navigation.place, Navigation.local_month)
-    )
-    return {(place or OUT_OF_AREA, month): count for place, month, count in rows}
-
-
-def recent_overrides(session: Session, *, limit: int = 50) -> list[Navigation]:
-    return list(
-        session.scalars(
-            select(Navigation)
-            .where(Navigation.decision == "overridden")
-            .order_by(Navigation.decided_at.desc())
-            .limit(limit)
-        )
-    )

@@ -16,13 +16,12 @@ from navigator.core.errors import Problem
 from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.reference import directory_index, stale_hours
+from navigator.metrics.service import override_counts, recent_overrides
 from navigator.navigation.decisions import (
     Handoff,
     call_patient_id,
     decide,
-    override_counts,
     override_options,
-    recent_overrides,
 )
 from navigator.navigation.models import Navigation
 from navigator.navigation.routing import CRITERIA
