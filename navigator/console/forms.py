@@ -12,7 +12,8 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from navigator.core.errors import Problem, flatten_errors
+from navigator.core.errors import Problem
+from navigator.core.schemas import field_messages
 from navigator.core.vocabulary import Vocabulary
 
 
@@ -76,8 +77,7 @@ def load_or_errors(
     try:
         return schema.load(body), {}
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        return None, first_messages(flatten_errors(messages))
+        return None, first_messages(field_messages(exc))
 
 
 def problem_errors(exc: Problem, default_field: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from navigator.core.errors import Problem, flatten_errors
+from navigator.core.errors import Problem
+from navigator.core.schemas import field_messages
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.records import (
     Record,
@@ -67,8 +68,7 @@ def edit_service(
     try:
         data = ServiceSchema().load(raw)
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        raise EditRejected(flatten_errors(messages)) from exc
+        raise EditRejected(field_messages(exc)) from exc
     new = canonical_service(data)
     if errors := vocabulary_errors(new, vocab):
         raise EditRejected(errors)

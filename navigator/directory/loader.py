@@ -16,7 +16,7 @@ import yaml
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from navigator.core.errors import flatten_errors
+from navigator.core.schemas import message_lines
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory import oruk
 from navigator.directory.records import (
@@ -144,8 +144,7 @@ def _validate(schema: Any, raw: Any) -> tuple[dict[str, Any] | None, str | None]
     try:
         return schema.load(raw), None
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        return None, "; ".join(f"{k}: {' '.join(v)}" for k, v in flatten_errors(messages).items())
+        return None, "; ".join(message_lines(exc))
 
 
 def load_documents(

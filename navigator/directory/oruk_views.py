@@ -14,8 +14,9 @@ from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from navigator.core.clock import DAY_MINUTES, WEEKDAYS, age_in_days, parse_hhmm
-from navigator.core.errors import Problem, flatten_errors
+from navigator.core.errors import Problem
 from navigator.core.reference import VOCABULARY
+from navigator.core.schemas import field_messages
 from navigator.directory.index import Entry
 from navigator.directory.opening import weekly_window
 from navigator.directory.oruk import (
@@ -87,8 +88,7 @@ def _args() -> dict[str, Any]:
     try:
         return dict(OrukServiceArgs().load(request.args.to_dict()))
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        raise Problem(400, "Invalid query parameters", errors=flatten_errors(messages)) from exc
+        raise Problem(400, "Invalid query parameters", errors=field_messages(exc)) from exc
 
 
 def _terms_of(entry: Entry) -> set[str]:

@@ -16,8 +16,6 @@ from typing import Any
 
 import phonenumbers
 from marshmallow import (
-    RAISE,
-    Schema,
     ValidationError,
     fields,
     validate,
@@ -34,6 +32,7 @@ from navigator.core.identifiers import (
     uk_mobile_e164,
 )
 from navigator.core.places import parse_postcode
+from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
 from navigator.directory.models import OpeningSession, Organisation, Service, ServiceLocation
 
@@ -96,11 +95,6 @@ def _time_pair(value: list[str]) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 _Periods = fields.List(fields.List(fields.String(), validate=_time_pair), load_default=list)
 _Text = fields.String(allow_none=True, load_default=None)
 
@@ -110,7 +104,7 @@ def _up_to(limit: int) -> fields.String:
     return fields.String(allow_none=True, load_default=None, validate=validate.Length(max=limit))
 
 
-class OrganisationSchema(_Strict):
+class OrganisationSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     ods_code = _ods_field(allow_none=True, load_default=None)
@@ -119,7 +113,7 @@ class OrganisationSchema(_Strict):
     website = fields.Url(allow_none=True, load_default=None, validate=validate.Length(max=500))
 
 
-class EligibilitySchema(_Strict):
+class EligibilitySchema(StrictSchema):
     min_age_days = fields.Integer(load_default=0, validate=validate.Range(0, MAX_AGE_DAYS))
     max_age_days = fields.Integer(
         allow_none=True, load_default=None, validate=validate.Range(0, MAX_AGE_DAYS)
@@ -135,7 +129,7 @@ class EligibilitySchema(_Strict):
             raise ValidationError("max_age_days is below min_age_days", "max_age_days")
 
 
-class CoverageSchema(_Strict):
+class CoverageSchema(StrictSchema):
     places = fields.List(fields.String(), load_default=list)
     postcode_districts = fields.List(
         _Identifier(_district, "Not a postcode district (outward code)"), load_default=list
@@ -143,7 +137,7 @@ class CoverageSchema(_Strict):
     radius_km = fields.Float(allow_none=True, load_default=None, validate=validate.Range(0, 500))
 
 
-class LocationSchema(_Strict):
+class LocationSchema(StrictSchema):
     name = _up_to(300)
     address = _up_to(500)
     postcode = _Identifier(
@@ -153,7 +147,7 @@ class LocationSchema(_Strict):
     lng = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-9.0, 2.5))
 
 
-class ContactSchema(_Strict):
+class ContactSchema(StrictSchema):
     public_phone = _phone_field()
     professional_phone = _phone_field()
     email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254))
@@ -171,7 +165,7 @@ class SmsNumberField(fields.String):
             raise ValidationError(str(exc)) from exc
 
 
-class SmsSchema(_Strict):
+class SmsSchema(StrictSchema):
     """A care home's number for follow-up texts and its recorded consent to receive them."""
 
     number = SmsNumberField(required=True)
@@ -186,14 +180,14 @@ class SmsSchema(_Strict):
             raise ValidationError("Say when consent was recorded", "consent_recorded_at")
 
 
-class ReferralSchema(_Strict):
+class ReferralSchema(StrictSchema):
     method = fields.String(
         allow_none=True, load_default=None, validate=validate.OneOf(REFERRAL_METHODS)
     )
     info = _Text
 
 
-class SpecifiedDateSchema(_Strict):
+class SpecifiedDateSchema(StrictSchema):
     date = fields.Date(required=True)
     closed = fields.Boolean(load_default=False)
     sessions = _Periods
@@ -206,7 +200,7 @@ class SpecifiedDateSchema(_Strict):
             raise ValidationError("Give sessions or closed: true", "sessions")
 
 
-class WeeklySchema(_Strict):
+class WeeklySchema(StrictSchema):
     monday = _Periods
     tuesday = _Periods
     wednesday = _Periods
@@ -216,14 +210,14 @@ class WeeklySchema(_Strict):
     sunday = _Periods
 
 
-class OpeningSchema(_Strict):
+class OpeningSchema(StrictSchema):
     open_all_hours = fields.Boolean(load_default=False)
     weekly = fields.Nested(WeeklySchema, load_default=dict)
     bank_holidays = _Periods
     specified_dates = fields.List(fields.Nested(SpecifiedDateSchema), load_default=list)
 
 
-class ServiceSchema(_Strict):
+class ServiceSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
     organisation = fields.String(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS
 from navigator.core.vocabulary import SEXES as SERVICE_SEXES
 from navigator.core.vocabulary import STATUSES as SERVICE_STATUSES
@@ -16,10 +17,7 @@ from navigator.web.fields import InstantField, InVocabulary, PostcodeField
 from navigator.web.openapi import ResponseSchema
 
 
-class ServiceSearchArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ServiceSearchArgs(StrictSchema):
     q = fields.String(
         validate=validate.Length(max=200),
         metadata={"description": "Free text over name, description and organisation"},
@@ -58,10 +56,7 @@ class ServiceSearchArgs(Schema):
             raise ValidationError("radius_km needs a postcode", "radius_km")
 
 
-class CapacityUpdateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CapacityUpdateSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(CAPACITY_STATUSES))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     reset_after_minutes = fields.Integer(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.schemas import StrictSchema
 from navigator.metrics.cisp import ROW_PLACES
 from navigator.web.fields import EARLIEST, LATEST, YEARS_MESSAGE
 from navigator.web.openapi import ResponseSchema
@@ -25,10 +26,7 @@ def _month_years(month: str) -> None:
         raise ValidationError(YEARS_MESSAGE)
 
 
-class CispQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CispQuerySchema(StrictSchema):
     from_ = fields.String(required=True, data_key="from", validate=[MONTH, _month_years])
     to = fields.String(required=True, validate=[MONTH, _month_years])
     place = fields.String(validate=validate.OneOf(ROW_PLACES))

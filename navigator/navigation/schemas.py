@@ -4,10 +4,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, types, validate, validates_schema
+from marshmallow import ValidationError, fields, types, validate, validates_schema
 
 from navigator.core.db import utcnow
 from navigator.core.errors import flatten_errors
+from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import PATIENT_SEXES
 from navigator.directory.records import MAX_AGE_DAYS
 from navigator.directory.schemas import ServiceItemSchema
@@ -65,7 +66,7 @@ def _capped(warnings: list[dict[str, str]]) -> list[dict[str, str]]:
     ]
 
 
-class NavigationRequestSchema(Schema):
+class NavigationRequestSchema(StrictSchema):
     """A call to route. **A red flag always gets 999** (issue 13, hazard H10): when
     `red_flags` names at least one known red flag, every other fact that is missing or not
     valid is reported in the answer's `warnings` (and left out) instead of a 422. Without a
@@ -73,9 +74,6 @@ class NavigationRequestSchema(Schema):
 
     `load` returns the call's facts plus `warnings`: a list of `{field, message}`.
     """
-
-    class Meta:
-        unknown = RAISE
 
     caller_role = fields.String(
         required=True,
@@ -350,10 +348,7 @@ def _today() -> date:
     return utcnow().date()
 
 
-class GapQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class GapQuerySchema(StrictSchema):
     from_ = DateField(
         data_key="from",
         load_default=_thirty_days_ago,

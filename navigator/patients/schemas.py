@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
+from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import PATIENT_SEXES
 from navigator.web.fields import (
     DateField,
@@ -26,10 +27,7 @@ def _past_date(value: date) -> None:
         raise ValidationError("Not a plausible date of birth")
 
 
-class PatientInSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PatientInSchema(StrictSchema):
     nhs_number = NhsNumberField(load_default=None, allow_none=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     date_of_birth = DateField(load_default=None, allow_none=True, validate=_past_date)
@@ -66,10 +64,7 @@ class PatientRefMixin:
     patient = fields.Nested(PatientInSchema)
 
 
-class AuditQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class AuditQuerySchema(StrictSchema):
     patient_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.schemas import StrictSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.referrals.service import REJECTION_REASONS, STATUSES
 from navigator.rules.model import URGENCIES
@@ -11,10 +12,7 @@ from navigator.web.fields import References
 from navigator.web.openapi import ResponseSchema
 
 
-class ReferralInSchema(PatientRefMixin, Schema):
-    class Meta:
-        unknown = RAISE
-
+class ReferralInSchema(PatientRefMixin, StrictSchema):
     navigation_id = fields.String(validate=[validate.Length(max=36), References("navigation")])
     service_id = fields.String(
         required=True, validate=[validate.Length(max=100), References("service")]
@@ -35,10 +33,7 @@ class ReferralInSchema(PatientRefMixin, Schema):
             raise ValidationError(errors)
 
 
-class ReferralUpdateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ReferralUpdateSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     # One of REJECTION_REASONS whatever the status: a coded reason, so it is documented as an
     # enum and reported on; free text goes in `note`. Required for `rejected` (the service).
@@ -50,10 +45,7 @@ class ReferralUpdateSchema(Schema):
     note = fields.String(validate=validate.Length(max=2000))
 
 
-class ReferralQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ReferralQuerySchema(StrictSchema):
     overdue = fields.Boolean(load_default=False)
     status = fields.String(validate=validate.OneOf(STATUSES))
     service_id = fields.String(validate=validate.Length(max=100))

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from navigator.core.clock import WEEKDAYS, age_in_days, period
-from navigator.core.errors import flatten_errors
+from navigator.core.schemas import StrictSchema, field_messages
 from navigator.core.vocabulary import PATIENT_SEXES, Vocabulary
 from navigator.rules.model import (
     RED_FLAGS_PLACEHOLDER,
@@ -31,19 +31,14 @@ class RuleSetError(Exception):
         self.errors = errors
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class TimeWindowSchema(_Strict):
+class TimeWindowSchema(StrictSchema):
     days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), required=True)
     from_ = fields.String(required=True, data_key="from")
     to = fields.String(required=True)
     bank_holidays = fields.Boolean(load_default=True)
 
 
-class ConditionsSchema(_Strict):
+class ConditionsSchema(StrictSchema):
     need = fields.List(fields.String(), validate=validate.Length(min=1))
     red_flags = fields.Raw()
     caller_role = fields.List(fields.String(), validate=validate.Length(min=1))
@@ -61,7 +56,7 @@ class ConditionsSchema(_Strict):
     lives_in_care_home = fields.Boolean()
 
 
-class OutcomeSchema(_Strict):
+class OutcomeSchema(StrictSchema):
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     service_types = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     fallbacks = fields.List(fields.String(), load_default=list)
@@ -69,14 +64,14 @@ class OutcomeSchema(_Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1))
 
 
-class RuleSchema(_Strict):
+class RuleSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(SLUG))
     reasoning = fields.String(required=True, validate=validate.Length(min=1))
     when = fields.Nested(ConditionsSchema, load_default=dict)
     then = fields.Nested(OutcomeSchema, required=True)
 
 
-class RuleSetSchema(_Strict):
+class RuleSetSchema(StrictSchema):
     ruleset = fields.String(required=True)
     version = fields.String(required=True, validate=validate.Length(min=1))
     description = fields.String(load_default="")
@@ -90,8 +85,7 @@ class RuleSetSchema(_Strict):
 
 
 def _messages(exc: ValidationError) -> dict[str, list[str]]:
-    messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-    return flatten_errors(messages)
+    return field_messages(exc)
 
 
 def _years_to_days(years: float) -> int:

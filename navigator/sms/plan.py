@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from navigator.core.clock import parse_hhmm
-from navigator.core.errors import flatten_errors
+from navigator.core.schemas import StrictSchema, message_lines
 from navigator.core.vocabulary import Vocabulary
 from navigator.rules.model import URGENCIES
 
@@ -89,22 +89,17 @@ def _hhmm(value: str) -> None:
         raise ValidationError("Not a time of day (00:00–23:59)")
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class QuietHoursSchema(_Strict):
+class QuietHoursSchema(StrictSchema):
     start = fields.String(required=True, validate=_hhmm)
     end = fields.String(required=True, validate=_hhmm)
 
 
-class WhenSchema(_Strict):
+class WhenSchema(StrictSchema):
     service_types = fields.List(fields.String(), load_default=list)
     urgencies = fields.List(fields.String(validate=validate.OneOf(URGENCIES)), load_default=list)
 
 
-class RuleSchema(_Strict):
+class RuleSchema(StrictSchema):
     id = fields.String(
         required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,59}$", error="Not a slug")
     )
@@ -113,7 +108,7 @@ class RuleSchema(_Strict):
     template = fields.String(required=True)
 
 
-class FollowUpsSchema(_Strict):
+class FollowUpsSchema(StrictSchema):
     version = fields.String(required=True, validate=validate.Length(min=1, max=40))
     quiet_hours = fields.Nested(QuietHoursSchema, required=True)
     reply_window_days = fields.Integer(load_default=7, validate=validate.Range(1, 60))
@@ -140,10 +135,7 @@ def parse_follow_ups(data: Any, vocab: Vocabulary, source: Path | str) -> Follow
     try:
         loaded = FollowUpsSchema().load(data if isinstance(data, dict) else {})
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        raise FollowUpsError(
-            source, [f"{k}: {' '.join(v)}" for k, v in flatten_errors(messages).items()]
-        ) from exc
+        raise FollowUpsError(source, message_lines(exc)) from exc
     problems: list[str] = []
     for name, text in loaded["templates"].items():
         problems += _template_problems(name, text)

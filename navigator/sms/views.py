@@ -7,10 +7,11 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session
+from navigator.core.schemas import StrictSchema
 from navigator.sms.models import REPLY_KINDS, TASK_DONE, TASK_OPEN, TASK_REASONS
 from navigator.sms.worklist import MAX_OUTCOME, complete_callback_task, open_callback_tasks
 from navigator.web.auth import current_caller, require_roles
@@ -52,10 +53,7 @@ class WorklistSchema(ResponseSchema):
     items = fields.List(fields.Nested(CallbackTaskSchema))
 
 
-class CompleteTaskSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CompleteTaskSchema(StrictSchema):
     outcome = fields.String(required=True, validate=validate.Length(min=1, max=MAX_OUTCOME))
 
 

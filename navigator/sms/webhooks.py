@@ -18,8 +18,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from twilio.request_validator import RequestValidator
 
 from navigator.core.db import retry_on_conflict, transaction, utcnow
-from navigator.core.errors import Problem, flatten_errors
+from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
+from navigator.core.schemas import field_messages
 from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.replies import record_reply
 from navigator.sms.sender import INBOUND_PATH, STATUS_PATH, apply_status_callback
@@ -71,8 +72,7 @@ def twilio_form(schema: Schema, renames: dict[str, str]) -> dict[str, Any]:
     try:
         return schema.load(values)
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        errors = flatten_errors(messages)
+        errors = field_messages(exc)
         detail = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in errors.items())
         raise Problem(422, detail, errors=errors) from exc
 

@@ -17,8 +17,9 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.core.errors import Problem, flatten_errors
+from navigator.core.errors import Problem
 from navigator.core.places import Gazetteer
+from navigator.core.schemas import message_lines
 from navigator.directory.reference import directory_index
 from navigator.transitions.schemas import TransitionInSchema
 from navigator.transitions.service import record_transition
@@ -59,10 +60,7 @@ def import_csv(session: Session, path: Path, *, gazetteer: Gazetteer) -> ImportR
                     session, body, caller=IMPORT_CALLER, gazetteer=gazetteer, index=index
                 )
             except ValidationError as exc:
-                messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-                details = "; ".join(
-                    f"{k}: {' '.join(v)}" for k, v in flatten_errors(messages).items()
-                )
+                details = "; ".join(message_lines(exc))
                 report.errors.append(f"row {number}: {details}")
                 session.rollback()
                 continue

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.schemas import StrictSchema
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.transitions.dtoc import CARE_TYPES, REASONS, RESPONSIBLE
 from navigator.transitions.service import TYPES
@@ -11,10 +12,7 @@ from navigator.web.fields import DateField, InstantField, InVocabulary, OdsCodeF
 from navigator.web.openapi import ResponseSchema
 
 
-class TransitionInSchema(PatientRefMixin, Schema):
-    class Meta:
-        unknown = RAISE
-
+class TransitionInSchema(PatientRefMixin, StrictSchema):
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
     occurred_at = InstantField(required=True)
@@ -76,10 +74,7 @@ class TransitionSchema(ResponseSchema):
     created_at = fields.String()
 
 
-class DtocInSchema(PatientRefMixin, Schema):
-    class Meta:
-        unknown = RAISE
-
+class DtocInSchema(PatientRefMixin, StrictSchema):
     provider_ods = OdsCodeField(required=True)
     site = fields.String(validate=validate.Length(max=200))
     care_type = fields.String(required=True, validate=validate.OneOf(CARE_TYPES))
@@ -97,10 +92,7 @@ class DtocInSchema(PatientRefMixin, Schema):
             raise ValidationError(errors)
 
 
-class DtocUpdateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class DtocUpdateSchema(StrictSchema):
     clinically_ready_at = InstantField()
     mdt_ready_at = InstantField()
     safe_to_transfer_at = InstantField()
@@ -118,10 +110,7 @@ class DtocUpdateSchema(Schema):
     pathway = fields.Integer(validate=validate.Range(0, 3))
 
 
-class DtocQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class DtocQuerySchema(StrictSchema):
     open = fields.Boolean(load_default=True)
     place = fields.String(validate=InVocabulary("places"))
 

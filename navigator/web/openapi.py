@@ -28,10 +28,11 @@ import marshmallow
 from apispec import APISpec, BasePlugin
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from navigator.auth.models import API_ROLES
 from navigator.core.errors import PROBLEM_JSON
+from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import load_vocabulary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,15 +85,12 @@ PROBLEM_CODES: dict[str, str] = {
 }
 
 
-class ResponseSchema(Schema):
+class ResponseSchema(StrictSchema):
     """Base of every documented response body: each field is required (present, perhaps
     null) unless named in `optional`, and no other field may appear, so the schemathesis
     test catches a view that sends more, less or other than its schema says."""
 
-    optional: ClassVar[frozenset[str]] = frozenset()
-
-    class Meta:
-        unknown = RAISE  # documented as `additionalProperties: false`
+    optional: ClassVar[frozenset[str]] = frozenset()  # unknown fields: additionalProperties false
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
