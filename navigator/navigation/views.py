@@ -12,6 +12,7 @@ from navigator.core.db import transaction
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.directory.reference import directory_index
+from navigator.navigation.access import may_see_navigation
 from navigator.navigation.models import Navigation
 from navigator.navigation.schemas import (
     GapQuerySchema,
@@ -20,7 +21,6 @@ from navigator.navigation.schemas import (
     NavigationSchema,
 )
 from navigator.navigation.service import day_range, gap_report, get_navigation, navigate_call
-from navigator.patients.access import may_see_navigation
 from navigator.sms.worklist import follow_ups_for
 from navigator.web.auth import current_caller, require_roles
 from navigator.web.edge import sets_aside_bad_text

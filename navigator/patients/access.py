@@ -1,5 +1,8 @@
-"""Need-to-know: which caller may see which patient, referral, DTOC episode, transition or
-navigation, and what of a patient it sees.
+"""Need-to-know: which caller may see which patient, and what of a patient it sees.
+
+The rules for the records about a patient live beside them and build on this module:
+`referrals/access.py` (referrals), `transitions/access.py` (DTOC episodes, transition
+events), `navigation/access.py` (navigations).
 
 The rule (issue 12 §2, NHS DSPT need-to-know):
 - navigator and admin API clients, and every console user, see every patient (audited);
@@ -18,10 +21,11 @@ call these functions; they do not decide access themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
@@ -29,10 +33,7 @@ from navigator.auth.models import ApiClient
 from navigator.core.db import insert_unless_exists, utcnow
 from navigator.core.places import Gazetteer, parse_postcode
 from navigator.directory.index import DirectoryIndex
-from navigator.navigation.models import Navigation
 from navigator.patients.models import Patient, PatientSource
-from navigator.referrals.models import Referral
-from navigator.transitions.models import DtocEpisode, TransitionEvent
 
 # The demographic fields a client can send about a patient (PatientInSchema), in the order
 # the API shows them.
@@ -52,7 +53,7 @@ def sees_every_patient(caller: Caller) -> bool:
     return caller.kind != "api" or caller.role in ("navigator", "admin")
 
 
-def _same_ods(a: str | None, b: str | None) -> bool:
+def same_ods(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.strip().upper() == b.strip().upper()
 
 
@@ -60,66 +61,37 @@ def organisation_service_ids(index: DirectoryIndex, ods: str | None) -> list[str
     """Ids of the services whose organisation has this ODS code (none for no code)."""
     if not ods:
         return []
-    return [e.id for e in index.entries if _same_ods(e.organisation.get("ods_code"), ods)]
+    return [e.id for e in index.entries if same_ods(e.organisation.get("ods_code"), ods)]
 
 
-def referral_is_for(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
-    """A provider's: the referral is addressed to a service its organisation owns."""
-    entry = index.by_id.get(referral.service_id)
-    return bool(
-        caller.role == "provider"
-        and entry is not None
-        and _same_ods(entry.organisation.get("ods_code"), caller.organisation_ods)
-    )
+def may_see_call(caller: Caller, created_by: str) -> bool:
+    """A navigation (a call routed) made by `created_by` (an audit label): navigators and
+    admins see all; an integrator the calls it routed itself (a navigation may carry an NHS
+    number and a care home's replies about the resident)."""
+    return sees_every_patient(caller) or created_by == caller.label
 
 
-def may_see_referral(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
-    """Navigators and admins: all; providers: those addressed to their organisation;
-    integrators: those they created."""
-    if sees_every_patient(caller):
-        return True
-    if caller.role == "provider":
-        return referral_is_for(caller, referral, index)
-    return referral.client_id == caller.client_ref
+# Who hands a patient to a provider organisation. Packages above this one (referrals: a
+# referral to one of its services; transitions: a DTOC episode it owns) each declare one with
+# `provider_link`, so the rule is read here without patients importing them (issue 14 layers).
+# Fails closed: an undeclared link grants nothing. `create_app` imports every declaring module
+# (through the views), and tests/patients/test_need_to_know.py checks both are declared.
+ProviderLink = Callable[[Session, str, str, list[str]], ColumnElement[bool]]
+PROVIDER_LINKS: dict[str, ProviderLink] = {}
 
 
-def referral_filter(caller: Caller, index: DirectoryIndex) -> ColumnElement[bool]:
-    """`may_see_referral` as a WHERE clause, for lists."""
-    if sees_every_patient(caller):
-        return true()
-    if caller.role == "provider":
-        return Referral.service_id.in_(organisation_service_ids(index, caller.organisation_ods))
-    return Referral.client_id == caller.client_ref
+def provider_link(name: str) -> Callable[[ProviderLink], ProviderLink]:
+    """Declare a way a provider comes to need a patient: `link(session, patient_id, ods,
+    own_service_ids)` returns an EXISTS clause, true when this organisation needs the patient."""
+
+    def declare(link: ProviderLink) -> ProviderLink:
+        PROVIDER_LINKS[name] = link
+        return link
+
+    return declare
 
 
-def may_see_episode(caller: Caller, episode: DtocEpisode) -> bool:
-    """Navigators and admins: all; a provider: its own organisation's (`provider_ods`)."""
-    if sees_every_patient(caller):
-        return True
-    return caller.role == "provider" and _same_ods(episode.provider_ods, caller.organisation_ods)
-
-
-def episode_filter(caller: Caller) -> ColumnElement[bool]:
-    """`may_see_episode` as a WHERE clause, for lists (nothing for other roles)."""
-    if sees_every_patient(caller):
-        return true()
-    if caller.role == "provider" and caller.organisation_ods:
-        return DtocEpisode.provider_ods == caller.organisation_ods.strip().upper()
-    return DtocEpisode.id.is_(None)  # matches nothing
-
-
-def may_see_transition(caller: Caller, event: TransitionEvent) -> bool:
-    """Navigators and admins: all; any other client: the events it recorded."""
-    return sees_every_patient(caller) or event.client_id == caller.client_ref
-
-
-def may_see_navigation(caller: Caller, navigation: Navigation) -> bool:
-    """Navigators and admins: all; an integrator: the calls it routed itself (a navigation
-    may carry an NHS number and a care home's replies about the resident)."""
-    return sees_every_patient(caller) or navigation.created_by == caller.label
-
-
-def _own_organisation_labels(session: Session, ods: str) -> list[str]:
+def own_organisation_labels(session: Session, ods: str) -> list[str]:
     """Audit labels of the provider clients of one organisation (as `Caller.label` makes them)."""
     rows = session.execute(
         select(ApiClient.id, ApiClient.name).where(
@@ -132,25 +104,16 @@ def _own_organisation_labels(session: Session, ods: str) -> list[str]:
 def provider_needs_patient(
     session: Session, caller: Caller, patient_id: str, index: DirectoryIndex
 ) -> bool:
-    """A provider receiving a referral for this patient, or owning a DTOC episode for them
-    that was opened by someone other than its own organisation's clients.
-
-    An episode the provider opened itself does not count: otherwise naming an NHS number
-    navigator already holds in `POST /dtoc` would show the provider the held demographics.
-    """
+    """A provider that a declared link (`PROVIDER_LINKS`) says needs the patient: a referral
+    for them to one of its services (`referrals/access.py`), or a DTOC episode for them that
+    it owns and someone other than its own organisation's clients opened
+    (`transitions/access.py`)."""
     if caller.role != "provider" or not caller.organisation_ods:
         return False
     ods = caller.organisation_ods.strip().upper()
     own_services = organisation_service_ids(index, ods)
-    referred = exists().where(
-        Referral.patient_id == patient_id, Referral.service_id.in_(own_services)
-    )
-    delayed = exists().where(
-        DtocEpisode.patient_id == patient_id,
-        DtocEpisode.provider_ods == ods,
-        DtocEpisode.created_by.not_in(_own_organisation_labels(session, ods)),
-    )
-    return bool(session.scalar(select(referred | delayed)))
+    needs = [link(session, patient_id, ods, own_services) for link in PROVIDER_LINKS.values()]
+    return bool(needs) and bool(session.scalar(select(or_(*needs))))
 
 
 def has_full_view(session: Session, caller: Caller, patient_id: str, index: DirectoryIndex) -> bool:

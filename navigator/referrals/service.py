@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
@@ -25,16 +25,16 @@ from navigator.core.db import retry_on_conflict
 from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.navigation.models import Navigation
-from navigator.patients.access import (
-    may_see_navigation,
-    may_see_referral,
-    referral_is_for,
-    sees_every_patient,
-)
+from navigator.patients.access import may_see_call, sees_every_patient
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
+from navigator.referrals.access import may_see_referral, referral_is_for
 from navigator.referrals.models import Referral, ReferralEvent
+
+# Referrals sit below navigation in the layers (a navigation makes referrals; a referral only
+# points at one): they name the navigations table as their foreign key does, with the columns
+# they read, not navigation's ORM class.
+NAVIGATIONS = table("navigations", column("id"), column("created_by"))
 
 STATUSES = ("sent", "accepted", "rejected", "on_hold", "completed", "cancelled")
 OPEN = ("sent", "accepted", "on_hold")
@@ -88,9 +88,9 @@ def lock_navigation(session: Session, navigation_id: str) -> None:
     to the busy timeout), so the check that follows cannot race on either database.
     """
     session.execute(
-        update(Navigation)
-        .where(Navigation.id == navigation_id)
-        .values(id=Navigation.id)
+        update(NAVIGATIONS)
+        .where(NAVIGATIONS.c.id == navigation_id)
+        .values(id=NAVIGATIONS.c.id)
         .execution_options(synchronize_session=False)
     )
 
@@ -156,10 +156,12 @@ def create_referral(
                 "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
             )
         if navigation_id:
-            navigation = session.get(Navigation, navigation_id)
+            made_by = session.scalar(
+                select(NAVIGATIONS.c.created_by).where(NAVIGATIONS.c.id == navigation_id)
+            )
             # Another client's call is refused like an unknown one: its existence is not
             # confirmed (need-to-know).
-            if navigation is None or not may_see_navigation(caller, navigation):
+            if made_by is None or not may_see_call(caller, made_by):
                 raise field_error("navigation_id", "No navigation with this id")
             for existing in open_referrals(session, navigation_id):
                 if existing.service_id == entry.id:

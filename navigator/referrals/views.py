@@ -14,8 +14,8 @@ from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
 from navigator.directory.reference import directory_index
-from navigator.patients.access import referral_filter
 from navigator.patients.audit import audit_record
+from navigator.referrals.access import referral_filter
 from navigator.referrals.models import Referral
 from navigator.referrals.schemas import (
     ReferralInSchema,

@@ -15,10 +15,11 @@ from navigator.core.db import retry_on_conflict, utcnow
 from navigator.core.errors import Problem
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.patients.access import has_full_view, may_see_transition, own_place
+from navigator.patients.access import has_full_view, own_place
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
 from navigator.referrals.service import request_hash
+from navigator.transitions.access import may_see_transition
 from navigator.transitions.models import TransitionEvent
 from navigator.transitions.times import check_event_times
 

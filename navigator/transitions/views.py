@@ -14,8 +14,9 @@ from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
 from navigator.directory.reference import directory_index
-from navigator.patients.access import episode_filter, may_see_episode, sees_every_patient
+from navigator.patients.access import sees_every_patient
 from navigator.patients.audit import audit_record
+from navigator.transitions.access import episode_filter, may_see_episode
 from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
 from navigator.transitions.models import DtocEpisode
 from navigator.transitions.schemas import (

@@ -23,6 +23,7 @@ from navigator.auth.keys import Caller
 from navigator.core.extensions import db
 from navigator.directory.reference import directory_index
 from navigator.patients.access import (
+    PROVIDER_LINKS,
     may_see_patient,
     provider_needs_patient,
     visible_patient_dict,
@@ -122,6 +123,13 @@ def leaks(response: Any) -> list[str]:
 
 
 # --- Patients -------------------------------------------------------------------------------
+
+
+def test_both_ways_a_provider_comes_to_need_a_patient_are_declared(app: Flask) -> None:
+    """The provider links are declared by the referrals and transitions packages (patients sits
+    below them in the layers); the rule fails closed, so a link left undeclared would silently
+    hide a referred or delayed patient from the provider who must act (hazard H27)."""
+    assert set(PROVIDER_LINKS) == {"referral", "dtoc_episode"}
 
 
 def test_an_integrator_reads_only_patients_it_sent_both_directions(
