@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from navigator import create_app
 from navigator.core.extensions import db
-from navigator.directory.context import directory_index
+from navigator.directory.reference import directory_index
 
 app = create_app()
 

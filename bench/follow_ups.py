@@ -1,4 +1,5 @@
-"""1,000 due follow-ups through the fake Twilio with the scheduler's dispatch code path:
+"""1,000 due follow-ups through the fake Twilio with the worker's dispatch code path
+(`navigator.sms.worker.dispatch_due`, the real `twilio` client):
 throughput, and proof that none is lost or sent twice.
 
     .venv/bin/python bench/follow_ups.py [--messages 1000] [--database-url URL]
@@ -17,15 +18,17 @@ from common import BLMK, fresh_app, load
 from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
-from navigator.core.db import utcnow
+from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session, db
 from navigator.core.settings import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
 from navigator.directory.loader import read_documents
 from navigator.navigation.models import Navigation
+from navigator.sms.clients.twilio import TwilioSmsClient
 from navigator.sms.fake_twilio import FakeTwilio
 from navigator.sms.models import SmsMessage
+from navigator.sms.outbox import OutboxSettings, message_counts
 from navigator.sms.plan import QuietHours
-from navigator.sms.sender import SmsSettings, dispatch_due, message_counts, twilio_client
+from navigator.sms.worker import dispatch_due
 
 
 def main() -> None:
@@ -84,16 +87,17 @@ def main() -> None:
                     "attempts": 0,
                 }
             )
-        session.execute(insert(Navigation), navigations)
-        session.execute(insert(SmsMessage), messages)
-        session.commit()
-        settings = SmsSettings.from_config(app.config)
+        with transaction(session):
+            session.execute(insert(Navigation), navigations)
+            session.execute(insert(SmsMessage), messages)
+        client = TwilioSmsClient.from_config(app.config)
+        settings = OutboxSettings.from_config(app.config)
         started = time.perf_counter()
-        report = dispatch_due(session, twilio_client(settings), settings, QuietHours(0, 0))
+        report = dispatch_due(session, client, settings, QuietHours(0, 0))
         elapsed = time.perf_counter() - started
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            session.rollback()
+            session.rollback()  # end the read, to see the receipts committed since
             if message_counts(session).get("delivered", 0) == args.messages:
                 break
             time.sleep(0.2)

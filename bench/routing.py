@@ -36,10 +36,11 @@ from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.capacity import capacities, red_service_ids
 from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.synth import synthesise
-from navigator.navigation.routing import Call, route
+from navigator.navigation.criteria import Call
+from navigator.navigation.routing import route
 from navigator.navigation.service import facts_for
-from navigator.rules.model import evaluate
 from navigator.rules.reference import RULESET
+from navigator.rules.ruleset import evaluate
 
 
 def random_calls(rng: random.Random, postcodes: list[str], count: int) -> list[dict[str, Any]]:

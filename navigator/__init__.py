@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from navigator.auth.throttle import install_proxy_fix
-from navigator.commands import register_commands
+from navigator.cli import register_commands
 from navigator.console import configure_templates, init_console
 from navigator.core.errors import register_error_handlers
 from navigator.core.extensions import db

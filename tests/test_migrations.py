@@ -1,7 +1,9 @@
-"""The migrations build exactly the schema the models describe, with one readable head."""
+"""The migrations build exactly the schema the models describe, with one readable head, named
+in `.current-alembic-head`; each migration is self-contained (no `navigator` imports)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import uuid
 from collections.abc import Iterator
@@ -28,12 +30,54 @@ def test_migrated_database_matches_the_models(database_url: str) -> None:
     engine.dispose()
 
 
+VERSIONS = PROJECT_ROOT / "migrations" / "versions"
+HEAD_FILE = PROJECT_ROOT / ".current-alembic-head"
+
+
 def test_one_head_and_sequential_readable_names(database_url: str) -> None:
     scripts = ScriptDirectory.from_config(alembic_config(database_url))
     assert len(scripts.get_heads()) == 1
-    names = sorted(p.name for p in Path(PROJECT_ROOT / "migrations" / "versions").glob("*.py"))
+    names = sorted(p.name for p in VERSIONS.glob("*.py"))
     for number, name in enumerate(names, start=1):
         assert re.fullmatch(rf"{number:04d}_[a-z0-9_]+\.py", name), name
+
+
+def test_the_head_file_names_the_single_head(database_url: str) -> None:
+    """`.current-alembic-head` holds the head migration's file name (revision id and slug).
+    Two branches that each add a migration both rewrite its one line, differently even when
+    both picked the same next number, so merging them is a git conflict rather than two heads
+    (GOV.UK Notify's `migrations/.current-alembic-head`)."""
+    scripts = ScriptDirectory.from_config(alembic_config(database_url))
+    (head,) = scripts.get_heads()
+    script = scripts.get_revision(head)
+    assert script is not None
+    name = Path(script.path).stem
+    assert name.startswith(f"{head}_")
+    assert HEAD_FILE.read_text() == f"{name}\n", (
+        f"write the new head migration's name into .current-alembic-head: {name}"
+    )
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a Python file imports, at any depth (functions included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_no_migration_imports_navigator() -> None:
+    """A migration must keep doing what it did when it was written, whatever the app's code
+    becomes: it restates the rules it needs (as 0005, 0009 and 0010 do) instead of importing
+    them. `migrations/env.py` may import the models' metadata; the versions may not."""
+    offenders = {
+        path.name: sorted(m for m in _imported_modules(path) if m.split(".")[0] == "navigator")
+        for path in sorted(VERSIONS.glob("*.py"))
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
 
 
 def test_0005_backfills_months_and_delayed_days_for_existing_rows(tmp_path: Path) -> None:
@@ -74,6 +118,18 @@ def test_0005_backfills_months_and_delayed_days_for_existing_rows(tmp_path: Path
                 "INSERT INTO dtoc_intervals (episode_id, effective_at, reason, responsible, recorded_at, recorded_by) VALUES ('d', '2026-02-01 09:00:00', 'Di', 'nhs', '2026-02-01', 'x')"
             )
         )
+    upgrade(url, "0008")
+    with engine.connect() as conn:
+        days = conn.execute(text("SELECT day, local_month, reason FROM dtoc_days ORDER BY day"))
+        as_written = [(str(d), m, r) for d, m, r in days]
+    # Until 0009 the days are those 0005 stored, by the rule of its time (the date a delayed
+    # midnight *begins*): 31 Jan, 1, 2 and 3 Feb, whatever the app's rule has become since.
+    assert as_written == [
+        ("2026-01-31", "2026-01", "E"),
+        ("2026-02-01", "2026-02", "E"),
+        ("2026-02-02", "2026-02", "Di"),
+        ("2026-02-03", "2026-02", "Di"),
+    ]
     upgrade(url)
     with engine.connect() as conn:
         # 23:30 UTC on 31 March is 00:30 BST on 1 April: an April event

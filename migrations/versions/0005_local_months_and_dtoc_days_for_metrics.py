@@ -8,7 +8,8 @@ Create Date: 2026-11-23 10:52:21.936922
 """
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,6 +18,8 @@ revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def upgrade() -> None:
@@ -66,12 +69,32 @@ def upgrade() -> None:
             batch_op.alter_column("local_month", existing_type=sa.String(length=7), nullable=False)
 
 
-def _backfill() -> None:
-    """Fill the new columns for rows written before this migration (app code reused: this
-    runs with navigator installed, and the month rule must be exactly the app's)."""
-    from navigator.core.clock import local_month
-    from navigator.transitions.dtoc import delayed_midnights
+# The two rules below are restated from the app as it was when this migration was written
+# (`local_month` and `delayed_midnights`), not imported: a migration must give the same rows for
+# as long as it exists, and the app's code changes after it (0009 moved delayed days to the
+# SitRep's end-of-day midnight; this one still stores the rows that code of 0005-0008 reads).
 
+
+def _local_month(at: datetime.datetime) -> str:
+    """The Europe/London month of an aware instant, "YYYY-MM"."""
+    return at.astimezone(LONDON).strftime("%Y-%m")
+
+
+def _delayed_midnights(
+    start: datetime.datetime, end: datetime.datetime
+) -> Iterator[tuple[datetime.date, datetime.datetime]]:
+    """(London date it begins, aware UTC instant) of each London midnight M, start <= M < end."""
+    local = start.astimezone(LONDON)
+    day = local.date() if local.time() == datetime.time(0) else local.date() + datetime.timedelta(1)
+    while (
+        instant := datetime.datetime.combine(day, datetime.time(0), LONDON).astimezone(datetime.UTC)
+    ) < end:
+        yield day, instant
+        day += datetime.timedelta(days=1)
+
+
+def _backfill() -> None:
+    """Fill the new columns for rows written before this migration."""
     bind = op.get_bind()
     utc = datetime.UTC
 
@@ -89,7 +112,7 @@ def _backfill() -> None:
                 at = datetime.datetime.fromisoformat(at)
             bind.execute(
                 sa.text(f"UPDATE {table} SET local_month = :m WHERE id = :i"),  # noqa: S608
-                {"m": local_month(aware(at)), "i": ident},
+                {"m": _local_month(aware(at)), "i": ident},
             )
     bind.execute(
         sa.text(
@@ -117,7 +140,7 @@ def _backfill() -> None:
         initial = [i for i in intervals if i[0] is None]
         changes = sorted((i for i in intervals if i[0] is not None), key=lambda i: str(i[0]))
         ordered = initial + changes
-        for day, instant in delayed_midnights(ready, aware(transferred) if transferred else now):
+        for day, instant in _delayed_midnights(ready, aware(transferred) if transferred else now):
             current = ordered[0]
             for interval in ordered[1:]:
                 effective = interval[0]

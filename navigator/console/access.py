@@ -28,8 +28,9 @@ from flask_login import current_user, login_required
 from navigator.auth.keys import Caller
 from navigator.auth.models import User
 from navigator.auth.sessions import resume_session
-from navigator.core.db import utcnow
+from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session, login_manager
+from navigator.web.access import AccessRule, declare
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,14 +86,14 @@ def load_user(token: str) -> ConsoleUser | None:
     last-seen time moved on (at most once per `CONSOLE_SESSION_TOUCH_SECONDS`).
     """
     config, db = current_app.config, current_session()
-    resumed = resume_session(
-        db,
-        token,
-        now=utcnow(),
-        idle=timedelta(minutes=config["CONSOLE_IDLE_MINUTES"]),
-        touch_every=timedelta(seconds=config["CONSOLE_SESSION_TOUCH_SECONDS"]),
-    )
-    db.commit()
+    with transaction(db):
+        resumed = resume_session(
+            db,
+            token,
+            now=utcnow(),
+            idle=timedelta(minutes=config["CONSOLE_IDLE_MINUTES"]),
+            touch_every=timedelta(seconds=config["CONSOLE_SESSION_TOUCH_SECONDS"]),
+        )
     user = db.get(User, resumed.user_id) if resumed.user_id is not None else None
     if user is None:
         g.console_session_refused = resumed.reason or "unknown"
@@ -110,7 +111,9 @@ def can(action: str) -> bool:
 
 
 def requires(action: str) -> Callable[[F], F]:
-    """Sign-in required, and the user's role must allow `action` (403 otherwise)."""
+    """Sign-in required, and the user's role must allow `action` (403 otherwise). Records the
+    rule on the view (`navigator.web.access`) for the route-access test."""
+    rule = AccessRule("console", f"{action} ({', '.join(PERMISSIONS[action])})")
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -119,7 +122,7 @@ def requires(action: str) -> Callable[[F], F]:
                 abort(403, f"Your role ({current_user.role}) may not do this.")
             return view(*args, **kwargs)
 
-        return cast(F, login_required(wrapper))
+        return declare(cast(F, login_required(wrapper)), rule)
 
     return decorator
 

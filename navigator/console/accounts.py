@@ -24,8 +24,9 @@ from navigator.auth.throttle import (
 )
 from navigator.console.access import console_user, me
 from navigator.console.blueprint import bp
-from navigator.core.db import utcnow
+from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session
+from navigator.web.access import public
 
 FAILED = (
     "The email address or password is not right, or the account is locked. After "
@@ -53,6 +54,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public("the sign-in page: throttled per source address, locked per account")
 def login() -> ResponseReturnValue:
     """Sign in. Failed attempts count against the account (lockout) and against the source
     address, whichever account they name (`AUTH_THROTTLE_CONSOLE_*`): a source over its limit
@@ -90,16 +92,17 @@ def login() -> ResponseReturnValue:
         if not password:
             errors["password"] = "Enter your password"  # noqa: S105 (a message)
         if not errors:
-            user = check_login(db, email, password, now)
+            # Committed whichever way it goes: failed attempts count even though sign-in fails.
+            with transaction(db):
+                user = check_login(db, email, password, now)
+                if user is None:
+                    if not known:  # a known browser's failures count only towards the lockout
+                        record_failure(db, source, CONSOLE, limit, now)
+                else:
+                    signed_in = console_user(user, start_session(db, user.id, now))
             if user is None:
-                if not known:  # a known browser's failures count only towards the lockout
-                    record_failure(db, source, CONSOLE, limit, now)
-                db.commit()  # failed attempts count even though sign-in fails
                 errors["password"] = FAILED
             else:
-                token = start_session(db, user.id, now)
-                signed_in = console_user(user, token)
-                db.commit()
                 session.clear()  # a fresh session on sign-in: no fixation
                 login_user(signed_in)
                 response = redirect(_safe_next(request.args.get("next")))
@@ -128,12 +131,13 @@ def _set_device_cookie(response: Response, value: str) -> None:
 
 
 @bp.route("/logout", methods=["POST"])
+@public("signing out needs no sign-in: ends the session sent, if any; CSRF-checked POST")
 def logout() -> ResponseReturnValue:
     """Sign out: the server-side session is ended, so the cookie is worthless from now on,
     even to someone who copied it."""
     if current_user.is_authenticated:
-        end_session(current_session(), me().session_token, SIGNED_OUT, utcnow())
-        current_session().commit()
+        with transaction(current_session()):
+            end_session(current_session(), me().session_token, SIGNED_OUT, utcnow())
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -141,5 +145,6 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/")
+@public("only redirects to the new-call page, which requires sign-in")
 def home() -> ResponseReturnValue:
     return redirect(url_for("console.new_call"))

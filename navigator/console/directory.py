@@ -25,9 +25,10 @@ from navigator.core.extensions import current_session
 from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
+from navigator.directory.capacity import update_capacity
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.models import Service
-from navigator.directory.reference import directory_index, stale_hours, update_capacity
+from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
 from navigator.directory.search import ServiceQuery, search_services
 from navigator.directory.views import service_detail
@@ -163,7 +164,15 @@ def service_capacity(service_id: str) -> ResponseReturnValue:
     )
     if body is None:
         return _service_page(service_id, values, errors, 422)
-    update_capacity(service_id, body, changed_by=me().caller.label)
+    with transaction(current_session()):
+        update_capacity(
+            current_session(),
+            service_id,
+            body,
+            changed_by=me().caller.label,
+            now=utcnow(),
+            default_reset_minutes=default_reset_minutes(),
+        )
     flash(f"Capacity set to {body['status']}.", "info")
     return redirect(url_for("console.service", service_id=service_id))
 

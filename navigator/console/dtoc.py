@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
-from navigator.console.calls import parse_date
+from navigator.console.calls.shared import parse_date
 from navigator.console.forms import (
     body_from_form,
     form_values,
@@ -31,6 +31,7 @@ from navigator.transitions.dtoc import (
     CARE_TYPES,
     RESPONSIBLE,
     episode_dict,
+    load_episode,
     open_episode,
     update_episode,
 )
@@ -171,9 +172,7 @@ def _episode_page(
 ) -> ResponseReturnValue:
     session, now = current_session(), utcnow()
     with transaction(session):
-        episode = session.get(DtocEpisode, episode_id)
-        if episode is None:
-            raise Problem(404, "No such DTOC episode.")
+        episode = load_episode(session, episode_id)
         audit_record(session, episode, actor=me().caller.label, action="read", entity="dtoc")
         data = episode_dict(session, episode, now)
         patient = session.get(Patient, episode.patient_id)
@@ -207,11 +206,7 @@ def dtoc_update(episode_id: str) -> ResponseReturnValue:
     session = current_session()
     try:
         with transaction(session):
-            episode = session.scalar(
-                select(DtocEpisode).where(DtocEpisode.id == episode_id).with_for_update()
-            )
-            if episode is None:
-                raise Problem(404, "No such DTOC episode.")
+            episode = load_episode(session, episode_id, for_update=True)
             update_episode(
                 session, episode, data, caller=me().caller, index=directory_index(), now=utcnow()
             )

@@ -25,6 +25,7 @@ from navigator.referrals.service import (
     REJECTION_REASONS,
     change_status,
     is_overdue,
+    load_referral,
     referral_dict,
 )
 
@@ -57,9 +58,7 @@ def _referral_page(
 ) -> ResponseReturnValue:
     session, now = current_session(), utcnow()
     with transaction(session):
-        referral = session.get(Referral, referral_id)
-        if referral is None:
-            raise Problem(404, "No such referral.")
+        referral = load_referral(session, referral_id)
         audit_record(session, referral, actor=me().caller.label, action="read", entity="referral")
         data = referral_dict(session, referral, now, history=True)
     entry = directory_index().by_id.get(referral.service_id)
@@ -97,11 +96,7 @@ def referral_status(referral_id: str) -> ResponseReturnValue:
     session = current_session()
     try:
         with transaction(session):
-            row = session.scalar(
-                select(Referral).where(Referral.id == referral_id).with_for_update()
-            )
-            if row is None:
-                raise Problem(404, "No such referral.")
+            row = load_referral(session, referral_id, for_update=True)
             change_status(session, row, body, actor=me().caller.label, now=utcnow())
     except Problem as exc:
         if exc.status == 404:

@@ -80,13 +80,9 @@ def user_create() -> ResponseReturnValue:
     if data is not None:
 
         def once() -> None:
-            with transaction(current_session()):
-                create_user(
-                    current_session(),
-                    email=data["email"],
-                    password=data["password"],
-                    role=data["role"],
-                )
+            create_user(
+                current_session(), email=data["email"], password=data["password"], role=data["role"]
+            )
 
         try:
             # Two admins adding the same email at once: the loser's rerun finds it taken.

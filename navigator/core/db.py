@@ -58,7 +58,13 @@ def utcnow() -> datetime:
 
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
-    """Commit on success, roll back on any error: the one place views get a unit of work."""
+    """The unit of work: commit on success, roll back on any error (then re-raise).
+
+    The one owner of commit and rollback. Views and CLI commands open it (directly, or
+    through `retry_on_conflict`); services only add and flush, so what one request writes
+    lands together or not at all, and a service can be composed into a larger unit (a
+    decision and its referral) without committing half of it.
+    """
     try:
         yield session
         session.commit()
@@ -76,21 +82,25 @@ CONFLICT_ATTEMPTS = 3
 def retry_on_conflict(
     session: Session, unit_of_work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS
 ) -> T:
-    """Run a unit of work that commits itself; if a concurrent request won a unique constraint
-    (the same idempotency key or event_id), roll everything back and run it again, when it
+    """Run `unit_of_work` (which flushes, never commits) in a `transaction` and commit it,
+    returning its result. If a concurrent request won a unique constraint (the same
+    idempotency key or event_id), everything is rolled back and the unit runs again, when it
     finds the winner's row instead of writing its own. At most `attempts` runs; the last
-    `IntegrityError` is raised if every run loses. The unit of work must be idempotent when
-    re-run: it reads what it needs afresh and makes new ids each run.
+    `IntegrityError` is raised if every run loses. Any other error rolls back and is raised
+    at once. The unit of work must be idempotent when re-run: it reads what it needs afresh
+    and makes new ids each run.
 
     No savepoints: under pysqlite's transaction handling, releasing the outermost savepoint
     commits, which would leave half of a lost race behind.
     """
     for _ in range(attempts - 1):
         try:
-            return unit_of_work()
+            with transaction(session):
+                return unit_of_work()
         except IntegrityError:
-            session.rollback()
-    return unit_of_work()
+            pass  # rolled back by `transaction`: run it again
+    with transaction(session):
+        return unit_of_work()
 
 
 def insert_unless_exists(

@@ -17,7 +17,7 @@ def instance_dir() -> Path:
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'navigator.core.db'}"
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'navigator.db'}"
     # psycopg 3 is the driver we ship; accept the plain URLs operators usually have.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

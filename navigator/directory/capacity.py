@@ -6,7 +6,7 @@ the in-memory index), so a service that turns red stops being offered at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -119,3 +119,27 @@ def set_capacity(
     )
     session.flush()
     return row
+
+
+def update_capacity(
+    session: Session,
+    service_id: str,
+    body: Mapping[str, Any],
+    *,
+    changed_by: str,
+    now: datetime,
+    default_reset_minutes: int,
+) -> ServiceCapacity:
+    """Record a capacity update as loaded by `CapacityUpdateSchema` (`status`, `note`,
+    `reset_after_minutes`): one path for the API and the console. `default_reset_minutes`
+    is the app's `CAPACITY_DEFAULT_RESET_MINUTES`. Flushes; the caller commits."""
+    return set_capacity(
+        session,
+        service_id,
+        status=body["status"],
+        note=body["note"],
+        reset_after_minutes=body["reset_after_minutes"],
+        changed_by=changed_by,
+        now=now,
+        default_reset_minutes=default_reset_minutes,
+    )

@@ -22,10 +22,9 @@ from navigator.directory.records import (
     Record,
     ServiceSchema,
     canonical_service,
-    read_services,
     vocabulary_errors,
 )
-from navigator.directory.store import bump_revision, update_service
+from navigator.directory.store import bump_revision, read_services, update_service
 
 
 class EditRejected(Exception):

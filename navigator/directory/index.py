@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from navigator.core.places import Gazetteer, Located, Point
 from navigator.directory.opening import Schedule, describe, schedule_from_opening
-from navigator.directory.records import Record, read_organisations, read_services
-from navigator.directory.store import current_revision
+from navigator.directory.records import Record
+from navigator.directory.store import current_revision, read_organisations, read_services
 
 # Grid cell for radius coverage, about 11 km square at England's latitudes. A service is filed
 # under every cell its coverage circle reaches, so a postcode's cell lists its candidates.

@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session
 
 from navigator.core.schemas import message_lines
 from navigator.core.vocabulary import Vocabulary
-from navigator.directory import oruk
+from navigator.directory.oruk_import import looks_like_oruk, records_from_oruk
 from navigator.directory.records import (
     OrganisationSchema,
     Record,
     ServiceSchema,
     canonical_organisation,
     canonical_service,
-    read_organisations,
-    read_services,
     vocabulary_errors,
 )
 from navigator.directory.store import (
@@ -34,6 +32,8 @@ from navigator.directory.store import (
     chunks,
     insert_organisations,
     insert_services,
+    read_organisations,
+    read_services,
     update_organisation,
     update_service,
 )
@@ -127,8 +127,8 @@ def _split(
                 continue
             orgs += [(source, raw) for raw in data.get("organisations") or []]
             services += [(source, raw) for raw in data.get("services") or []]
-        elif oruk.looks_like_oruk(data):
-            result = oruk.records_from_oruk(data)
+        elif looks_like_oruk(data):
+            result = records_from_oruk(data)
             orgs += [(source, raw) for raw in result.organisations]
             services += [(source, raw) for raw in result.services]
             for ident, reason in result.rejected:

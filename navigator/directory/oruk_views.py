@@ -15,26 +15,32 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from navigator.core.clock import DAY_MINUTES, WEEKDAYS, age_in_days, parse_hhmm
 from navigator.core.errors import Problem
+from navigator.core.fields import PostcodeField
 from navigator.core.reference import VOCABULARY
 from navigator.core.schemas import field_messages
 from navigator.directory.index import Entry
 from navigator.directory.opening import weekly_window
-from navigator.directory.oruk import (
+from navigator.directory.oruk_export import service_to_oruk
+from navigator.directory.oruk_terms import (
     DAYS,
     TAXONOMIES,
-    service_to_oruk,
     taxonomy_id,
     taxonomy_object,
     term_id,
     term_object,
 )
 from navigator.directory.reference import directory_index
-from navigator.web.fields import PostcodeField
+from navigator.web.access import public
 
 blp = Blueprint("oruk", __name__, url_prefix="/oruk")
 
 PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile/blob/main/docs/index.md"
 SPEC_URL = "https://openreferraluk.org/specifications/3.0/openapi.json"
+# Why every view here is open (navigator.web.access): the route-access test reports it.
+OPEN_DATA = (
+    "Open Referral UK open data: the UK profile requires no authentication; public directory "
+    "fields only, no patient data and no professional-only details"
+)
 
 
 @blp.after_request
@@ -162,6 +168,7 @@ def _page(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
 
 
 @blp.route("/")
+@public(OPEN_DATA)
 def root() -> ResponseReturnValue:
     return jsonify(
         {
@@ -175,6 +182,7 @@ def root() -> ResponseReturnValue:
 
 
 @blp.route("/services")
+@public(OPEN_DATA)
 def services() -> ResponseReturnValue:
     args = _args()
     index = directory_index()
@@ -194,6 +202,7 @@ def services() -> ResponseReturnValue:
 
 
 @blp.route("/services/<string:service_id>")
+@public(OPEN_DATA)
 def service(service_id: str) -> ResponseReturnValue:
     entry = directory_index().by_id.get(service_id)
     if entry is None:
@@ -206,12 +215,14 @@ def service(service_id: str) -> ResponseReturnValue:
 
 
 @blp.route("/taxonomies")
+@public(OPEN_DATA)
 def taxonomies() -> ResponseReturnValue:
     items = [taxonomy_object(scheme) for scheme in TAXONOMIES]
     return jsonify(_page(items, 1, max(len(items), 1)))
 
 
 @blp.route("/taxonomies/<string:ident>")
+@public(OPEN_DATA)
 def taxonomy(ident: str) -> ResponseReturnValue:
     for scheme in TAXONOMIES:
         if ident in (taxonomy_id(scheme), TAXONOMIES[scheme][0]):
@@ -227,6 +238,7 @@ def _all_terms() -> list[dict[str, Any]]:
 
 
 @blp.route("/taxonomy_terms")
+@public(OPEN_DATA)
 def taxonomy_terms() -> ResponseReturnValue:
     page = request.args.get("page", "1")
     per_page = request.args.get("per_page", "100")
@@ -243,6 +255,7 @@ def taxonomy_terms() -> ResponseReturnValue:
 
 
 @blp.route("/taxonomy_terms/<string:ident>")
+@public(OPEN_DATA)
 def taxonomy_term(ident: str) -> ResponseReturnValue:
     for term in _all_terms():
         if ident == term["id"]:

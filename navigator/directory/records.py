@@ -1,9 +1,11 @@
-"""Directory records: the navigator format's schema, its canonical form, and the mapping to
-and from the tables.
+"""Directory records: the navigator format's schema and its canonical form.
 
 A *record* is the canonical, JSON-able dict of one organisation or service. Loading,
 exporting, change history and the in-memory index all work on records, so "unchanged"
-means exactly "the same canonical record".
+means exactly "the same canonical record". The schemas validate a raw record (a navigator
+file, an ORUK import, a console edit); `canonical_organisation` / `canonical_service` give the
+one shape of a validated record or of a row read back from the tables. Mapping records to and
+from the tables is `navigator.directory.store`'s job.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
@@ -21,8 +23,6 @@ from marshmallow import (
     validate,
     validates_schema,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from navigator.core.clock import WEEKDAYS, period
 from navigator.core.identifiers import (
@@ -34,7 +34,6 @@ from navigator.core.identifiers import (
 from navigator.core.places import parse_postcode
 from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import REFERRAL_METHODS, SEXES, STATUSES, Vocabulary
-from navigator.directory.models import OpeningSession, Organisation, Service, ServiceLocation
 
 Record = dict[str, Any]
 
@@ -273,6 +272,7 @@ def _opt_float(value: Any) -> float | None:
 
 
 def canonical_organisation(data: Mapping[str, Any]) -> Record:
+    """The one canonical shape of an organisation record (from a loaded file or the tables)."""
     return {
         "id": data["id"],
         "name": data["name"],
@@ -366,177 +366,3 @@ def _canonical_sms(sms: Mapping[str, Any] | None) -> Record | None:
 def _normal_postcode(value: str | None) -> str | None:
     parsed = parse_postcode(value, allow_outward=False) if value else None
     return parsed.text if parsed else value
-
-
-# --- tables -> records ---------------------------------------------------------------------
-
-
-def read_organisations(session: Session) -> dict[str, Record]:
-    rows = session.execute(select(Organisation.__table__)).mappings()
-    return {row["id"]: canonical_organisation(dict(row)) for row in rows}
-
-
-def read_services(session: Session, ids: Iterable[str] | None = None) -> dict[str, Record]:
-    """Canonical records straight from the tables, three queries whatever the size."""
-    services_t = Service.__table__
-    query = select(services_t)
-    loc_query = select(ServiceLocation.__table__).order_by(ServiceLocation.position)
-    sess_query = select(OpeningSession.__table__).order_by(OpeningSession.id)
-    if ids is not None:
-        wanted = list(ids)
-        query = query.where(services_t.c.id.in_(wanted))
-        loc_query = loc_query.where(ServiceLocation.service_id.in_(wanted))
-        sess_query = sess_query.where(OpeningSession.service_id.in_(wanted))
-    locations: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in session.execute(loc_query).mappings():
-        locations[row["service_id"]].append(dict(row))
-    sessions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in session.execute(sess_query).mappings():
-        sessions[row["service_id"]].append(dict(row))
-    return {
-        row["id"]: _record_from_row(dict(row), locations[row["id"]], sessions[row["id"]])
-        for row in session.execute(query).mappings()
-    }
-
-
-def _opening_from_rows(open_all_hours: bool, rows: Iterable[Mapping[str, Any]]) -> Record:
-    weekly: dict[str, list[list[str]]] = defaultdict(list)
-    bank: list[list[str]] = []
-    dates: dict[date, Record] = {}
-    for row in rows:
-        pair = [row["opens"], row["closes"]]
-        if row["kind"] == "weekly":
-            weekly[WEEKDAYS[row["weekday"]]].append(pair)
-        elif row["kind"] == "bank_holiday":
-            bank.append(pair)
-        else:
-            entry = dates.setdefault(
-                row["on_date"], {"date": row["on_date"], "closed": False, "sessions": []}
-            )
-            if row["closed"]:
-                entry["closed"] = True
-            else:
-                entry["sessions"].append(pair)
-    return {
-        "open_all_hours": open_all_hours,
-        "weekly": weekly,
-        "bank_holidays": bank,
-        "specified_dates": list(dates.values()),
-    }
-
-
-def _record_from_row(
-    row: Mapping[str, Any],
-    locations: Iterable[Mapping[str, Any]],
-    sessions: Iterable[Mapping[str, Any]],
-) -> Record:
-    return canonical_service(
-        {
-            **row,
-            "organisation": row["organisation_id"],
-            "eligibility": {
-                "min_age_days": row["min_age_days"],
-                "max_age_days": row["max_age_days"],
-                "sex": row["sex"],
-                "caller_roles": row["caller_roles"],
-                "gp_practices": row["restrict_gp_practices"],
-                "places": row["restrict_places"],
-            },
-            "coverage": {
-                "places": row["coverage_places"],
-                "postcode_districts": row["coverage_districts"],
-                "radius_km": row["radius_km"],
-            },
-            "locations": [dict(loc) for loc in locations],
-            "contact": row,
-            "referral": {"method": row["referral_method"], "info": row["referral_info"]},
-            "opening": _opening_from_rows(row["open_all_hours"], sessions),
-            "sms": {
-                "number": row["sms_number"],
-                "consent": row["sms_consent"],
-                "consent_recorded_at": row["sms_consent_recorded_at"],
-            },
-        }
-    )
-
-
-# --- records -> tables ---------------------------------------------------------------------
-
-
-def service_columns(record: Record) -> dict[str, Any]:
-    elig, cov, contact = record["eligibility"], record["coverage"], record["contact"]
-    assured = record["assured_at"]
-    return {
-        "id": record["id"],
-        "organisation_id": record["organisation"],
-        "name": record["name"],
-        "public_name": record["public_name"],
-        "description": record["description"],
-        "service_type": record["service_type"],
-        "sector": record["sector"],
-        "status": record["status"],
-        "needs": record["needs"],
-        "min_age_days": elig["min_age_days"],
-        "max_age_days": elig["max_age_days"],
-        "sex": elig["sex"],
-        "caller_roles": elig["caller_roles"],
-        "restrict_gp_practices": elig["gp_practices"],
-        "restrict_places": elig["places"],
-        "coverage_places": cov["places"],
-        "coverage_districts": cov["postcode_districts"],
-        "radius_km": cov["radius_km"],
-        "public_phone": contact["public_phone"],
-        "professional_phone": contact["professional_phone"],
-        "email": contact["email"],
-        "website": contact["website"],
-        "referral_method": record["referral"]["method"],
-        "referral_info": record["referral"]["info"],
-        "open_all_hours": record["opening"]["open_all_hours"],
-        "assured_at": datetime.fromisoformat(assured) if assured else None,
-        "assured_by": record["assured_by"],
-        # The opt-out is not part of the record: reloading the directory never clears it.
-        **_sms_columns(record.get("sms")),
-    }
-
-
-def _sms_columns(sms: Record | None) -> dict[str, Any]:
-    recorded = sms["consent_recorded_at"] if sms else None
-    return {
-        "sms_number": sms["number"] if sms else None,
-        "sms_consent": bool(sms and sms["consent"]),
-        "sms_consent_recorded_at": datetime.fromisoformat(recorded) if recorded else None,
-    }
-
-
-def location_rows(record: Record) -> list[dict[str, Any]]:
-    return [
-        {"service_id": record["id"], "position": index, **location}
-        for index, location in enumerate(record["locations"])
-    ]
-
-
-def session_rows(record: Record) -> list[dict[str, Any]]:
-    service_id, opening = record["id"], record["opening"]
-    rows: list[dict[str, Any]] = []
-
-    def add(kind: str, pairs: Iterable[list[str]], **extra: Any) -> None:
-        for opens, closes in pairs:
-            rows.append(
-                {"service_id": service_id, "kind": kind, "opens": opens, "closes": closes}
-                | {"weekday": None, "on_date": None, "closed": False}
-                | extra
-            )
-
-    for day, pairs in opening["weekly"].items():
-        add("weekly", pairs, weekday=WEEKDAYS.index(day))
-    add("bank_holiday", opening["bank_holidays"])
-    for entry in opening["specified_dates"]:
-        on_date = date.fromisoformat(entry["date"])
-        if entry["closed"]:
-            rows.append(
-                {"service_id": service_id, "kind": "date", "weekday": None, "on_date": on_date}
-                | {"opens": None, "closes": None, "closed": True}
-            )
-        else:
-            add("date", entry["sessions"], on_date=on_date)
-    return rows

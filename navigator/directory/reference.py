@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from flask import current_app
 
-from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
-from navigator.directory.capacity import set_capacity
 from navigator.directory.index import DirectoryIndex, get_index
 
 
@@ -27,17 +22,7 @@ def stale_hours() -> int:
     return int(current_app.config["CAPACITY_STALE_HOURS"])
 
 
-def update_capacity(service_id: str, body: Mapping[str, Any], *, changed_by: str) -> None:
-    """Record a capacity update (a loaded `CapacityUpdateSchema`) in its own transaction, with
-    this app's default reset time: one path for the API and the console."""
-    with transaction(current_session()):
-        set_capacity(
-            current_session(),
-            service_id,
-            status=body["status"],
-            note=body["note"],
-            reset_after_minutes=body["reset_after_minutes"],
-            changed_by=changed_by,
-            now=utcnow(),
-            default_reset_minutes=current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"],
-        )
+def default_reset_minutes() -> int:
+    """`CAPACITY_DEFAULT_RESET_MINUTES`: when an amber or red status given without a reset
+    time returns to green."""
+    return int(current_app.config["CAPACITY_DEFAULT_RESET_MINUTES"])

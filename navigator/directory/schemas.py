@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.fields import InstantField, InVocabulary, PostcodeField
 from navigator.core.schemas import StrictSchema
 from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS
 from navigator.core.vocabulary import SEXES as SERVICE_SEXES
@@ -13,7 +14,6 @@ from navigator.core.vocabulary import STATUSES as SERVICE_STATUSES
 from navigator.directory.capacity import MAX_RESET_MINUTES, MIN_RESET_MINUTES
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.records import MAX_AGE_DAYS
-from navigator.web.fields import InstantField, InVocabulary, PostcodeField
 from navigator.web.openapi import ResponseSchema
 
 
@@ -71,7 +71,7 @@ class CapacityUpdateSchema(StrictSchema):
 
 # --- documented responses --------------------------------------------------------------
 # Views build these bodies as plain dicts (the search is a hot path); the schemas document
-# them, and tests/api/test_schemathesis.py checks every response against them.
+# them, and tests/web/test_schemathesis.py checks every response against them.
 
 
 class OrganisationRefSchema(ResponseSchema):

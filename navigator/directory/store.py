@@ -1,14 +1,25 @@
-"""Writing directory records to the tables, with change history and the revision token."""
+"""Directory records in the tables: every mapping between a canonical record
+(`navigator.directory.records`) and its rows, and the writes, with change history and the
+revision token.
+
+A service is one `services` row, its `service_locations` rows (in order) and its
+`opening_sessions` rows (weekly, bank-holiday and specified-date sessions, and closed dates).
+Reading builds the canonical record back from them, so a record read after a write equals the
+record written. Nothing here commits: callers own the unit of work.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from navigator.core.clock import WEEKDAYS
 from navigator.core.db import utcnow
 from navigator.directory.models import (
     DirectoryState,
@@ -18,12 +29,7 @@ from navigator.directory.models import (
     ServiceChange,
     ServiceLocation,
 )
-from navigator.directory.records import (
-    Record,
-    location_rows,
-    service_columns,
-    session_rows,
-)
+from navigator.directory.records import Record, canonical_organisation, canonical_service
 
 CHUNK = 2000  # keeps IN lists and executemany batches well inside both databases' limits
 
@@ -51,6 +57,189 @@ def bump_revision(session: Session) -> str:
         state.revision, state.changed_at = token, utcnow()
     session.flush()
     return token
+
+
+# --- tables -> records ---------------------------------------------------------------------
+
+
+def read_organisations(session: Session) -> dict[str, Record]:
+    """Every organisation's canonical record, by id."""
+    rows = session.execute(select(Organisation.__table__)).mappings()
+    return {row["id"]: canonical_organisation(dict(row)) for row in rows}
+
+
+def read_services(session: Session, ids: Iterable[str] | None = None) -> dict[str, Record]:
+    """Canonical service records by id (all, or those of `ids` that exist) straight from the
+    tables, three queries whatever the size."""
+    services_t = Service.__table__
+    query = select(services_t)
+    loc_query = select(ServiceLocation.__table__).order_by(ServiceLocation.position)
+    sess_query = select(OpeningSession.__table__).order_by(OpeningSession.id)
+    if ids is not None:
+        wanted = list(ids)
+        query = query.where(services_t.c.id.in_(wanted))
+        loc_query = loc_query.where(ServiceLocation.service_id.in_(wanted))
+        sess_query = sess_query.where(OpeningSession.service_id.in_(wanted))
+    locations: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in session.execute(loc_query).mappings():
+        locations[row["service_id"]].append(dict(row))
+    sessions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in session.execute(sess_query).mappings():
+        sessions[row["service_id"]].append(dict(row))
+    return {
+        row["id"]: _record_from_row(dict(row), locations[row["id"]], sessions[row["id"]])
+        for row in session.execute(query).mappings()
+    }
+
+
+def _opening_from_rows(open_all_hours: bool, rows: Iterable[Mapping[str, Any]]) -> Record:
+    weekly: dict[str, list[list[str]]] = defaultdict(list)
+    bank: list[list[str]] = []
+    dates: dict[date, Record] = {}
+    for row in rows:
+        pair = [row["opens"], row["closes"]]
+        if row["kind"] == "weekly":
+            weekly[WEEKDAYS[row["weekday"]]].append(pair)
+        elif row["kind"] == "bank_holiday":
+            bank.append(pair)
+        else:
+            entry = dates.setdefault(
+                row["on_date"], {"date": row["on_date"], "closed": False, "sessions": []}
+            )
+            if row["closed"]:
+                entry["closed"] = True
+            else:
+                entry["sessions"].append(pair)
+    return {
+        "open_all_hours": open_all_hours,
+        "weekly": weekly,
+        "bank_holidays": bank,
+        "specified_dates": list(dates.values()),
+    }
+
+
+def _record_from_row(
+    row: Mapping[str, Any],
+    locations: Iterable[Mapping[str, Any]],
+    sessions: Iterable[Mapping[str, Any]],
+) -> Record:
+    return canonical_service(
+        {
+            **row,
+            "organisation": row["organisation_id"],
+            "eligibility": {
+                "min_age_days": row["min_age_days"],
+                "max_age_days": row["max_age_days"],
+                "sex": row["sex"],
+                "caller_roles": row["caller_roles"],
+                "gp_practices": row["restrict_gp_practices"],
+                "places": row["restrict_places"],
+            },
+            "coverage": {
+                "places": row["coverage_places"],
+                "postcode_districts": row["coverage_districts"],
+                "radius_km": row["radius_km"],
+            },
+            "locations": [dict(loc) for loc in locations],
+            "contact": row,
+            "referral": {"method": row["referral_method"], "info": row["referral_info"]},
+            "opening": _opening_from_rows(row["open_all_hours"], sessions),
+            "sms": {
+                "number": row["sms_number"],
+                "consent": row["sms_consent"],
+                "consent_recorded_at": row["sms_consent_recorded_at"],
+            },
+        }
+    )
+
+
+# --- records -> tables ---------------------------------------------------------------------
+
+
+def service_columns(record: Record) -> dict[str, Any]:
+    """The `services` row of a canonical record (column name -> value; no timestamps)."""
+    elig, cov, contact = record["eligibility"], record["coverage"], record["contact"]
+    assured = record["assured_at"]
+    return {
+        "id": record["id"],
+        "organisation_id": record["organisation"],
+        "name": record["name"],
+        "public_name": record["public_name"],
+        "description": record["description"],
+        "service_type": record["service_type"],
+        "sector": record["sector"],
+        "status": record["status"],
+        "needs": record["needs"],
+        "min_age_days": elig["min_age_days"],
+        "max_age_days": elig["max_age_days"],
+        "sex": elig["sex"],
+        "caller_roles": elig["caller_roles"],
+        "restrict_gp_practices": elig["gp_practices"],
+        "restrict_places": elig["places"],
+        "coverage_places": cov["places"],
+        "coverage_districts": cov["postcode_districts"],
+        "radius_km": cov["radius_km"],
+        "public_phone": contact["public_phone"],
+        "professional_phone": contact["professional_phone"],
+        "email": contact["email"],
+        "website": contact["website"],
+        "referral_method": record["referral"]["method"],
+        "referral_info": record["referral"]["info"],
+        "open_all_hours": record["opening"]["open_all_hours"],
+        "assured_at": datetime.fromisoformat(assured) if assured else None,
+        "assured_by": record["assured_by"],
+        # The opt-out is not part of the record: reloading the directory never clears it.
+        **_sms_columns(record.get("sms")),
+    }
+
+
+def _sms_columns(sms: Record | None) -> dict[str, Any]:
+    recorded = sms["consent_recorded_at"] if sms else None
+    return {
+        "sms_number": sms["number"] if sms else None,
+        "sms_consent": bool(sms and sms["consent"]),
+        "sms_consent_recorded_at": datetime.fromisoformat(recorded) if recorded else None,
+    }
+
+
+def location_rows(record: Record) -> list[dict[str, Any]]:
+    """The record's `service_locations` rows, `position` keeping their order."""
+    return [
+        {"service_id": record["id"], "position": index, **location}
+        for index, location in enumerate(record["locations"])
+    ]
+
+
+def session_rows(record: Record) -> list[dict[str, Any]]:
+    """The record's `opening_sessions` rows: one per weekly, bank-holiday or specified-date
+    session, and one `closed` row per closed date (weekday 0 = Monday)."""
+    service_id, opening = record["id"], record["opening"]
+    rows: list[dict[str, Any]] = []
+
+    def add(kind: str, pairs: Iterable[list[str]], **extra: Any) -> None:
+        for opens, closes in pairs:
+            rows.append(
+                {"service_id": service_id, "kind": kind, "opens": opens, "closes": closes}
+                | {"weekday": None, "on_date": None, "closed": False}
+                | extra
+            )
+
+    for day, pairs in opening["weekly"].items():
+        add("weekly", pairs, weekday=WEEKDAYS.index(day))
+    add("bank_holiday", opening["bank_holidays"])
+    for entry in opening["specified_dates"]:
+        on_date = date.fromisoformat(entry["date"])
+        if entry["closed"]:
+            rows.append(
+                {"service_id": service_id, "kind": "date", "weekday": None, "on_date": on_date}
+                | {"opens": None, "closes": None, "closed": True}
+            )
+        else:
+            add("date", entry["sessions"], on_date=on_date)
+    return rows
+
+
+# --- writing -------------------------------------------------------------------------------
 
 
 def diff_fields(old: Record, new: Record) -> list[tuple[str, Any, Any]]:

@@ -10,13 +10,13 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from navigator.core.db import utcnow
+from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
-from navigator.directory.capacity import capacities
+from navigator.directory.capacity import capacities, update_capacity
 from navigator.directory.index import Entry
 from navigator.directory.models import ServiceChange
-from navigator.directory.reference import directory_index, stale_hours, update_capacity
+from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
 from navigator.directory.schemas import (
     CapacityOutSchema,
     CapacityUpdateSchema,
@@ -112,7 +112,15 @@ def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
     caller = current_caller()
     if caller.role == "provider" and caller.organisation_ods != entry.organisation["ods_code"]:
         raise Problem(403, "A provider may only update its own organisation's services.")
-    update_capacity(service_id, body, changed_by=caller.label)
-    now = utcnow()
-    capacity = capacities(current_session(), [service_id], now, stale_hours())[service_id]
+    session, now = current_session(), utcnow()
+    with transaction(session):
+        update_capacity(
+            session,
+            service_id,
+            body,
+            changed_by=caller.label,
+            now=now,
+            default_reset_minutes=default_reset_minutes(),
+        )
+        capacity = capacities(session, [service_id], now, stale_hours())[service_id]
     return jsonify(capacity.as_dict())

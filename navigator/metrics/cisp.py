@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from navigator.metrics.population import BLMK_PLACES, Population
 from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral
-from navigator.rules.model import URGENCIES
+from navigator.rules.ruleset import URGENCIES
 from navigator.transitions.dtoc import REASONS, refresh_open_episodes
 from navigator.transitions.models import DtocDay, TransitionEvent
 

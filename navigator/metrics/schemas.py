@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.fields import EARLIEST, LATEST, YEARS_MESSAGE
 from navigator.core.schemas import StrictSchema
 from navigator.metrics.cisp import ROW_PLACES
-from navigator.web.fields import EARLIEST, LATEST, YEARS_MESSAGE
 from navigator.web.openapi import ResponseSchema
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM")

@@ -28,16 +28,17 @@ from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer, Located, parse_postcode
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.index import DirectoryIndex, Entry
+from navigator.navigation.criteria import CRITERIA, Call, Memo, assess
 from navigator.navigation.models import Navigation
-from navigator.navigation.routing import CRITERIA, Call, Memo, assess
 from navigator.referrals.models import Referral
-from navigator.referrals.service import OPEN, create_referral
-from navigator.rules.model import Facts, RuleSet
+from navigator.referrals.service import OPEN, create_referral, lock_navigation
+from navigator.rules.ruleset import Facts, RuleSet
 
 MIN_OVERRIDE_REASON = 10
 # The reason becomes the referral's reason, which the API caps at 2,000 characters.
 MAX_OVERRIDE_REASON = 2000
 DECISIONS = ("accepted", "overridden")
+ALREADY_DECIDED = "This call's recommendation has already been decided."
 MAX_OVERRIDE_OPTIONS = 200  # a select longer than this helps nobody on a call
 
 
@@ -88,8 +89,14 @@ def decide(
 ) -> Handoff:
     """Record the decision and make the referral (none when the answer is a national number).
 
-    The referral commits first under the idempotency key `navigation:<id>`, so a repeated
-    click (or a retry after a crash between the two commits) never makes a second referral.
+    Flushes, never commits: the caller's one transaction holds the decision and its referral,
+    so both land or neither does. The call's row is locked first (`lock_navigation`) and its
+    decision read again, so of two decisions at the same moment (a double click, two tabs)
+    the second waits for the first to commit and is refused with 409: one decision, one
+    referral. The referral is made under the idempotency key `navigation:<id>` as well, so a
+    call whose referral was recorded without its decision (by a release that committed the
+    two apart) gets that referral back, not a second one.
+
     When the chosen service already has an open referral for this call, that referral is the
     hand-over (`created` False) and no second one is sent. Raises Problem 409 when the call
     was already decided, or when another request refers the call to the same service at the
@@ -97,7 +104,7 @@ def decide(
     `patient_id`.
     """
     if navigation.decision is not None:
-        raise Problem(409, "This call's recommendation has already been decided.")
+        raise Problem(409, ALREADY_DECIDED)
     chosen = service_id or navigation.recommended_service_id
     overriding = chosen != navigation.recommended_service_id
     reason = (override_reason or "").strip()
@@ -111,6 +118,12 @@ def decide(
             "override_reason",
             f"The reason must be {MAX_OVERRIDE_REASON} characters or fewer",
         )
+    # Held until the caller's transaction ends; then read what is committed, not the copy
+    # loaded before another request's decision (READ COMMITTED on PostgreSQL; on SQLite the
+    # UPDATE that takes the lock opens the write transaction, so the read is current).
+    lock_navigation(session, navigation.id)
+    if session.scalar(select(Navigation.decision).where(Navigation.id == navigation.id)):
+        raise Problem(409, ALREADY_DECIDED)
     handoff = Handoff(None, False)
     if chosen is not None and chosen in index.by_id:
         patient_id = call_patient_id(session, navigation)
@@ -155,7 +168,7 @@ def decide(
     navigation.override_reason = reason if overriding else None
     navigation.decided_by = caller.label
     navigation.decided_at = now
-    session.commit()
+    session.flush()
     return handoff
 
 

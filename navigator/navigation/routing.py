@@ -1,18 +1,12 @@
-"""Match and rank services for a rule's outcome, DoS-style, and never return nothing.
+"""Choose and rank services for a rule's outcome, DoS-style, and never return nothing.
 
-For each service of an acceptable type filed for the caller's area, every criterion is
-checked in the national DoS order: active → caller role → age and sex → GP-practice / place
-restriction → coverage → open (or opening within the urgency window, and not closing within
-30 minutes) → capacity not red. Services that pass are ranked by the rule's order of service
-types, then home place before out-of-place, then distance. A service that fails exactly one
-criterion is a *gap* for commissioners. When nothing fits, the rule's fallbacks are tried,
-then a catch-all: an ambulance for emergencies; for every other urgency the 111 entry covering
-the postcode inside BLMK, else the entry for the postcode's nation (`NATIONAL_CATCH_ALL`: NHS 111
-in England, NHS 24 on 111 in Scotland, NHS 111 Wales, and advice to contact the local GP or its
-out-of-hours service where there is no NHS 111), never an emergency department (issue 13,
-hazard H29). The one exception: an NHS 111 disposition that sends the patient to A&E (Dx03)
-from outside BLMK, where no BLMK department fits, is told to go to their nearest A&E
-(`NEAREST_ED_ID`), never to call 111 again (hazard H8).
+For each of the rule's service types in order, the services filed for the caller's area are
+checked against every DoS criterion (`navigation.criteria`): those that pass are ranked by the
+rule's order of service types, then home place before out-of-place, then distance; those that
+fail exactly one are *gaps* for commissioners. When nothing fits, the rule's fallbacks are
+tried, then the catch-all (`navigation.catch_all`: an ambulance for emergencies, else the 111
+entry for the postcode, never an emergency department; an NHS 111 A&E disposition from outside
+BLMK is sent to the nearest A&E). Every service offered carries the reasons it is offered.
 
 **The call's need.** Of each service type, only services that list the call's need are
 considered when any near the postcode does; otherwise (the directory files GP practices, for
@@ -20,8 +14,8 @@ example, without per-need lists) every service of the type is, and each one offe
 reason saying it does not list the need and why it is offered. So a bereavement charity is
 not offered for loneliness when a befriending service for loneliness is near.
 
-**Times.** Every criterion and every reason reads the call's time `facts.at`, not the
-server's clock: "open now" means open at the time of the call.
+**Times.** Every reason reads the call's time `facts.at`, not the server's clock: "open now"
+means open at the time of the call.
 """
 
 from __future__ import annotations
@@ -36,59 +30,11 @@ from navigator.core.places import Located
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.capacity import Capacity
 from navigator.directory.index import DirectoryIndex, Entry
-from navigator.rules.model import RED_FLAGS_PLACEHOLDER, Decision, Facts, Outcome, RuleSet
+from navigator.navigation.catch_all import catch_all_entries, catch_all_name, nearest_ed_entry
+from navigator.navigation.criteria import Assessment, Call, Memo, assess
+from navigator.rules.ruleset import RED_FLAGS_PLACEHOLDER, Decision, Facts, Outcome, RuleSet
 
-CLOSING_SOON = timedelta(minutes=30)
 MAX_ALTERNATIVES = 4
-# The directory entry for NHS 111 anywhere in England (directory_of_services/blmk): the
-# non-emergency catch-all for an English postcode that no area's 111 entry covers.
-NATIONAL_111_ID = "nhs-111-national"
-# The non-emergency catch-all by the postcode's nation (navigator.core.places.NATIONS):
-# each a directory entry with empty coverage, found only by its id (the clinical review of
-# issue 13: "NHS 111 - England" was offered in Belfast, Jersey and to BFPO addresses).
-NO_111_ID = "no-nhs-111-contact-local-gp"
-NATIONAL_CATCH_ALL: dict[str, str] = {
-    "england": NATIONAL_111_ID,
-    "scotland": "nhs-24-111-scotland",
-    "wales": "nhs-111-wales",
-    "northern_ireland": NO_111_ID,
-    "crown_dependencies": NO_111_ID,
-    "forces_and_overseas": NO_111_ID,
-}
-_OTHER_NATIONS_IDS = frozenset(NATIONAL_CATCH_ALL.values()) - {NATIONAL_111_ID}
-# Advice to attend the nearest emergency department: the catch-all for an A&E disposition
-# from outside BLMK (a Dx03 call there was told to call 111, contradicting "Go to A&E").
-NEAREST_ED_ID = "nearest-emergency-department"
-
-CRITERIA: dict[str, str] = {
-    "active": "is temporarily closed or decommissioned",
-    "caller_role": "does not take calls or referrals from this caller",
-    "age": "does not see patients of this age",
-    "sex": "does not see patients of this sex",
-    "restriction": "only sees patients of particular GP practices or places",
-    "coverage": "does not cover this postcode",
-    "open": "is not open (or closes within 30 minutes) and does not open within the urgency window",
-    "capacity": "has reported that it is full (red capacity)",
-}
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call as routing needs it: the rule facts plus where the patient is."""
-
-    facts: Facts
-    located: Located
-    gp_practice_ods: str | None = None
-
-
-@dataclass(slots=True)
-class Assessment:
-    entry: Entry
-    failures: tuple[str, ...]  # empty for a match, one criterion for a gap
-    distance_km: float | None
-    opens_at: datetime | None = None  # set when closed now but opening within the window
-    closes_at: datetime | None = None
-    capacity: Capacity | None = None
 
 
 @dataclass(slots=True)
@@ -126,84 +72,6 @@ class Routing:
     reasons: list[str]
 
 
-def _open_check(
-    entry: Entry, at: datetime, window: timedelta
-) -> tuple[bool, datetime | None, datetime | None]:
-    """(ok, opens_at, closes_at): open now and not closing within 30 minutes, or opening within
-    the window (measured in real time, so clock changes do not stretch or shrink it)."""
-    schedule = entry.schedule
-    if schedule.is_open(at):
-        closes_at = schedule.closes_at(at)
-        if closes_at is None or closes_at - at >= CLOSING_SOON:
-            return True, None, closes_at
-    if window > timedelta(0):
-        horizon = math.ceil(window / timedelta(days=1)) + 1
-        opens_at = schedule.next_open(at, horizon_days=horizon)
-        if opens_at is not None and opens_at - at <= window:
-            return True, opens_at, None
-    return False, None, None
-
-
-OpenResult = tuple[bool, datetime | None, datetime | None]
-
-
-@dataclass
-class Memo:
-    """Per-navigation answers shared by services with the same eligibility or schedule."""
-
-    eligibility: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    opening: dict[int, OpenResult] = field(default_factory=dict)
-
-
-def _eligibility_failures(entry: Entry, call: Call) -> tuple[str, ...]:
-    facts = call.facts
-    failures = []
-    if facts.caller_role not in entry.caller_roles:
-        failures.append("caller_role")
-    if facts.age_days is not None and not entry.age_ok(facts.age_days):
-        failures.append("age")
-    if not entry.sex_ok(facts.sex or "unknown"):
-        failures.append("sex")
-    if not entry.restriction_ok(call.gp_practice_ods, facts.place):
-        failures.append("restriction")
-    return tuple(failures)
-
-
-def assess(
-    entry: Entry, call: Call, window: timedelta, red: set[str], memo: Memo
-) -> Assessment | None:
-    """Check every criterion in DoS order. Returns the assessment of a match (no failure) or
-    a gap (exactly one failure); None once a second criterion fails.
-
-    This runs for every service of the wanted types near the postcode (hundreds in a city),
-    so failures are tuples and the shared eligibility and opening answers come from `memo`.
-    """
-    eligibility = memo.eligibility.get(id(entry.eligibility_key))
-    if eligibility is None:
-        eligibility = _eligibility_failures(entry, call)
-        memo.eligibility[id(entry.eligibility_key)] = eligibility
-    failures = eligibility if entry.active else ("active", *eligibility)
-    if entry.id in red:
-        failures = (*failures, "capacity")
-    if len(failures) > 1:
-        return None
-    located = call.located
-    distance = entry.distance_to(located)
-    if not entry.covers(located, distance):
-        if failures:
-            return None
-        failures = ("coverage",)
-    opening = memo.opening.get(id(entry.schedule))
-    if opening is None:
-        opening = memo.opening[id(entry.schedule)] = _open_check(entry, call.facts.at, window)
-    ok, opens_at, closes_at = opening
-    if not ok:
-        if failures:
-            return None
-        failures = ("open",)
-    return Assessment(entry, failures, distance, opens_at, closes_at)
-
-
 def _pool(
     index: DirectoryIndex, types: Iterable[str], located: Located, need: str | None
 ) -> list[Entry]:
@@ -236,6 +104,27 @@ def _rank(assessments: list[Assessment], types: tuple[str, ...], call: Call) -> 
             MAX_ALTERNATIVES + 1, ((key(a), a) for a in assessments), key=lambda pair: pair[0]
         )
     ]
+
+
+def _unassessed(entries: list[Entry], call: Call) -> list[Ranked]:
+    """Catch-all entries as ranked items, home place first, then nearest: they were not
+    checked against the call's criteria, so none carries an opening or capacity answer."""
+    located = call.located
+    place = call.facts.place
+    items = [
+        Ranked(
+            e,
+            e.distance_to(located),
+            bool(place in e.coverage_places),
+            0,
+            None,
+            None,
+            assessed=False,
+        )
+        for e in entries
+    ]
+    items.sort(key=Ranked.key)
+    return items
 
 
 def _opening_reason(item: Ranked, at: datetime) -> str:
@@ -366,8 +255,9 @@ def route(
         and call.located.place is None
     )
     if to_nearest_ed:
-        ranked = _nearest_ed(index, call)
-        if ranked:
+        nearest = nearest_ed_entry(index)
+        if nearest is not None:
+            ranked = [Ranked(nearest, None, False, 0, None, None, assessed=False)]
             fallback = "catch_all"
             reasons.append(
                 "NHS 111 has advised A&E and no emergency department in this directory serves "
@@ -385,7 +275,7 @@ def route(
                 )
                 break
     if not ranked:
-        ranked = _catch_all(index, call, outcome.urgency)
+        ranked = _unassessed(catch_all_entries(index, call.located, outcome.urgency), call)
         if ranked:  # else the caller answers with the built-in national number ("national")
             fallback = "catch_all"
             kind = (
@@ -448,64 +338,3 @@ def out_of_area_reason(located: Located) -> str:
         "(BLMK), the area this directory covers, so only services that reach beyond BLMK can "
         "be offered."
     )
-
-
-def _catch_all(index: DirectoryIndex, call: Call, urgency: str) -> list[Ranked]:
-    """DoS catch-all: never an empty answer, whatever capacity says.
-
-    Emergencies get an ambulance service (covering the postcode if one does, else the
-    nearest). Every other urgency gets NHS 111, never an emergency department (a far-away A&E
-    is no next step for a non-emergency, issue 13): the active 111 entries covering the
-    postcode, else the national 111 entry; an empty list when the directory has neither (the
-    caller then gives the built-in national number).
-    """
-    located = call.located
-    place = call.facts.place
-
-    def ranked(entries: Iterable[Entry]) -> list[Ranked]:
-        items = [
-            Ranked(
-                e,
-                e.distance_to(located),
-                bool(place in e.coverage_places),
-                0,
-                None,
-                None,
-                assessed=False,
-            )
-            for e in entries
-        ]
-        items.sort(key=Ranked.key)
-        return items
-
-    if urgency == "emergency":
-        entries = [index.entries[p] for p in sorted(index.by_type.get("ambulance_999", set()))]
-        active = [e for e in entries if e.active]
-        return ranked([e for e in active if e.covers(located)] or active)
-    national_ids = set(NATIONAL_CATCH_ALL.values())
-    entries = [index.entries[p] for p in sorted(index.by_type.get("nhs_111", set()))]
-    local = [e for e in entries if e.active and e.id not in national_ids and e.covers(located)]
-    if local:
-        return ranked(local)
-    national = index.by_id.get(NATIONAL_CATCH_ALL.get(located.nation, NATIONAL_111_ID))
-    return ranked([national] if national is not None and national.active else [])
-
-
-def _nearest_ed(index: DirectoryIndex, call: Call) -> list[Ranked]:
-    """The "go to your nearest A&E" advice entry, when the directory has it and it is active."""
-    entry = index.by_id.get(NEAREST_ED_ID)
-    if entry is None or not entry.active:
-        return []
-    return [Ranked(entry, None, False, 0, None, None, assessed=False)]
-
-
-def catch_all_name(entry: Entry) -> str:
-    """How a reason names a non-emergency catch-all: "NHS 24 (call 111)", or the entry's name
-    alone when it has no number (no NHS 111 there: never a number we could not confirm).
-    England's 111 entries, local or national, are "NHS 111 (call 111)"."""
-    if entry.service_type == "nhs_111" and entry.id not in _OTHER_NATIONS_IDS:
-        return "NHS 111 (call 111)"
-    record = entry.record
-    name = record.get("public_name") or record["name"]
-    phone = (record.get("contact") or {}).get("public_phone")
-    return f"{name} (call {phone})" if phone else str(name)

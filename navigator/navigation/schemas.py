@@ -8,17 +8,7 @@ from marshmallow import ValidationError, fields, types, validate, validates_sche
 
 from navigator.core.db import utcnow
 from navigator.core.errors import flatten_errors
-from navigator.core.schemas import StrictSchema
-from navigator.core.vocabulary import PATIENT_SEXES
-from navigator.directory.records import MAX_AGE_DAYS
-from navigator.directory.schemas import ServiceItemSchema
-from navigator.navigation.red_flags import known_red_flags, warning
-from navigator.navigation.routing import CRITERIA
-from navigator.navigation.service import CALLER_ROLE_IF_UNKNOWN
-from navigator.rules.model import URGENCIES
-from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
-from navigator.web.edge import set_aside
-from navigator.web.fields import (
+from navigator.core.fields import (
     BoundedList,
     DateField,
     InstantField,
@@ -26,9 +16,19 @@ from navigator.web.fields import (
     NhsNumberField,
     OdsCodeField,
     PostcodeField,
-    References,
     scheme_size,
 )
+from navigator.core.schemas import StrictSchema
+from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.directory.fields import References
+from navigator.directory.records import MAX_AGE_DAYS
+from navigator.directory.schemas import ServiceItemSchema
+from navigator.navigation.criteria import CRITERIA
+from navigator.navigation.red_flags import known_red_flags, warning
+from navigator.navigation.service import CALLER_ROLE_IF_UNKNOWN
+from navigator.rules.ruleset import URGENCIES
+from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
+from navigator.web.edge import set_aside
 from navigator.web.openapi import ResponseSchema
 
 FALLBACKS = ("fallback", "catch_all", "national")

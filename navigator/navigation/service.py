@@ -20,14 +20,15 @@ from navigator.directory.capacity import capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex
 from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.search import render_item
+from navigator.navigation.criteria import CRITERIA, Call
 from navigator.navigation.models import Navigation, NavigationGap
-from navigator.navigation.routing import CRITERIA, Call, Ranked, route
+from navigator.navigation.routing import Ranked, route
 from navigator.patients.audit import audit
-from navigator.rules.model import Facts, RuleSet, evaluate
 from navigator.rules.reference import RULESET
+from navigator.rules.ruleset import Facts, RuleSet, evaluate
+from navigator.sms.due import schedule_follow_ups
 from navigator.sms.plan import FollowUpPlan
 from navigator.sms.reference import FOLLOW_UP_PLAN
-from navigator.sms.scheduling import schedule_follow_ups
 
 NAVIGATIONS = cast(Table, Navigation.__table__)
 NAVIGATION_GAPS = cast(Table, NavigationGap.__table__)

@@ -5,16 +5,16 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from navigator.core.schemas import StrictSchema
-from navigator.core.vocabulary import PATIENT_SEXES
-from navigator.web.fields import (
+from navigator.core.fields import (
     DateField,
     FullPostcodeField,
     InVocabulary,
     NhsNumberField,
     OdsCodeField,
-    References,
 )
+from navigator.core.schemas import StrictSchema
+from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.directory.fields import References
 from navigator.web.openapi import ResponseSchema
 
 # "link": a client without the full view sent an NHS number already held and was given the

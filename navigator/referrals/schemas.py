@@ -5,15 +5,17 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from navigator.core.schemas import StrictSchema
+from navigator.directory.fields import References
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.referrals.service import REJECTION_REASONS, STATUSES
-from navigator.rules.model import URGENCIES
-from navigator.web.fields import References
+from navigator.rules.ruleset import URGENCIES
 from navigator.web.openapi import ResponseSchema
 
 
 class ReferralInSchema(PatientRefMixin, StrictSchema):
-    navigation_id = fields.String(validate=[validate.Length(max=36), References("navigation")])
+    # An unknown navigation_id (or one the client may not see) is a 422 naming it from
+    # `create_referral`, which reads the call anyway; the foreign key backs it.
+    navigation_id = fields.String(validate=validate.Length(max=36))
     service_id = fields.String(
         required=True, validate=[validate.Length(max=100), References("service")]
     )

@@ -9,10 +9,8 @@ and the console cannot hand one call over twice.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.core.clock import local_month
-from navigator.core.db import retry_on_conflict
 from navigator.core.errors import Problem, field_error
+from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
 from navigator.patients.access import may_see_call, sees_every_patient
@@ -56,9 +54,9 @@ NEXT: dict[str, tuple[str, ...]] = {
 }
 
 
-def request_hash(body: Mapping[str, Any]) -> str:
-    """A fingerprint of what was asked, to tell a retry from a different request."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+KEY_REUSED = KeyReused(
+    "This Idempotency-Key was already used for a different request.", "idempotency_key_reused"
+)
 
 
 def _find_by_key(session: Session, client_id: str, key: str) -> Referral | None:
@@ -106,16 +104,6 @@ def open_referral_conflict(existing: Referral) -> Problem:
     )
 
 
-def _replay(existing: Referral, fingerprint: str) -> Referral:
-    if existing.request_hash != fingerprint:
-        raise Problem(
-            409,
-            "This Idempotency-Key was already used for a different request.",
-            code="idempotency_key_reused",
-        )
-    return existing
-
-
 def create_referral(
     session: Session,
     body: Mapping[str, Any],
@@ -129,85 +117,80 @@ def create_referral(
 ) -> tuple[Referral, bool]:
     """(referral, created). The same key and body returns the original; a different body 409
     `idempotency_key_reused`. A second open referral for the same navigation and service is
-    refused whatever the key: 409 `open_referral_exists` with `existing_referral_id`.
+    refused whatever the key: 409 `open_referral_exists` with `existing_referral_id`. 422
+    naming `service_id` (unknown or not active), `navigation_id` (unknown, or a call this
+    caller may not see) or the patient reference.
 
-    Commits itself: a concurrent duplicate loses on the unique (client, key) constraint, its
-    whole transaction (including any patient it created) is rolled back, and the retry finds
+    Flushes, never commits: the caller's unit of work does, through `retry_on_conflict` when
+    a concurrent duplicate can race it. The loser of the unique (client, key) constraint has
+    its whole transaction (including any patient it created) rolled back, and the rerun finds
     and returns the original, so retries never leave a second record of anything. Referrals
-    for one navigation are serialised on its row (`lock_navigation`). On a refusal the session
-    is rolled back (releasing the lock, and undoing anything the caller had pending for it).
+    for one navigation are serialised on its row (`lock_navigation`) until that transaction
+    ends. On a refusal the caller's transaction rolls back, releasing the lock.
     """
-
-    def once() -> tuple[Referral, bool]:
-        client_id = caller.client_ref
-        fingerprint = request_hash(body)
-        navigation_id = body.get("navigation_id")
-        if navigation_id:
-            # First, so a concurrent request for the same call has committed before the key
-            # and the open referrals are read below.
-            lock_navigation(session, navigation_id)
-        if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
-            return _replay(existing, fingerprint), False
-        entry = index.by_id.get(body["service_id"])
-        if entry is None:
-            raise field_error("service_id", "No service with this id")
-        if not entry.active:
-            raise field_error(
-                "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
-            )
-        if navigation_id:
-            made_by = session.scalar(
-                select(NAVIGATIONS.c.created_by).where(NAVIGATIONS.c.id == navigation_id)
-            )
-            # Another client's call is refused like an unknown one: its existence is not
-            # confirmed (need-to-know).
-            if made_by is None or not may_see_call(caller, made_by):
-                raise field_error("navigation_id", "No navigation with this id")
-            for existing in open_referrals(session, navigation_id):
-                if existing.service_id == entry.id:
-                    raise open_referral_conflict(existing)
-        patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
-        referral = Referral(
-            id=str(uuid.uuid4()),
-            navigation_id=navigation_id,
-            service_id=entry.id,
-            patient_id=patient.id,
-            reason=body["reason"],
-            urgency=body["urgency"],
-            consent=True,
-            notes=body.get("notes"),
-            status="sent",
-            created_at=now,
-            local_month=local_month(now),
-            # The truth for the CISP metrics (may come from the held record): never shown to
-            # the client (`referral_dict` has no place), so it discloses nothing (issue 12 §2).
-            place=patient.place,
-            updated_at=now,
-            created_by=caller.label,
-            client_id=client_id,
-            idempotency_key=idempotency_key,
-            request_hash=fingerprint,
-            due_by=now + timedelta(minutes=ack_minutes[body["urgency"]]),
+    client_id = caller.client_ref
+    fingerprint = request_hash(body)
+    navigation_id = body.get("navigation_id")
+    if navigation_id is not None:  # "" too: refused below like an unknown id
+        # First, so a concurrent request for the same call has committed before the key and
+        # the open referrals are read below.
+        lock_navigation(session, navigation_id)
+    if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
+        return replay_or_conflict(existing, fingerprint, KEY_REUSED), False
+    entry = index.by_id.get(body["service_id"])
+    if entry is None:
+        raise field_error("service_id", "No service with this id")
+    if not entry.active:
+        raise field_error(
+            "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
         )
-        session.add(referral)
-        session.add(
-            ReferralEvent(
-                referral_id=referral.id,
-                at=now,
-                actor=caller.label,
-                from_status=None,
-                to_status="sent",
-            )
+    if navigation_id is not None:
+        made_by = session.scalar(
+            select(NAVIGATIONS.c.created_by).where(NAVIGATIONS.c.id == navigation_id)
         )
-        audit_record(session, referral, actor=caller.label, action="create", entity="referral")
-        session.commit()
-        return referral, True
-
-    try:
-        return retry_on_conflict(session, once)
-    except Problem:
-        session.rollback()
-        raise
+        # Another client's call is refused like an unknown one: its existence is not
+        # confirmed (need-to-know).
+        if made_by is None or not may_see_call(caller, made_by):
+            raise field_error("navigation_id", "No navigation with this id")
+        for existing in open_referrals(session, navigation_id):
+            if existing.service_id == entry.id:
+                raise open_referral_conflict(existing)
+    patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        navigation_id=navigation_id,
+        service_id=entry.id,
+        patient_id=patient.id,
+        reason=body["reason"],
+        urgency=body["urgency"],
+        consent=True,
+        notes=body.get("notes"),
+        status="sent",
+        created_at=now,
+        local_month=local_month(now),
+        # The truth for the CISP metrics (may come from the held record): never shown to
+        # the client (`referral_dict` has no place), so it discloses nothing (issue 12 §2).
+        place=patient.place,
+        updated_at=now,
+        created_by=caller.label,
+        client_id=client_id,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        due_by=now + timedelta(minutes=ack_minutes[body["urgency"]]),
+    )
+    session.add(referral)
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            at=now,
+            actor=caller.label,
+            from_status=None,
+            to_status="sent",
+        )
+    )
+    audit_record(session, referral, actor=caller.label, action="create", entity="referral")
+    session.flush()
+    return referral, True
 
 
 def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
@@ -219,6 +202,27 @@ def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> boo
 def may_read(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
     """`may_see_referral`: integrators read the referrals they created."""
     return may_see_referral(caller, referral, index)
+
+
+def load_referral(
+    session: Session,
+    referral_id: str,
+    *,
+    for_update: bool = False,
+    visible: Callable[[Referral], bool] | None = None,
+) -> Referral:
+    """The referral with this id, for the API and the console alike.
+
+    `for_update`: its row is locked until the transaction ends, so two status changes at
+    once cannot both pass the lifecycle check. `visible`: the caller's need-to-know rule
+    (`may_read` or `may_update` bound to the caller); a referral it refuses is answered
+    exactly like an unknown id, so its existence is not confirmed. Raises Problem 404.
+    """
+    query = select(Referral).where(Referral.id == referral_id)
+    referral = session.scalar(query.with_for_update() if for_update else query)
+    if referral is None or (visible is not None and not visible(referral)):
+        raise Problem(404, f"No referral with id {referral_id!r}.")
+    return referral
 
 
 def change_status(

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from navigator.core.db import transaction, utcnow
+from navigator.core.db import retry_on_conflict, transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
@@ -28,6 +28,7 @@ from navigator.referrals.service import (
     UNACKNOWLEDGED,
     change_status,
     create_referral,
+    load_referral,
     may_read,
     may_update,
     referral_dict,
@@ -67,42 +68,42 @@ def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
     hold) to this service, whatever the key; `existing_referral_id` names it.
     """
     key = _idempotency_key()
-    session = current_session()
-    now = utcnow()
-    referral, created = create_referral(
-        session,
-        body,
-        caller=current_caller(),
-        idempotency_key=key,
-        index=directory_index(),
-        gazetteer=GAZETTEER.get(),
-        ack_minutes=current_app.config["REFERRAL_ACK_MINUTES"],
-        now=now,
-    )
-    with transaction(session):
-        data = referral_dict(session, referral, now, history=True)
-        if not created:
-            audit_record(
-                session, referral, actor=current_caller().label, action="read", entity="referral"
-            )
+    session, caller, now = current_session(), current_caller(), utcnow()
+
+    def once() -> tuple[dict[str, Any], bool]:
+        referral, created = create_referral(
+            session,
+            body,
+            caller=caller,
+            idempotency_key=key,
+            index=directory_index(),
+            gazetteer=GAZETTEER.get(),
+            ack_minutes=current_app.config["REFERRAL_ACK_MINUTES"],
+            now=now,
+        )
+        if not created:  # a replay shows the stored referral: a read
+            audit_record(session, referral, actor=caller.label, action="read", entity="referral")
+        return referral_dict(session, referral, now, history=True), created
+
+    # A concurrent request with the same key can win the unique constraint: rerun, replay it.
+    data, created = retry_on_conflict(session, once)
     response = jsonify(data)
     response.status_code = 201 if created else 200
-    response.headers["Location"] = f"/api/v1/referrals/{referral.id}"
+    response.headers["Location"] = f"/api/v1/referrals/{data['id']}"
     return response
 
 
 def _readable(referral_id: str, *, for_update: bool = False) -> Referral:
-    session = current_session()
-    query = select(Referral).where(Referral.id == referral_id)
-    if for_update:
-        query = query.with_for_update()  # two updates at once cannot both pass the lifecycle check
-    referral = session.scalar(query)
+    """The referral if this caller may read it (or, `for_update`, change it: locked), else
+    404 like an unknown id (need-to-know)."""
+    caller, index = current_caller(), directory_index()
     allowed = may_update if for_update else may_read
-    # Need-to-know: another organisation's or client's referral is answered exactly like an
-    # unknown id, so its existence is not confirmed.
-    if referral is None or not allowed(current_caller(), referral, directory_index()):
-        raise Problem(404, f"No referral with id {referral_id!r}.")
-    return referral
+    return load_referral(
+        current_session(),
+        referral_id,
+        for_update=for_update,
+        visible=lambda referral: allowed(caller, referral, index),
+    )
 
 
 @blp.route("/referrals/<string:referral_id>")

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from navigator.core.clock import age_in_days
-from navigator.rules.model import Facts, RuleSet, evaluate
+from navigator.rules.ruleset import Facts, RuleSet, evaluate
 
 FACT_KEYS = {
     "need",

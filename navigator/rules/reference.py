@@ -8,7 +8,7 @@ from flask import Flask
 
 from navigator.core.reference import VOCABULARY, Reference
 from navigator.rules.loading import load_ruleset
-from navigator.rules.model import RuleSet
+from navigator.rules.ruleset import RuleSet
 
 
 def _load(app: Flask) -> RuleSet:

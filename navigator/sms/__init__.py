@@ -1,3 +1,4 @@
-"""SMS follow-ups to care homes: an outbox of messages sent through Twilio by a separate
-scheduler process, delivery receipts and replies through signed webhooks, and call-back
-tasks for the navigators' worklist."""
+"""SMS follow-ups to care homes: which texts a navigation gets and when (`due`, from the plan in
+`plan`), an outbox of messages (`outbox`) sent through an SMS provider (`clients`, Twilio) by a
+separate process (`worker`, run as `navigator scheduler`), delivery receipts and replies
+through signed webhooks, and call-back tasks for the navigators' worklist."""

@@ -262,6 +262,7 @@ class FakeTwilio:
                 header = self.headers.get("Authorization", "")
                 if header == "Basic " + base64.b64encode(expected).decode():
                     return True
+                self._form()  # read the unread body, or the kept-alive connection breaks
                 self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
                 return False
 

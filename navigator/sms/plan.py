@@ -20,7 +20,7 @@ from marshmallow import ValidationError, fields, validate
 from navigator.core.clock import parse_hhmm
 from navigator.core.schemas import StrictSchema, message_lines
 from navigator.core.vocabulary import Vocabulary
-from navigator.rules.model import URGENCIES
+from navigator.rules.ruleset import URGENCIES
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "follow_ups.yaml"
 PLACEHOLDERS = frozenset({"ref"})

@@ -21,9 +21,11 @@ from navigator.core.db import retry_on_conflict, transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.schemas import field_messages
+from navigator.sms.clients.twilio import INBOUND_PATH, STATUS_PATH, delivery_status
+from navigator.sms.outbox import apply_receipt
 from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.replies import record_reply
-from navigator.sms.sender import INBOUND_PATH, STATUS_PATH, apply_status_callback
+from navigator.web.access import signed
 
 blp = Blueprint("twilio_webhooks", __name__)
 
@@ -89,6 +91,10 @@ def form_text(name: str) -> str | None:
     return None if value is None else value.replace("\x00", "")
 
 
+# Who signs the webhooks (navigator.web.access): checked before anything is read.
+TWILIO = "Twilio: X-Twilio-Signature with TWILIO_AUTH_TOKEN over PUBLIC_BASE_URL"
+
+
 def require_twilio_signature() -> None:
     token = current_app.config.get("TWILIO_AUTH_TOKEN")
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -99,29 +105,33 @@ def require_twilio_signature() -> None:
 
 
 @blp.route(STATUS_PATH, methods=["POST"])
+@signed(TWILIO, require_twilio_signature)
 def status_callback() -> ResponseReturnValue:
     """A delivery receipt for a message navigator sent."""
-    require_twilio_signature()
     form = twilio_form(
         StatusCallbackSchema(), {"MessageSid": "SmsSid", "MessageStatus": "SmsStatus"}
     )
+    receipt = delivery_status(form.get("MessageStatus", ""), form.get("ErrorCode"))
+    if receipt is None:  # a status navigator does not track: nothing to record
+        return Response(status=204)
+    status, error = receipt
     session = current_session()
     with transaction(session):
-        apply_status_callback(
+        apply_receipt(
             session,
             message_id=request.args.get("message_id"),
             sid=form.get("MessageSid"),
-            twilio_status=form.get("MessageStatus", ""),
-            error_code=form.get("ErrorCode"),
+            status=status,
+            error=error,
             now=utcnow(),
         )
     return Response(status=204)
 
 
 @blp.route(INBOUND_PATH, methods=["POST"])
+@signed(TWILIO, require_twilio_signature)
 def inbound() -> ResponseReturnValue:
     """A text from a care home; answered with empty TwiML (no automatic reply)."""
-    require_twilio_signature()
     if not (form_text("MessageSid") or form_text("SmsSid")) or not form_text("From"):
         raise Problem(400, "MessageSid and From are required.")
     form = twilio_form(InboundSmsSchema(), {"MessageSid": "SmsSid"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -249,6 +249,24 @@ def open_episode(
     audit_record(session, episode, actor=caller.label, action="create", entity="dtoc")
     session.flush()
     materialise_days(session, episode, now)
+    return episode
+
+
+def load_episode(
+    session: Session,
+    episode_id: str,
+    *,
+    for_update: bool = False,
+    visible: Callable[[DtocEpisode], bool] | None = None,
+) -> DtocEpisode:
+    """The DTOC episode with this id, for the API and the console alike. `for_update`: its
+    row is locked until the transaction ends (two updates at once run one after the other).
+    `visible`: the caller's need-to-know rule; an episode it refuses is answered exactly like
+    an unknown id. Raises Problem 404."""
+    query = select(DtocEpisode).where(DtocEpisode.id == episode_id)
+    episode = session.scalar(query.with_for_update() if for_update else query)
+    if episode is None or (visible is not None and not visible(episode)):
+        raise Problem(404, f"No DTOC episode with id {episode_id!r}.")
     return episode
 
 

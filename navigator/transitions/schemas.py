@@ -4,11 +4,12 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from navigator.core.fields import DateField, InstantField, InVocabulary, OdsCodeField
 from navigator.core.schemas import StrictSchema
+from navigator.directory.fields import References
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.transitions.dtoc import CARE_TYPES, REASONS, RESPONSIBLE
 from navigator.transitions.service import TYPES
-from navigator.web.fields import DateField, InstantField, InVocabulary, OdsCodeField, References
 from navigator.web.openapi import ResponseSchema
 
 

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.core.clock import local_month, to_local
-from navigator.core.db import retry_on_conflict, utcnow
+from navigator.core.db import utcnow
 from navigator.core.errors import Problem
+from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
 from navigator.patients.access import has_full_view, own_place
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
-from navigator.referrals.service import request_hash
 from navigator.transitions.access import may_see_transition
 from navigator.transitions.models import TransitionEvent
 from navigator.transitions.times import check_event_times
@@ -37,6 +37,11 @@ READMISSION_DAYS = 29  # an emergency admission 0-29 days after a discharge
 EXCLUDED_SPECIALTIES = frozenset(
     {"cancer", "oncology", "medical_oncology", "clinical_oncology", "obstetrics", "maternity"}
     | {"370", "800", "501", "503"}
+)
+
+
+EVENT_ID_REUSED = KeyReused(
+    "This event_id was already recorded with different details.", "event_id_reused"
 )
 
 
@@ -114,55 +119,49 @@ def record_transition(
     gazetteer: Gazetteer,
     index: DirectoryIndex,
 ) -> tuple[TransitionEvent, bool]:
-    """(event, created); the same event_id from the same client records once. Commits.
+    """(event, created); the same event_id from the same client records once: with the same
+    details it returns the stored event (created False), with different ones 409
+    `event_id_reused`.
 
+    Flushes, never commits: the caller runs it in `retry_on_conflict`, so the loser of two
+    requests recording the same event_id at once reruns and finds the winner's event.
     `index` decides which patients a provider may name by `patient_id` (need-to-know).
     `occurred_at` must lie from 1 January 2000 to 5 minutes from now (`times`; 422 naming it).
     """
     check_event_times(body, ("occurred_at",), utcnow())
-
-    def once() -> tuple[TransitionEvent, bool]:
-        client_id = caller.client_ref
-        fingerprint = request_hash(body)
-        if existing := _find(session, client_id, body["event_id"]):
-            if existing.request_hash != fingerprint:
-                raise Problem(
-                    409,
-                    "This event_id was already recorded with different details.",
-                    code="event_id_reused",
-                )
-            return existing, False
-        patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
-        event = TransitionEvent(
-            id=str(uuid.uuid4()),
-            client_id=client_id,
-            event_id=body["event_id"],
-            request_hash=fingerprint,
-            type=body["type"],
-            occurred_at=body["occurred_at"],
-            local_month=local_month(body["occurred_at"]),
-            patient_id=patient.id,
-            # The truth for the CISP metrics (the held postcode's place by default); a client
-            # without the full view is shown only `sent_place` or its own postcode's place.
-            place=body.get("place") or patient.place,
-            sent_place=body.get("place"),
-            organisation=body.get("organisation"),
-            specialty=body.get("specialty"),
-            pathway=body.get("pathway"),
-            destination=body.get("destination"),
-            from_organisation=body.get("from_organisation"),
-            to_organisation=body.get("to_organisation"),
-            created_by=caller.label,
-        )
-        session.add(event)
-        session.flush()
-        if event.type in ("nel_admission", "discharge"):
-            mark_readmissions(session, patient.id)
-        audit_record(session, event, actor=caller.label, action="create", entity="transition")
-        session.commit()
-        return event, True
-
-    return retry_on_conflict(session, once)
+    client_id = caller.client_ref
+    fingerprint = request_hash(body)
+    if existing := _find(session, client_id, body["event_id"]):
+        return replay_or_conflict(existing, fingerprint, EVENT_ID_REUSED), False
+    patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
+    event = TransitionEvent(
+        id=str(uuid.uuid4()),
+        client_id=client_id,
+        event_id=body["event_id"],
+        request_hash=fingerprint,
+        type=body["type"],
+        occurred_at=body["occurred_at"],
+        local_month=local_month(body["occurred_at"]),
+        patient_id=patient.id,
+        # The truth for the CISP metrics (the held postcode's place by default); a client
+        # without the full view is shown only `sent_place` or its own postcode's place.
+        place=body.get("place") or patient.place,
+        sent_place=body.get("place"),
+        organisation=body.get("organisation"),
+        specialty=body.get("specialty"),
+        pathway=body.get("pathway"),
+        destination=body.get("destination"),
+        from_organisation=body.get("from_organisation"),
+        to_organisation=body.get("to_organisation"),
+        created_by=caller.label,
+    )
+    session.add(event)
+    session.flush()
+    if event.type in ("nel_admission", "discharge"):
+        mark_readmissions(session, patient.id)
+    audit_record(session, event, actor=caller.label, action="create", entity="transition")
+    session.flush()
+    return event, True
 
 
 def transition_dict(

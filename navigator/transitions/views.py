@@ -9,15 +9,14 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from navigator.core.db import transaction, utcnow
-from navigator.core.errors import Problem
+from navigator.core.db import retry_on_conflict, transaction, utcnow
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
 from navigator.directory.reference import directory_index
 from navigator.patients.access import sees_every_patient
 from navigator.patients.audit import audit_record
 from navigator.transitions.access import episode_filter, may_see_episode
-from navigator.transitions.dtoc import episode_dict, open_episode, update_episode
+from navigator.transitions.dtoc import episode_dict, load_episode, open_episode, update_episode
 from navigator.transitions.models import DtocEpisode
 from navigator.transitions.schemas import (
     DtocInSchema,
@@ -48,11 +47,16 @@ WRITERS = ("integrator", "navigator", "provider", "admin")
 def post_transition(body: dict[str, Any]) -> ResponseReturnValue:
     """Record a transition of care; the same event_id twice records once."""
     session, caller, index = current_session(), current_caller(), directory_index()
-    event, created = record_transition(
-        session, body, caller=caller, gazetteer=GAZETTEER.get(), index=index
-    )
-    with transaction(session):  # the event is committed; this only reads what to show
-        data = transition_dict(session, event, caller=caller, index=index)
+
+    def once() -> tuple[dict[str, Any], bool]:
+        event, created = record_transition(
+            session, body, caller=caller, gazetteer=GAZETTEER.get(), index=index
+        )
+        return transition_dict(session, event, caller=caller, index=index), created
+
+    # The same event_id sent twice at once: the loser of the unique constraint reruns and
+    # finds the winner's event.
+    data, created = retry_on_conflict(session, once)
     return jsonify(data), 201 if created else 200
 
 
@@ -67,12 +71,15 @@ def read_transition(ident: str) -> ResponseReturnValue:
 
 
 def _episode(ident: str, *, lock: bool = False) -> DtocEpisode:
-    query = select(DtocEpisode).where(DtocEpisode.id == ident)
-    episode = current_session().scalar(query.with_for_update() if lock else query)
-    # Need-to-know: another organisation's episode is answered like an unknown id.
-    if episode is None or not may_see_episode(current_caller(), episode):
-        raise Problem(404, f"No DTOC episode with id {ident!r}.")
-    return episode
+    """The episode if this caller may see it (locked, `lock`), else 404 like an unknown id:
+    need-to-know, another organisation's episode is not confirmed to exist."""
+    caller = current_caller()
+    return load_episode(
+        current_session(),
+        ident,
+        for_update=lock,
+        visible=lambda episode: may_see_episode(caller, episode),
+    )
 
 
 @blp.route("/dtoc", methods=["POST"])

@@ -16,9 +16,10 @@ from navigator.auth.throttle import (
     retry_after,
     source_address,
 )
-from navigator.core.db import utcnow
+from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem, problem_response
 from navigator.core.extensions import current_session
+from navigator.web.access import AccessRule, declare
 from navigator.web.openapi import roles_doc
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,8 +54,8 @@ def refuse_bad_key() -> Response:
             f"{wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
-    record_failure(session, source, API_KEY, limit, now)
-    session.commit()
+    with transaction(session):  # counted even though the request fails
+        record_failure(session, source, API_KEY, limit, now)
     raise Problem(401, "The API key is not valid or has been revoked.")
 
 
@@ -62,7 +63,8 @@ def require_roles(*roles: str) -> Callable[[F], F]:
     """Authenticate the request and allow only these roles (all roles when none given).
 
     Place it directly under `@blp.route` so that it runs before argument parsing: an
-    unauthenticated caller learns nothing about what the endpoint accepts.
+    unauthenticated caller learns nothing about what the endpoint accepts. Records the rule
+    on the view (`navigator.web.access`) for the route-access test.
     """
 
     def decorator(view: F) -> F:
@@ -90,6 +92,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                 **roles_doc(roles),
             },
         }
-        return cast(F, wrapper)
+        rule = AccessRule("api_key", ", ".join(roles) if roles else "any role")
+        return declare(cast(F, wrapper), rule)
 
     return decorator

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
+from navigator.web.access import public
 from navigator.web.openapi import openapi
 from navigator.web.security_headers import docs_csp
 
@@ -28,6 +29,7 @@ def _resolve(spec: dict[str, Any], node: Any) -> Any:
 
 
 @blp.route("/api/v1/docs")
+@public("the API reference, drawn from the public OpenAPI document: no data")
 def docs() -> ResponseReturnValue:
     spec = openapi.spec.to_dict()
     operations = []

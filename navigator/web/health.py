@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from navigator.core.extensions import db
+from navigator.web.access import public
 from navigator.web.openapi import ResponseSchema
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
@@ -19,6 +20,7 @@ class HealthSchema(ResponseSchema):
 
 
 @blp.route("/health")
+@public("liveness for load balancers and monitors: says only ok or unavailable, no data")
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, schema=HealthSchema, description="The database is unreachable")
 def health() -> ResponseReturnValue:

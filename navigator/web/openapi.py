@@ -9,7 +9,7 @@
   secured operation can answer 401, 429 and, if not every role may call it, 403; a JSON body
   also 415; a path id 404. `problems(409, …)` adds what only
   the view knows. No `default` response: a status not listed is a bug, and the schemathesis
-  test (`tests/api/test_schemathesis.py`) fails on it.
+  test (`tests/web/test_schemathesis.py`) fails on it.
 - Fields validated by `InVocabulary(scheme)` list the scheme's codes as an `enum`, read from the
   app's vocabulary files when the document is built, so the document cannot drift from them;
   fields validated by `OneOf` get theirs from marshmallow's own converter. A problem's `code`
@@ -210,8 +210,8 @@ class NavigatorApi(Api):
 
 
 def _vocabulary_enum(data_dir: str) -> Callable[..., dict[str, Any]]:
-    # Imported here: the fields import the directory context, which imports the extensions.
-    from navigator.web.fields import InVocabulary
+    # Imported here: the fields read the vocabulary through the app-bound reference data.
+    from navigator.core.fields import InVocabulary
 
     @cache
     def codes(scheme: str) -> list[str]:

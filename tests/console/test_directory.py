@@ -13,7 +13,7 @@ from navigator.core.db import utcnow
 from navigator.core.extensions import db
 from navigator.directory.capacity import capacities
 from navigator.directory.models import ServiceChange
-from navigator.directory.records import read_services
+from navigator.directory.store import read_services
 from tests.builders import load_directory, organisation, service
 from tests.console.conftest import post_form
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from navigator.core.errors import PROBLEM_JSON
 from navigator.web.edge import MAX_INT_ID
-from tests.api.test_edge import concrete
+from tests.web.test_edge import concrete
 
 MARKUP = "<b>x</b>"
 

@@ -18,8 +18,8 @@ from navigator.core.extensions import db
 from navigator.navigation.models import Navigation
 from navigator.patients.models import AuditEvent
 from tests.builders import console_user
+from tests.console.calls.conftest import FALL, count
 from tests.console.conftest import post_form
-from tests.console.test_calls import FALL, count
 
 pytestmark = pytest.mark.usefixtures("bedford_directory")
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from navigator.directory.models import Service, ServiceChange
-from navigator.directory.records import read_services
+from navigator.directory.store import read_services
 from tests.builders import load_directory, organisation, service
 
 

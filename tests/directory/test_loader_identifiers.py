@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from navigator.core.extensions import db
-from navigator.directory.records import read_organisations, read_services
+from navigator.directory.store import read_organisations, read_services
 from tests.builders import load_directory, organisation, service
 
 

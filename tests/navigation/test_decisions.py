@@ -4,19 +4,24 @@ the override list after a fallback (issue 13 §8, hazard H24)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
+from navigator.core.extensions import db
 from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.reference import directory_index, stale_hours
 from navigator.metrics.service import override_counts, recent_overrides
+from navigator.navigation.criteria import CRITERIA
 from navigator.navigation.decisions import (
     Handoff,
     call_patient_id,
@@ -24,7 +29,6 @@ from navigator.navigation.decisions import (
     override_options,
 )
 from navigator.navigation.models import Navigation
-from navigator.navigation.routing import CRITERIA
 from navigator.navigation.service import navigate
 from navigator.patients.models import Patient
 from navigator.patients.service import find_or_create_patient
@@ -34,6 +38,7 @@ from navigator.rules.reference import RULESET
 from tests.builders import load_directory, organisation, service
 
 NAVIGATOR = Caller(7, "navigator@test", "navigator", None, kind="user")
+THREADS = 4
 
 
 @pytest.fixture
@@ -155,6 +160,40 @@ def test_an_unknown_service_cannot_be_chosen(session: Session, navigation: Navig
     with pytest.raises(Problem) as refused:
         _decide(session, navigation, service_id="no-such", override_reason="A long enough reason")
     assert refused.value.errors and "service_id" in refused.value.errors
+
+
+def test_two_decisions_at_the_same_moment_make_one_referral_and_the_second_is_409(
+    app: Flask, session: Session, navigation: Navigation
+) -> None:
+    """A double click, or two tabs: each decision is one unit of work (the decision and its
+    referral land together), and the call's row lock makes the second wait for the first to
+    commit, then see it and be refused. Runs on SQLite and on PostgreSQL."""
+    navigation_id = navigation.id  # read here: sessions and their objects stay in one thread
+    session.commit()  # the fixture's patient, for the threads' own sessions to see
+    barrier = threading.Barrier(THREADS)
+
+    def one(_: int) -> int:
+        with app.app_context():
+            mine = db.session()
+            call = mine.get(Navigation, navigation_id)
+            assert call is not None
+            barrier.wait(timeout=30)
+            try:
+                with transaction(mine):
+                    _decide(mine, call)
+            except Problem as exc:
+                return exc.status
+            finally:
+                db.session.remove()
+            return 200
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        statuses = sorted(pool.map(one, range(THREADS)))
+    assert statuses == [200] + [409] * (THREADS - 1), statuses
+    session.expire_all()
+    assert referrals(session) == 1
+    decided = session.get(Navigation, navigation_id)
+    assert decided is not None and decided.decision == "accepted"
 
 
 # --- A call already handed over elsewhere (issue 13 §8, hazard H24) -------------------------

@@ -197,10 +197,14 @@ def test_any_red_flag_gets_999_whatever_else_is_missing_or_wrong(
     flags, and faulty facts (NUL and lone surrogates included): always 201 emergency /
     ambulance_999, a warning for exactly the faulty fields, and recorded."""
     assume(flags or spelled)
-    sent = flags + [spell(code) for code, spell in spelled] + junk + (flags[:1] if repeat else [])
+    written = [(code, spell(code)) for code, spell in spelled]
+    sent = flags + [value for _, value in written] + junk + (flags[:1] if repeat else [])
     order.shuffle(sent)
     warned = {field for field, value in faults.items() if is_fault(field, value)}
-    if junk or spelled or (repeat and flags):
+    # A spelling can be the code itself ("seizure" with "_" replaced by "-"): only a written-
+    # another-way flag, an unknown one or a repeated exact code is warned about.
+    exact = [value for value in sent if isinstance(value, str) and value in FLAGS]
+    if junk or any(value != code for code, value in written) or len(exact) != len(set(exact)):
         warned.add("red_flags")
     result = answer_999(app, client, auth, call_with(sent, faults), warned)
     first_reason = result["recommendation"]["reasons"][0]

@@ -22,14 +22,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from navigator.core.db import transaction
-from navigator.core.extensions import current_session
 from navigator.core.reference import VOCABULARY
-from navigator.directory.loader import load_path
 from navigator.directory.reference import directory_index
 from tests.conftest import PROJECT_ROOT
+from tests.navigation.conftest import Auth, load_blmk
 
-Auth = dict[str, dict[str, str]]
 RED_SERVICES = ("bedford-hospital-ed", "lnd-ed")
 START = datetime(2026, 8, 24, tzinfo=UTC)  # two weeks spanning the August bank holiday
 POSTCODES = [
@@ -82,14 +79,8 @@ calls = st.fixed_dictionaries(
 
 @pytest.fixture
 def blmk(app_ctx: Any, client: FlaskClient, auth: Auth) -> None:
-    session = current_session()
-    with transaction(session):
-        load_path(
-            session,
-            PROJECT_ROOT / "directory_of_services" / "blmk",
-            vocab=VOCABULARY.get(),
-            changed_by="test",
-        )
+    """The shipped BLMK directory, with two emergency departments reporting red capacity."""
+    load_blmk()
     for service_id in RED_SERVICES:
         response = client.put(
             f"/api/v1/services/{service_id}/capacity",

@@ -11,7 +11,7 @@ from navigator.cli import main
 from navigator.core.vocabulary import load_vocabulary
 from navigator.rules.cases import cases_path, facts_from, run_cases
 from navigator.rules.loading import load_ruleset
-from navigator.rules.model import RuleSet, evaluate
+from navigator.rules.ruleset import RuleSet, evaluate
 from tests.conftest import PROJECT_ROOT
 
 RULES = PROJECT_ROOT / "navigator" / "rules" / "rulesets" / "blmk.yaml"

@@ -3,6 +3,7 @@ port, the fake Twilio in a thread, the real `twilio` client between them)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,11 +21,13 @@ from navigator import create_app
 from navigator.core.db import utcnow
 from navigator.core.extensions import db
 from navigator.core.settings import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
+from navigator.sms.clients.twilio import TwilioSmsClient
 from navigator.sms.fake_twilio import FakeTwilio
 from navigator.sms.models import SCHEDULED, SmsMessage
+from navigator.sms.outbox import OutboxSettings
 from navigator.sms.plan import DEFAULT_PATH
 from navigator.sms.reference import FOLLOW_UP_PLAN
-from navigator.sms.sender import DispatchReport, SmsSettings, dispatch_due, twilio_client
+from navigator.sms.worker import DispatchReport, dispatch_due
 from tests.builders import load_directory, organisation, service
 
 HOME_NUMBER = "+447700900101"
@@ -65,6 +68,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
     raise AssertionError("timed out waiting")
 
 
+def closed_port_url() -> str:
+    """A local URL nothing listens on: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 @dataclass
 class Live:
     app: Flask
@@ -75,8 +85,12 @@ class Live:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}"
 
-    def settings(self) -> SmsSettings:
-        return SmsSettings.from_config(self.app.config)
+    def settings(self) -> OutboxSettings:
+        return OutboxSettings.from_config(self.app.config)
+
+    def client(self) -> TwilioSmsClient:
+        """The real Twilio client, pointed at the fake."""
+        return TwilioSmsClient.from_config(self.app.config)
 
     def make_due(self) -> None:
         """Time passes: every scheduled message is due now."""
@@ -103,11 +117,8 @@ class Live:
     def dispatch(self, **kwargs: Any) -> DispatchReport:
         with self.app.app_context():
             try:
-                settings = self.settings()
                 quiet = kwargs.pop("quiet", FOLLOW_UP_PLAN.get().quiet_hours)
-                return dispatch_due(
-                    db.session(), twilio_client(settings), settings, quiet, **kwargs
-                )
+                return dispatch_due(db.session(), self.client(), self.settings(), quiet, **kwargs)
             finally:
                 db.session.remove()
 
@@ -169,3 +180,15 @@ def live_session(live: Live) -> Iterator[Session]:
     with live.app.app_context():
         yield db.session()
         db.session.remove()
+
+
+@pytest.fixture
+def due_messages(live: Live, live_session: Session, auth: dict[str, dict[str, str]]) -> list[str]:
+    """Two follow-ups (4 h and 24 h) of one navigation, both due now; their ids."""
+    load_care_home_directory()
+    response = live.app.test_client().post(
+        "/api/v1/navigations", json=care_home_call(), headers=auth["integrator"]
+    )
+    assert response.status_code == 201, response.json
+    live.make_due()
+    return [f["id"] for f in (response.json or {})["follow_ups"]]

@@ -1,0 +1,245 @@
+"""The new-call page (`/calls/new`): the red-flag checklist, the caller, the patient and the
+need, routed and recorded through the same service as the API; and the patient lookup
+(`/calls/new/find`) that fills the form in from the patient record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, update
+
+from navigator.console.access import me, requires
+from navigator.console.blueprint import bp
+from navigator.console.calls.shared import PATIENT_FIELDS, parse_date
+from navigator.console.forms import (
+    CallDetailsSchema,
+    body_from_form,
+    form_values,
+    load_or_errors,
+    plain_options,
+    problem_errors,
+    vocabulary_options,
+)
+from navigator.core.clock import to_local
+from navigator.core.db import transaction, utcnow
+from navigator.core.errors import Problem
+from navigator.core.extensions import current_session
+from navigator.core.identifiers import normalise_nhs_number, normalise_phone
+from navigator.core.reference import GAZETTEER, VOCABULARY
+from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.directory.reference import directory_index
+from navigator.navigation.models import Navigation
+from navigator.navigation.red_flags import known_red_flags
+from navigator.navigation.schemas import NavigationRequestSchema
+from navigator.navigation.service import navigate_call
+from navigator.patients.audit import audit_record
+from navigator.patients.models import Patient
+from navigator.patients.schemas import PatientInSchema
+from navigator.patients.service import find_or_create_patient
+from navigator.web.edge import sets_aside_bad_text
+
+ROUTING_FIELDS = (
+    "caller_role",
+    "need",
+    "red_flags",
+    "age",
+    "sex",
+    "postcode",
+    "gp_practice_ods",
+    "care_home_service_id",
+    "case_ref",
+    "nhs_number",
+)
+CALL_DETAILS = ("caller_name", "caller_phone", "notes")  # the console's own: CallDetailsSchema
+
+
+def _form_options() -> dict[str, Any]:
+    vocab, index = VOCABULARY.get(), directory_index()
+    care_homes = sorted(
+        (e.id, e.record["name"])
+        for pos in index.by_type.get("care_home", ())
+        for e in [index.entries[pos]]
+    )
+    return {
+        "caller_roles": vocabulary_options(vocab, "caller_roles"),
+        "needs": vocabulary_options(vocab, "needs"),
+        "red_flags": vocabulary_options(vocab, "red_flags"),
+        "sexes": plain_options(PATIENT_SEXES),
+        "care_homes": sorted(care_homes, key=lambda item: item[1]),
+    }
+
+
+def _routing_body(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    body = body_from_form(values, ROUTING_FIELDS)
+    if values.get("date_of_birth"):
+        born = parse_date(values["date_of_birth"])
+        if born is None or born > to_local(utcnow()).date():
+            errors["date_of_birth"] = "Enter a real date of birth, for example 15/3/1940"
+        elif "age" not in body:
+            body["age_days"] = (to_local(utcnow()).date() - born).days
+    if "lives_in_care_home" in values or values.get("care_home_service_id"):
+        body["lives_in_care_home"] = True
+    return body
+
+
+def _patient_body(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The patient to record, when the navigator gave a name (the API's patient schema)."""
+    if not values.get("name"):
+        return None
+    body = body_from_form(values, PATIENT_FIELDS)
+    if "date_of_birth" in body:
+        born = parse_date(body["date_of_birth"])
+        body["date_of_birth"] = born.isoformat() if born else body["date_of_birth"]
+    return body
+
+
+@bp.route("/calls/new", methods=["GET", "POST"])
+@sets_aside_bad_text  # a NUL in the notes must not stop a red-flag call being recorded (H10)
+@requires("take_calls")
+def new_call() -> ResponseReturnValue:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"red_flags": []}
+    if request.method == "POST":
+        values = form_values("red_flags")
+        body = _routing_body(values, errors)
+        facts, routing_errors = load_or_errors(NavigationRequestSchema(), body)
+        errors |= routing_errors
+        details, details_errors = load_or_errors(
+            CallDetailsSchema(), body_from_form(values, CALL_DETAILS)
+        )
+        errors |= details_errors
+        patient_body = _patient_body(values)
+        patient_data = None
+        if patient_body is not None:
+            patient_data, patient_errors = load_or_errors(PatientInSchema(), patient_body)
+            errors |= patient_errors
+        # A known red flag is recorded however unfinished the form (issue 13, hazard H10):
+        # the schema has turned what is missing or not valid into warnings, the form's own
+        # errors join them, and the call page shows 999 with the flags and what was left out.
+        red_flag = facts is not None and bool(facts["red_flags"])
+        if facts is not None and (red_flag or not errors):
+            if red_flag:
+                facts["warnings"] = [*facts["warnings"], *_left_out_of_form(errors)]
+                if patient_body is not None and patient_data is None:
+                    facts["warnings"].append(PATIENT_NOT_MADE)
+            try:
+                try:
+                    navigation_id = _record_call(facts, patient_data, details or {})
+                except Problem as exc:
+                    if not (red_flag and patient_data is not None):
+                        raise
+                    # The patient record could not be made: the 999 advice is recorded
+                    # without it (the transaction rolled back; nothing half-written).
+                    facts["warnings"] += [
+                        *_left_out_of_form(problem_errors(exc, "name")),
+                        PATIENT_NOT_MADE,
+                    ]
+                    navigation_id = _record_call(facts, None, details or {})
+            except Problem as exc:
+                errors |= problem_errors(exc, "need")
+            else:
+                return redirect(url_for("console.call", navigation_id=navigation_id))
+    return _new_call_page(values, errors)
+
+
+PATIENT_NOT_MADE = {
+    "field": "name",
+    "message": "The patient record was not made: some of its details are not valid.",
+}
+
+
+def _left_out_of_form(errors: dict[str, str]) -> list[dict[str, str]]:
+    """The form's own errors (date of birth, the patient's details) as warnings of a
+    red-flag call recorded without them (the patient record is then not made)."""
+    return [{"field": name, "message": f"{message} Left out."} for name, message in errors.items()]
+
+
+def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
+    # A red flag is shown as "call 999 now" even when the rest of the form is incomplete:
+    # the navigator must never be held up by a missing field in an emergency.
+    flags, _ = known_red_flags(values.get("red_flags") or [])
+    return (
+        render_template(
+            "console/new_call.jinja",
+            title="New call",
+            values=values,
+            errors=errors,
+            emergency=bool(values.get("red_flags")),
+            emergency_flags=flags,
+            **_form_options(),
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/calls/new/find", methods=["POST"])
+@requires("take_calls")
+def find_patient() -> ResponseReturnValue:
+    """Prefill the new-call form from the patient record (POST: no NHS number in URLs/logs)."""
+    errors: dict[str, str] = {}
+    found = _prefill_from_nhs_number(request.form.get("nhs_number", ""), errors)
+    return _new_call_page({"red_flags": [], **found}, errors)
+
+
+def _prefill_from_nhs_number(raw: str, errors: dict[str, str]) -> dict[str, Any]:
+    nhs_number = normalise_nhs_number(raw)
+    if nhs_number is None:
+        errors["nhs_number"] = "Enter a valid 10-digit NHS number"
+        return {"nhs_number": raw}
+    session = current_session()
+    with transaction(session):
+        patient = session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
+        if patient is None:
+            flash("No patient with this NHS number yet: enter their details.", "info")
+            return {"nhs_number": nhs_number}
+        audit_record(session, patient, actor=me().caller.label, action="read", entity="patient")
+        return {
+            "nhs_number": nhs_number,
+            "name": patient.name,
+            "date_of_birth": patient.date_of_birth.strftime("%d/%m/%Y")
+            if patient.date_of_birth
+            else "",
+            "sex": patient.sex,
+            "postcode": patient.postcode or "",
+            "gp_practice_ods": patient.gp_practice_ods or "",
+            "care_home_service_id": patient.care_home_service_id or "",
+        }
+
+
+def _record_call(
+    facts: dict[str, Any], patient_data: dict[str, Any] | None, details: dict[str, Any]
+) -> str:
+    """Record the call (and its patient) in one unit of work this page owns, and return its
+    navigation id; a Problem rolls all of it back. `details` is the loaded CallDetailsSchema
+    ({} when it was not valid: a red-flag call is then recorded without them)."""
+    session, actor = current_session(), me().caller.label
+    with transaction(session):
+        patient_id = None
+        if patient_data is not None:
+            patient_id = find_or_create_patient(
+                session,
+                patient_data,
+                actor=actor,
+                gazetteer=GAZETTEER.get(),
+                client_ref=me().caller.client_ref,  # need-to-know: who supplied what
+            ).patient.id
+        result = navigate_call(session, facts, created_by=actor)
+        session.execute(
+            update(Navigation)
+            .where(Navigation.id == result["id"])
+            .values(
+                caller_name=details.get("caller_name") or None,
+                # A number in ASCII when it is one; else kept as typed (a note to read,
+                # never matched), so an emergency call is never held up by this box.
+                caller_phone=_caller_phone(details.get("caller_phone")),
+                notes=details.get("notes") or None,
+                patient_id=patient_id,
+            )
+        )
+    return str(result["id"])
+
+
+def _caller_phone(typed: str | None) -> str | None:
+    return (normalise_phone(typed) or typed) if typed else None

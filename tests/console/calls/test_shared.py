@@ -1,0 +1,31 @@
+"""Dates as navigators type them (date of birth on a new call, the calls list's and the DTOC
+page's dates): a day that does not exist, or one the database cannot hold, is refused rather
+than guessed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from navigator.console.calls.shared import parse_date
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("15/3/1940", date(1940, 3, 15)),
+        (" 05/11/2026 ", date(2026, 11, 5)),
+        ("1940-03-15", date(1940, 3, 15)),
+        ("29/2/2024", date(2024, 2, 29)),
+    ],
+)
+def test_a_real_date_is_read_day_first_or_iso(typed: str, read: date) -> None:
+    assert parse_date(typed) == read
+
+
+@pytest.mark.parametrize(
+    "typed", ["31/2/1940", "29/2/2023", "3/15/1940", "15/3/40", "yesterday", "", "31/12/9999"]
+)
+def test_anything_else_is_not_a_date(typed: str) -> None:
+    assert parse_date(typed) is None
