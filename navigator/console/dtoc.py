@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
-from navigator.console.calls.shared import parse_date
 from navigator.console.forms import (
     body_from_form,
     form_values,
     load_or_errors,
+    parse_date,
     plain_options,
     problem_errors,
     vocabulary_options,

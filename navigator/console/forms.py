@@ -6,13 +6,16 @@ API's schemas apply their own defaults and `required` rules exactly as for an AP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from navigator.core.errors import Problem
+from navigator.core.fields import in_year_range
 from navigator.core.schemas import field_messages
 from navigator.core.vocabulary import Vocabulary
 
@@ -94,3 +97,21 @@ def vocabulary_options(vocab: Vocabulary, scheme: str) -> list[tuple[str, str]]:
 
 def plain_options(codes: Iterable[str]) -> list[tuple[str, str]]:
     return [(code, code.replace("_", " ").capitalize()) for code in codes]
+
+
+# Dates as people type them: day/month/year, or ISO.
+DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+def parse_date(text: str) -> date | None:
+    """`15/3/1940` (how people write it) or `1940-03-15`; None when it is not a real date
+    or falls outside the years 1900-2200 (a day after 9999-12-31 cannot be computed)."""
+    try:
+        if match := DATE.match(text):
+            day, month, year = (int(part) for part in match.groups())
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return parsed if in_year_range(parsed) else None

@@ -7,13 +7,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from navigator.core.errors import Problem
+
 T = TypeVar("T")
+M = TypeVar("M", bound="Base")
 
 # Stable constraint names so Alembic autogenerate and hand-written migrations agree.
 NAMING_CONVENTION = {
@@ -101,6 +104,29 @@ def retry_on_conflict(
             pass  # rolled back by `transaction`: run it again
     with transaction(session):
         return unit_of_work()
+
+
+def load_or_404(
+    session: Session,
+    model: type[M],
+    record_id: str,
+    *,
+    noun: str,
+    for_update: bool = False,
+    visible: Callable[[M], bool] | None = None,
+) -> M:
+    """The `model` row with this primary key, for API views and console pages alike.
+
+    `for_update`: the row is locked until the transaction ends, so two changes at once run
+    one after the other (each passes its checks on the other's result). `visible`: the
+    caller's need-to-know rule; a row it refuses is answered exactly like an unknown id, so
+    its existence is not confirmed. Raises Problem 404 "No <noun> with id '<id>'."
+    """
+    query = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
+    row = session.scalar(query.with_for_update() if for_update else query)
+    if row is None or (visible is not None and not visible(row)):
+        raise Problem(404, f"No {noun} with id {record_id!r}.")
+    return row
 
 
 def insert_unless_exists(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -11,8 +11,8 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from navigator.core.clock import age_in_days, local_month
-from navigator.core.db import utcnow
-from navigator.core.errors import Problem, field_error
+from navigator.core.db import load_or_404, utcnow
+from navigator.core.errors import field_error
 from navigator.core.places import Located, Postcode
 from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import Vocabulary
@@ -237,10 +237,17 @@ def navigate(  # returns the navigation as the API shows it
     return result
 
 
-def get_navigation(session: Session, navigation_id: str, *, actor: str) -> Navigation:
-    navigation = session.get(Navigation, navigation_id)
-    if navigation is None:
-        raise Problem(404, f"No navigation with id {navigation_id!r}.")
+def get_navigation(
+    session: Session,
+    navigation_id: str,
+    *,
+    actor: str,
+    visible: Callable[[Navigation], bool] | None = None,
+) -> Navigation:
+    """The navigation (Problem 404 if unknown, or refused by `visible`, the caller's
+    need-to-know rule, with the same words); reading one that carries an NHS number is
+    audited."""
+    navigation = load_or_404(session, Navigation, navigation_id, noun="navigation", visible=visible)
     if navigation.nhs_number:
         audit(
             session,

@@ -9,11 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from navigator.core.db import transaction
-from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.directory.reference import directory_index
 from navigator.navigation.access import may_see_navigation
-from navigator.navigation.models import Navigation
 from navigator.navigation.schemas import (
     GapQuerySchema,
     GapReportSchema,
@@ -71,11 +69,14 @@ def read_navigation(navigation_id: str) -> ResponseReturnValue:
     """A navigation exactly as it was first returned, with its follow-up texts as they are now."""
     session, caller = current_session(), current_caller()
     with transaction(session):
-        navigation = session.get(Navigation, navigation_id)
         # Need-to-know: another client's call is answered like an unknown id.
-        if navigation is None or not may_see_navigation(caller, navigation):
-            raise Problem(404, f"No navigation with id {navigation_id!r}.")
-        result = get_navigation(session, navigation_id, actor=caller.label).result
+        navigation = get_navigation(
+            session,
+            navigation_id,
+            actor=caller.label,
+            visible=lambda navigation: may_see_navigation(caller, navigation),
+        )
+        result = navigation.result
         # Navigations recorded before `warnings` existed had none.
         result = {"warnings": [], **result, "follow_ups": follow_ups_for(session, navigation_id)}
     return jsonify(result)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.core.clock import local_month
+from navigator.core.db import load_or_404
 from navigator.core.errors import Problem, field_error
 from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
@@ -211,18 +212,12 @@ def load_referral(
     for_update: bool = False,
     visible: Callable[[Referral], bool] | None = None,
 ) -> Referral:
-    """The referral with this id, for the API and the console alike.
-
-    `for_update`: its row is locked until the transaction ends, so two status changes at
-    once cannot both pass the lifecycle check. `visible`: the caller's need-to-know rule
-    (`may_read` or `may_update` bound to the caller); a referral it refuses is answered
-    exactly like an unknown id, so its existence is not confirmed. Raises Problem 404.
-    """
-    query = select(Referral).where(Referral.id == referral_id)
-    referral = session.scalar(query.with_for_update() if for_update else query)
-    if referral is None or (visible is not None and not visible(referral)):
-        raise Problem(404, f"No referral with id {referral_id!r}.")
-    return referral
+    """The referral with this id (`db.load_or_404`): `for_update` locks it, so two status
+    changes at once cannot both pass the lifecycle check; `visible` is `may_read` or
+    `may_update` bound to the caller. Raises Problem 404."""
+    return load_or_404(
+        session, Referral, referral_id, noun="referral", for_update=for_update, visible=visible
+    )
 
 
 def change_status(

@@ -138,15 +138,14 @@ def inbound() -> ResponseReturnValue:
     session, now = current_session(), utcnow()
 
     def once() -> None:
-        with transaction(session):
-            record_reply(
-                session,
-                sid=form["MessageSid"],
-                from_number=form["From"],
-                body=form["Body"],
-                now=now,
-                window=FOLLOW_UP_PLAN.get().reply_window,
-            )
+        record_reply(
+            session,
+            sid=form["MessageSid"],
+            from_number=form["From"],
+            body=form["Body"],
+            now=now,
+            window=FOLLOW_UP_PLAN.get().reply_window,
+        )
 
     # Twilio retries a slow webhook, so the same MessageSid can arrive twice at once: the
     # loser of the unique twilio_sid reruns and finds the reply already recorded.

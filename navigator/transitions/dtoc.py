@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.core.clock import to_local, to_utc
+from navigator.core.db import load_or_404
 from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
@@ -259,15 +260,17 @@ def load_episode(
     for_update: bool = False,
     visible: Callable[[DtocEpisode], bool] | None = None,
 ) -> DtocEpisode:
-    """The DTOC episode with this id, for the API and the console alike. `for_update`: its
-    row is locked until the transaction ends (two updates at once run one after the other).
-    `visible`: the caller's need-to-know rule; an episode it refuses is answered exactly like
-    an unknown id. Raises Problem 404."""
-    query = select(DtocEpisode).where(DtocEpisode.id == episode_id)
-    episode = session.scalar(query.with_for_update() if for_update else query)
-    if episode is None or (visible is not None and not visible(episode)):
-        raise Problem(404, f"No DTOC episode with id {episode_id!r}.")
-    return episode
+    """The DTOC episode with this id (`db.load_or_404`): `for_update` locks it, so two
+    updates at once run one after the other; `visible` is the caller's need-to-know rule.
+    Raises Problem 404."""
+    return load_or_404(
+        session,
+        DtocEpisode,
+        episode_id,
+        noun="DTOC episode",
+        for_update=for_update,
+        visible=visible,
+    )
 
 
 def update_episode(

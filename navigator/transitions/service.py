@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
 from navigator.core.clock import local_month, to_local
-from navigator.core.db import utcnow
-from navigator.core.errors import Problem
+from navigator.core.db import load_or_404, utcnow
 from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
@@ -201,8 +200,12 @@ def get_transition(
 ) -> dict[str, Any]:
     """`TransitionSchema`; the read is audited. Navigators and admins read any event, other
     clients only those they recorded: another client's is 404, like an unknown id."""
-    event = session.get(TransitionEvent, ident)
-    if event is None or not may_see_transition(caller, event):
-        raise Problem(404, f"No transition with id {ident!r}.")
+    event = load_or_404(
+        session,
+        TransitionEvent,
+        ident,
+        noun="transition",
+        visible=lambda event: may_see_transition(caller, event),
+    )
     audit_record(session, event, actor=caller.label, action="read", entity="transition")
     return transition_dict(session, event, caller=caller, index=index)

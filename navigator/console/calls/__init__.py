@@ -7,7 +7,7 @@ is decided (accepted or overridden, and handed over), and is found again in the 
   global;
 - `decision`: `POST /calls/<navigation_id>/decision` (console.decide_call);
 - `call_list`: `/calls` (console.calls);
-- `shared`: what more than one of them needs (`parse_date`, `service_name`, the
+- `shared`: what more than one of them needs (`PATIENT_FIELDS`, `service_name`, the
   `named_red_flags` template global).
 
 Importing this package adds all their routes and template globals to the console blueprint.

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
-from navigator.console.calls.shared import parse_date
+from navigator.console.forms import parse_date
 from navigator.core.clock import to_local, to_utc
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session

@@ -15,7 +15,7 @@ from navigator.console.blueprint import bp
 from navigator.console.calls.call_page import render_call_page
 from navigator.console.calls.shared import PATIENT_FIELDS, service_name
 from navigator.console.forms import body_from_form, form_values, load_or_errors, problem_errors
-from navigator.core.db import retry_on_conflict, transaction, utcnow
+from navigator.core.db import retry_on_conflict, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
@@ -41,15 +41,14 @@ def decide_call(navigation_id: str) -> ResponseReturnValue:
         return render_call_page(navigation_id, values=values, errors=errors, status=422)
     session = current_session()
 
-    def once() -> str:
-        with transaction(session):  # this page owns the unit of work; the services flush
-            return _decide(session, navigation_id, values, service_id)
-
     try:
-        # A concurrent request that wins the referral's idempotency key makes this one's
-        # commit fail: the whole unit of work (with any patient made at hand-over) is rolled
-        # back and run again, and then finds the winner's referral.
-        message = retry_on_conflict(session, once)
+        # This page owns the unit of work (the services flush). A second decision at the same
+        # moment waits on the call's row lock in `decide` and then gets 409; should a unique
+        # constraint still be lost (the referral's idempotency key), the whole unit, with any
+        # patient made at hand-over, is rolled back and run again.
+        message = retry_on_conflict(
+            session, lambda: _decide(session, navigation_id, values, service_id)
+        )
     except Problem as exc:  # rolled back: nothing of the decision is left
         if exc.status == 404:  # no such call: the error page, not the call page
             raise

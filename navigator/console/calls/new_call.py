@@ -12,12 +12,13 @@ from sqlalchemy import select, update
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
-from navigator.console.calls.shared import PATIENT_FIELDS, parse_date
+from navigator.console.calls.shared import PATIENT_FIELDS
 from navigator.console.forms import (
     CallDetailsSchema,
     body_from_form,
     form_values,
     load_or_errors,
+    parse_date,
     plain_options,
     problem_errors,
     vocabulary_options,

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from navigator.console.calls.shared import parse_date
+from navigator.console.forms import parse_date
 
 
 @pytest.mark.parametrize(
