@@ -4,7 +4,7 @@
 Instants are stored and passed as aware UTC datetimes; London time appears only where a person
 reads or writes it (opening hours, months in the dashboard, SitRep days). Sources: the
 `holidays` package for England and Wales bank holidays; the DoS convention of 365.25 days a
-year, rounded up, for ages (`shared/domain/dos-search.md`).
+year, rounded up, for ages (`shared/domain/dos-and-111.md`).
 """
 
 from __future__ import annotations

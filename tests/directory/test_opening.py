@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from navigator.core.clock import LONDON, is_bank_holiday, parse_hhmm
+from navigator.core.clock import LONDON
 from navigator.directory.opening import describe, schedule_from_opening
 
 WEEKDAYS_8_TO_1830 = {
@@ -44,13 +42,6 @@ def test_overnight_session_belongs_to_the_day_it_starts() -> None:
     assert overnight.is_open(london(2026, 11, 29, 7, 59))  # Sunday morning
     assert not overnight.is_open(london(2026, 11, 29, 8, 0))
     assert not overnight.is_open(london(2026, 11, 29, 23, 0))  # Sunday night: no session
-
-
-def test_england_bank_holidays_including_substitute_days() -> None:
-    assert is_bank_holiday(datetime(2026, 12, 25).date())
-    assert is_bank_holiday(datetime(2026, 12, 28).date())  # Boxing Day falls on a Saturday
-    assert is_bank_holiday(datetime(2026, 8, 31).date())  # summer bank holiday (England)
-    assert not is_bank_holiday(datetime(2026, 8, 3).date())  # Scotland's, not England's
 
 
 def test_weekly_service_is_closed_on_a_bank_holiday_without_bank_holiday_sessions() -> None:
@@ -191,12 +182,6 @@ def test_an_open_all_hours_service_with_a_closed_date_closes_at_that_midnight() 
     )
     assert crisis.closes_at(london(2026, 12, 24, 23, 0)) == london(2026, 12, 25, 0, 0)
     assert crisis.next_open(london(2026, 12, 25, 9, 0)) == london(2026, 12, 26, 0, 0)
-
-
-@pytest.mark.parametrize("bad", ["8:00", "24:01", "12:60", "noon", "25:00"])
-def test_malformed_times_are_rejected(bad: str) -> None:
-    with pytest.raises(ValueError, match="time of day"):
-        parse_hhmm(bad)
 
 
 def test_summary_groups_days_with_the_same_hours() -> None:

@@ -1,0 +1,61 @@
+"""The shared clock: bank holidays, `HH:MM` times, London months across the clock changes, and
+ages in days. Sources: GOV.UK's bank holidays for England and Wales (through the `holidays`
+package), and the DoS convention of 365.25 days a year rounded up
+(`shared/domain/dos-and-111.md`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from navigator.core.clock import (
+    age_in_days,
+    is_bank_holiday,
+    local_month,
+    parse_hhmm,
+    period,
+    to_local,
+    to_utc,
+)
+
+
+def test_england_bank_holidays_including_substitute_days() -> None:
+    assert is_bank_holiday(datetime(2026, 12, 25).date())
+    assert is_bank_holiday(datetime(2026, 12, 28).date())  # Boxing Day falls on a Saturday
+    assert is_bank_holiday(datetime(2026, 8, 31).date())  # summer bank holiday (England)
+    assert not is_bank_holiday(datetime(2026, 8, 3).date())  # Scotland's, not England's
+
+
+@pytest.mark.parametrize("bad", ["8:00", "24:01", "12:60", "noon", "25:00"])
+def test_malformed_times_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="time of day"):
+        parse_hhmm(bad)
+
+
+def test_a_period_past_midnight_runs_into_the_next_day() -> None:
+    assert period("08:00", "18:30") == (480, 1110)
+    assert period("22:00", "08:00") == (1320, 1920)
+    assert period("00:00", "00:00") == (0, 1440)  # the whole day
+    with pytest.raises(ValueError, match="24:00"):
+        period("24:00", "08:00")
+
+
+def test_a_month_is_londons_month_so_the_last_hour_of_march_in_bst_is_april() -> None:
+    # 23:30Z on 31 March 2024 is 00:30 BST on 1 April: the dashboard counts it in April.
+    assert local_month(datetime(2024, 3, 31, 23, 30, tzinfo=UTC)) == "2024-04"
+    # In winter London keeps UTC: 23:30Z on 31 December is still December.
+    assert local_month(datetime(2024, 12, 31, 23, 30, tzinfo=UTC)) == "2024-12"
+
+
+def test_london_wall_clock_and_utc_round_trip_outside_the_clock_changes() -> None:
+    summer = datetime(2024, 7, 1, 11, 0, tzinfo=UTC)
+    assert to_local(summer) == datetime(2024, 7, 1, 12, 0)  # BST, naive wall clock
+    assert to_utc(to_local(summer)) == summer
+
+
+def test_ages_in_days_follow_the_dos_rule_365_25_days_a_year_rounded_up() -> None:
+    assert age_in_days(18) == 6575
+    assert age_in_days(0) == 0
+    assert age_in_days(1) == 366  # 365.25 rounded up
+    assert age_in_days(0.5) == 183  # 182.625 rounded up
