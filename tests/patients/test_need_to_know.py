@@ -314,6 +314,17 @@ def test_a_client_cannot_name_a_patient_or_navigation_it_may_not_see(
         assert client.get(f"/api/v1/navigations/{other}", headers=who).status_code == 404
         response = refer(client, who, "ucr-rc9", patient=HELD, navigation_id=other)
         assert response.status_code == 422 and "navigation_id" in response.json["errors"]
+        # Another client's call and an unknown id get the same answer even when the request
+        # has another fault: before issue 14 the unknown id was refused by the schema (naming
+        # navigation_id) and another client's call by the service (naming only the other
+        # field), so the errors told which ids exist.
+        for service_id, faulty in (("no-such-service", {}), ("ucr-rc9", {"consent": False})):
+            answers = [
+                refer(client, who, service_id, patient=HELD, navigation_id=nav, **faulty)
+                for nav in (other, "00000000-0000-4000-8000-000000000000")
+            ]
+            assert answers[0].status_code == answers[1].status_code == 422
+            assert answers[0].json["errors"] == answers[1].json["errors"]
     assert client.get(f"/api/v1/navigations/{a_nav}", headers=keys.navigator).status_code == 200
 
 
