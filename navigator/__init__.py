@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 
-from navigator.auth.throttle import install_proxy_fix
 from navigator.cli import register_commands
 from navigator.console import configure_templates, init_console
 from navigator.core.errors import register_error_handlers
@@ -18,6 +17,7 @@ from navigator.rules.reference import RULESET
 from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.web.edge import install_edge
 from navigator.web.openapi import openapi
+from navigator.web.proxy import install_proxy_fix
 from navigator.web.security_headers import register_security_headers
 
 
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     FOLLOW_UP_PLAN.install(app)  # raises FollowUpsError likewise
     install_edge(app)  # body size, content type, JSON depth and text, path ints: before blueprints
     _register_extensions(app)
+    _declare_provider_links()
     _register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)  # nosniff, no-referrer, a default CSP on every response
@@ -52,6 +53,17 @@ def _register_extensions(app: Flask) -> None:
     openapi.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "navigator API key"}
     )
+
+
+def _declare_provider_links() -> None:
+    # How a provider comes to need a patient is declared where the records are (a referral, a
+    # DTOC episode) and read by patients, which sits below them and cannot import them. The app
+    # imports the declarations itself, rather than trusting some view to: a link left
+    # undeclared fails closed, hiding the patient from the provider who must act (hazard H27).
+    from navigator.referrals import need_to_know as referrals
+    from navigator.transitions import need_to_know as transitions
+
+    del referrals, transitions  # imported for the links that importing them declares
 
 
 def _register_blueprints(app: Flask) -> None:

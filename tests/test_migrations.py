@@ -1,22 +1,31 @@
 """The migrations build exactly the schema the models describe, with one readable head, named
-in `.current-alembic-head`; each migration is self-contained (no `navigator` imports)."""
+in `.current-alembic-head`, in one numbered chain; each migration is self-contained (no
+`navigator` imports, however spelled). The tables named by string outside the models match
+them."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import String, Table, create_engine, make_url, text
 
 from navigator.core.migrations import alembic_config, include_object
 from navigator.models import Base
+from navigator.navigation.models import Navigation
+from navigator.referrals.models import Referral
+from navigator.referrals.service import NAVIGATIONS
 from tests.conftest import PROJECT_ROOT
 
 
@@ -28,6 +37,25 @@ def test_migrated_database_matches_the_models(database_url: str) -> None:
         )
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
+
+
+def test_the_navigations_columns_referrals_read_by_name_exist() -> None:
+    """Referrals sit below navigation in the layers, so `referrals/service.py` reads the
+    navigations table by name (`NAVIGATIONS`, untyped columns) instead of importing its model.
+    A rename or change of type in `Navigation` must fail here, not in production: the id is
+    compared with a referral's `navigation_id` (its foreign key), `created_by` with a caller's
+    label (as `Referral.created_by` stores it)."""
+    table, referrals = Navigation.__table__, Referral.__table__
+    assert isinstance(table, Table) and isinstance(referrals, Table)
+    assert NAVIGATIONS.name == table.name
+    # A column added to NAVIGATIONS needs its own check here.
+    assert {column.name for column in NAVIGATIONS.c} == {"id", "created_by"}
+    assert table.c.id.primary_key and referrals.c.navigation_id.references(table.c.id)
+    assert isinstance(table.c.id.type, String)
+    assert table.c.id.type.python_type is referrals.c.navigation_id.type.python_type
+    for column in (table.c.created_by, referrals.c.created_by):
+        assert isinstance(column.type, String)
+    assert table.c.created_by.type.length == referrals.c.created_by.type.length
 
 
 VERSIONS = PROJECT_ROOT / "migrations" / "versions"
@@ -78,6 +106,93 @@ def test_no_migration_imports_navigator() -> None:
         for path in sorted(VERSIONS.glob("*.py"))
     }
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+# Run in a fresh interpreter where `navigator` cannot be imported (`sys.modules` holds None for
+# it, so `import navigator…`, `importlib.import_module("navigator…")` and `__import__` all raise
+# ImportError): import each migration by path, then run every upgrade and every downgrade in
+# order on the database at argv[2]. Prints {"modules": {file: [revision, down_revision] or
+# "error"}, "run": null or "error"} as JSON.
+WITHOUT_NAVIGATOR = """
+import importlib.util, json, sys
+from pathlib import Path
+
+sys.modules["navigator"] = None
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import create_engine
+
+found, loaded, run = {}, [], None
+for path in sorted(Path(sys.argv[1]).glob("*.py")):
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as exc:
+        found[path.name] = f"{type(exc).__name__}: {exc}"
+        continue
+    found[path.name] = [module.revision, module.down_revision]
+    loaded.append(module)
+engine = create_engine(sys.argv[2])
+try:
+    with engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
+        for module in loaded:
+            module.upgrade()
+        for module in reversed(loaded):
+            module.downgrade()
+except ImportError as exc:
+    run = f"{type(exc).__name__}: {exc}"
+engine.dispose()
+print(json.dumps({"modules": found, "run": run}))
+"""
+
+
+def without_navigator(versions: Path, url: str) -> dict[str, Any]:
+    """The WITHOUT_NAVIGATOR report for the migrations in `versions`, run on `url`."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", WITHOUT_NAVIGATOR, str(versions), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    )
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def test_every_migration_imports_and_runs_without_navigator(scratch_url: str) -> None:
+    """The statement check above cannot see `importlib.import_module("navigator…")`: this
+    imports each file, and runs every upgrade and downgrade, where navigator cannot be
+    imported. Each file's `revision` is its number and `down_revision` the one before, so the
+    chain is the files' order (0001 starts it)."""
+    report = without_navigator(VERSIONS, scratch_url)
+    assert report["run"] is None
+    names = sorted(p.name for p in VERSIONS.glob("*.py"))
+    expected = {
+        name: [name[:4], names[number - 1][:4] if number else None]
+        for number, name in enumerate(names)
+    }
+    assert report["modules"] == expected
+
+
+def test_a_migration_reaching_navigator_by_any_spelling_is_caught(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    head = 'from alembic import op\nrevision = "{0}"\ndown_revision = {1}\n'
+    (versions / "0001_at_import.py").write_text(
+        head.format("0001", None)
+        + 'import importlib\nclock = importlib.import_module("navigator.core.clock")\n'
+    )
+    (versions / "0002_when_run.py").write_text(
+        head.format("0002", '"0001"')
+        + "def upgrade():\n    __import__('navigator.models')\n"
+        + "def downgrade():\n    pass\n"
+    )
+    report = without_navigator(versions, f"sqlite:///{tmp_path / 'probe.db'}")
+    refused = report["modules"].pop("0001_at_import.py")
+    assert refused.startswith("ModuleNotFoundError") and "navigator" in refused
+    assert report["modules"] == {"0002_when_run.py": ["0002", "0001"]}
+    assert report["run"].startswith("ModuleNotFoundError") and "navigator" in report["run"]
 
 
 def test_0005_backfills_months_and_delayed_days_for_existing_rows(tmp_path: Path) -> None:

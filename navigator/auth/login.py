@@ -25,7 +25,7 @@ def check_login(session: Session, email: str, password: str, now: datetime) -> U
     commits (failures must be counted).
 
     The lockout holds for every browser, a known one (with a device cookie for this account,
-    `navigator.auth.throttle.device_vouches_for`) included: the device cookie lifts only the
+    `navigator.auth.device_cookies.device_vouches_for`) included: the device cookie lifts only the
     per-source throttle, and a known browser's failures count here like any others.
     """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))

@@ -1,3 +1,7 @@
+"""Console users' passwords, hashed with argon2: the one rule for a password (at least
+`MIN_PASSWORD_LENGTH` characters), creating a user with a first password, checking one, and
+setting a new one. API clients have keys, not passwords (`auth/keys.py`)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,6 +21,9 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def create_user(session: Session, *, email: str, password: str, role: str) -> User:
+    """A console user with this role and first password, its email lower-cased; flushes, the
+    caller commits. ValueError for an unknown role, a password that is too short, or an email
+    another user already has."""
     if role not in USER_ROLES:
         raise ValueError(f"role must be one of {', '.join(USER_ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -41,13 +41,13 @@ def configure_templates(app: Flask) -> None:
 
 def init_console(app: Flask) -> None:
     from navigator.console import (  # noqa: F401  (each module adds its routes to `bp`)
-        accounts,
         calls,
         dashboard,
         directory,
         dtoc,
         forms,
         referrals,
+        sign_in,
         users,
         worklist,
     )

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from navigator.console.access import can, me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import (
+    api_fields,
     body_from_form,
     first_messages,
     form_values,
@@ -30,25 +31,17 @@ from navigator.directory.editing import EditRejected, confirm_details, edit_serv
 from navigator.directory.models import Service
 from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
-from navigator.directory.search import ServiceQuery, search_services
-from navigator.directory.views import service_detail
+from navigator.directory.search import ServiceQuery, search_services, service_detail
 from navigator.sms.recipients import set_opt_out
 
-SEARCH_FIELDS = (
-    "q",
-    "need",
-    "service_type",
-    "sector",
-    "place",
-    "postcode",
-    "radius_km",
-    "age",
-    "sex",
-    "caller_role",
-    "open_at",
-    "open_now",
-    "include_unavailable",
-)
+# The API's search filters, so a new one reaches the console's search too (the form needs its
+# control: tests/console/test_directory.py checks there is one for each), less these:
+SEARCH_NOT_ON_FORM = {
+    "age_days": "the form asks for an age in years",
+    "page": "the console shows one page of up to 100 services",
+    "per_page": "the console shows one page of up to 100 services",
+}
+SEARCH_FIELDS = api_fields(ServiceSearchArgs, not_on_form=SEARCH_NOT_ON_FORM)
 # What an admin may change from the console (dotted paths into the directory record).
 EDITABLE = (
     ("name", "Name"),
@@ -118,7 +111,7 @@ def _service_page(
     if entry is None:
         raise Problem(404, "No such service.")
     now = utcnow()
-    detail = service_detail(entry)
+    detail = service_detail(current_session(), entry, now=now, stale_hours=stale_hours())
     texts = None
     if entry.service_type == "care_home":
         row = current_session().get(Service, service_id)

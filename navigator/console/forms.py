@@ -69,6 +69,20 @@ def body_from_form(values: Mapping[str, Any], names: Sequence[str]) -> dict[str,
     return {name: values[name] for name in names if values.get(name) not in (None, "", [])}
 
 
+def api_fields(schema: type[Schema], *, not_on_form: Mapping[str, str]) -> tuple[str, ...]:
+    """The names an API request gives `schema`'s fields (`data_key` when set), in declared
+    order, less those the console form leaves out on purpose (`not_on_form`: name -> why).
+    So a field added to the API reaches the console form's body unless it is excluded here by
+    name. Raises ValueError when `not_on_form` names a field the schema does not have, so an
+    exclusion cannot outlive its field."""
+    names = [
+        field.data_key or name for name, field in schema().fields.items() if not field.dump_only
+    ]
+    if stale := set(not_on_form) - set(names):
+        raise ValueError(f"{schema.__name__} has no field {', '.join(sorted(stale))}")
+    return tuple(name for name in names if name not in not_on_form)
+
+
 def first_messages(messages: Mapping[str, list[str]]) -> dict[str, str]:
     return {name: " ".join(texts) for name, texts in messages.items()}
 

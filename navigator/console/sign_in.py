@@ -10,13 +10,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from navigator.auth.device_cookies import DEVICE_COOKIE, device_vouches_for, issue_device_cookie
 from navigator.auth.login import LOCKOUT, MAX_FAILED_LOGINS, check_login
 from navigator.auth.sessions import SIGNED_OUT, end_session, start_session
 from navigator.auth.throttle import (
     CONSOLE,
-    DEVICE_COOKIE,
-    device_vouches_for,
-    issue_device_cookie,
     limit_from_config,
     record_failure,
     retry_after,
@@ -61,7 +59,7 @@ def login() -> ResponseReturnValue:
     gets 429 with `Retry-After` for every attempt, the right password included, so spraying
     one password over many accounts learns nothing more until the wait is over.
 
-    Except from a known browser (OWASP device cookies, `navigator.auth.throttle`): an attempt
+    Except from a known browser (OWASP device cookies, `navigator.auth.device_cookies`): an attempt
     that presents a valid device cookie for the account it names is neither refused by nor
     counted against the source's throttle, so colleagues behind one NAT are not locked out by
     an outsider's failures. The account's lockout applies to it as to any attempt. Each

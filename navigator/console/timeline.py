@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral, ReferralEvent
-from navigator.sms.worklist import navigation_timeline
+from navigator.sms.history import navigation_timeline
 
 SMS_TITLES = {
     "text_scheduled": "Follow-up text scheduled",

@@ -1,5 +1,5 @@
 """The clock every domain shares: Europe/London wall time, local months, bank holidays,
-`HH:MM` times of day and ages in days.
+`HH:MM` times of day, daily windows that may run past midnight, and ages in days.
 
 Instants are stored and passed as aware UTC datetimes; London time appears only where a person
 reads or writes it (opening hours, months in the dashboard, SitRep days). Sources: the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -27,6 +28,20 @@ Period = tuple[int, int]  # minutes from local midnight; an end past 1440 runs p
 def age_in_days(years: float) -> int:
     """DoS convention: one year is 365.25 days, rounded up (18 years = 6575 days)."""
     return math.ceil(years * DAYS_PER_YEAR)
+
+
+def years_from_days(days: int) -> int:
+    """An age in days as whole years: the inverse of `age_in_days`, rounding down (365.25
+    days a year), i.e. the largest whole `y` with `age_in_days(y) <= days` (6574 days = 17).
+
+    For whole years `y >= 0`: `years_from_days(age_in_days(y)) == y` (the first day of that
+    year of age) and `years_from_days(age_in_days(y + 1) - 1) == y` (its last day), so an age
+    range exported in years (ORUK `minimum_age`/`maximum_age`) and read back the way
+    `oruk_import` reads it (`age_in_days(min)`, `age_in_days(max + 1) - 1`) is the same range.
+    For any `days >= 0` that round trip only widens the range, never narrows it:
+    `age_in_days(years_from_days(days)) <= days <= age_in_days(years_from_days(days) + 1) - 1`.
+    """
+    return math.floor(days / DAYS_PER_YEAR)
 
 
 @lru_cache(maxsize=64)
@@ -63,9 +78,31 @@ def period(opens: str, closes: str) -> Period:
     start, end = parse_hhmm(opens), parse_hhmm(closes)
     if start == DAY_MINUTES:
         raise ValueError("a period cannot open at 24:00")
-    if end <= start:
+    return daily_period(start, end, equal="whole_day")
+
+
+def daily_period(start: int, end: int, *, equal: Literal["whole_day", "empty"]) -> Period:
+    """A daily window from `start` to `end` (minutes from local midnight, 0–1440) as a
+    Period: an end before the start runs past midnight (1320, 480 -> (1320, 1920)). An end
+    equal to the start is ambiguous, so the caller says what it means: `"whole_day"` (a rule
+    set's time window or an opening session "00:00"-"00:00") or `"empty"` (follow-up quiet
+    hours "22:00"-"22:00": no quiet hours)."""
+    if end < start or (end == start and equal == "whole_day"):
         end += DAY_MINUTES
     return (start, end)
+
+
+def in_period(
+    minute: int, span: Period, *, started_today: bool = True, started_yesterday: bool = True
+) -> bool:
+    """Whether `minute` of a local day (0–1439) falls in a daily window `span`: in the one
+    that starts that day (when `started_today`) or in the part past midnight of the one that
+    started the day before (when `started_yesterday`). The flags let a window that runs only
+    on some weekdays say which days it started on."""
+    start, end = span
+    return (started_today and start <= minute < end) or (
+        started_yesterday and minute < end - DAY_MINUTES
+    )
 
 
 def to_local(at: datetime) -> datetime:

@@ -115,6 +115,23 @@ def normalise_ods_code(value: str) -> str | None:
     return code if _ODS.fullmatch(code) else None
 
 
+def comparable_ods_code(code: str) -> str:
+    """`code` as ODS codes are compared: surrounding whitespace dropped, in capitals.
+
+    Codes are normalised where they come in (`normalise_ods_code`: the directory loader, the
+    API's fields, `api-client create`), so for those this changes nothing; it keeps a
+    comparison right for a code set another way (`create_api_client` only capitalises)."""
+    return code.strip().upper()
+
+
+def same_ods_code(a: str | None, b: str | None) -> bool:
+    """Do two ODS codes name the same organisation ("does this provider own this code")?
+
+    False when either is missing, so it fails closed: a caller with no organisation owns
+    nothing, and a service whose organisation has no ODS code belongs to no provider."""
+    return a is not None and b is not None and comparable_ods_code(a) == comparable_ods_code(b)
+
+
 # --- phone numbers ---------------------------------------------------------------------------
 
 _PHONE = re.compile(r"\+?[0-9 ()]+")

@@ -7,8 +7,11 @@ from alembic.config import Config
 
 from navigator.core.settings import PROJECT_ROOT
 
-# Tables in the same database that navigator's migrations do not own (APScheduler's job store).
-FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+# APScheduler's job store, in the app's database (`navigator/sms/worker.py` names it here): a
+# table APScheduler creates and owns, outside navigator's migrations.
+JOBS_TABLE = "apscheduler_jobs"
+# Tables in the same database that navigator's migrations do not own.
+FOREIGN_TABLES = frozenset({JOBS_TABLE})
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:

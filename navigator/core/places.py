@@ -186,9 +186,6 @@ def load_gazetteer(data_dir: str) -> Gazetteer:
     return Gazetteer(districts, areas, nations)
 
 
-_RAD = math.pi / 180
-
-
 def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """Great-circle (haversine) distance; on the hot path of every search, so kept lean."""
     p1, p2 = lat1 * _RAD, lat2 * _RAD

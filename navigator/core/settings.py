@@ -140,7 +140,7 @@ def settings_from_env() -> dict[str, Any]:
             for kind in ("api_key", "console")
         },
         # A browser that signed in to an account is exempt from the per-source console throttle
-        # for that account for this many days (OWASP device cookies; navigator.auth.throttle).
+        # for that account for this many days (OWASP device cookies; navigator.auth.device_cookies).
         "CONSOLE_DEVICE_COOKIE_DAYS": _int("CONSOLE_DEVICE_COOKIE_DAYS", 90),
         # Reverse proxies in front of navigator whose X-Forwarded-For is trusted for the client
         # address (0: none; the socket's address is used).

@@ -18,6 +18,9 @@ STATUSES = ("active", "temporarily_closed", "defunct")
 SEXES = ("any", "female", "male")
 PATIENT_SEXES = ("female", "male", "other", "unknown")
 REFERRAL_METHODS = ("phone", "email", "online", "walk_in", "bars", "ers", "self_referral")
+# How soon a caller should be seen, most urgent first: what a rule recommends, what a referral
+# and a navigation carry, what the follow-up plan and the CISP metrics count by.
+URGENCIES = ("emergency", "urgent", "same_day", "within_72h", "routine")
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ round-trips.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from navigator.core.clock import WEEKDAYS
+from navigator.core.clock import WEEKDAYS, years_from_days
 from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.oruk_terms import (
@@ -163,8 +162,10 @@ def service_to_oruk(
         "url": record["contact"]["website"],
         "email": record["contact"]["email"],
         "status": STATUS_TO_HSDS[record["status"]],
-        "minimum_age": math.floor(elig["min_age_days"] / 365.25),
-        "maximum_age": math.floor(max_days / 365.25) if max_days is not None else None,
+        # Whole years, as HSDS has them: `oruk_import` reads them back to the same range of
+        # days when it was whole years, and never to a narrower one (`years_from_days`).
+        "minimum_age": years_from_days(elig["min_age_days"]),
+        "maximum_age": years_from_days(max_days) if max_days is not None else None,
         "eligibility_description": _eligibility_text(record),
         "assured_date": (record["assured_at"] or "")[:10] or None,
         "phones": [
@@ -230,9 +231,9 @@ def service_to_oruk(
 
 def _eligibility_text(record: Record) -> str:
     elig = record["eligibility"]
-    parts = [f"From age {math.floor(elig['min_age_days'] / 365.25)}"]
+    parts = [f"From age {years_from_days(elig['min_age_days'])}"]
     if elig["max_age_days"] is not None:
-        parts.append(f"up to age {math.floor(elig['max_age_days'] / 365.25)}")
+        parts.append(f"up to age {years_from_days(elig['max_age_days'])}")
     if elig["sex"] != "any":
         parts.append(f"{elig['sex']} only")
     parts.append("referrals from: " + ", ".join(elig["caller_roles"]))

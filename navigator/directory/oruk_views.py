@@ -31,8 +31,11 @@ from navigator.directory.oruk_terms import (
 )
 from navigator.directory.reference import directory_index
 from navigator.web.access import public
+from navigator.web.edge import answers_bad_fields_with
 
 blp = Blueprint("oruk", __name__, url_prefix="/oruk")
+# Every bad query is 400 here (as `_args` answers), the edge's NUL/surrogate check included.
+answers_bad_fields_with(blp, 400)
 
 PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile/blob/main/docs/index.md"
 SPEC_URL = "https://openreferraluk.org/specifications/3.0/openapi.json"

@@ -1,4 +1,5 @@
-"""Directory search (`GET /api/v1/services`) on the in-memory index plus live capacity."""
+"""Directory search (`GET /api/v1/services`) on the in-memory index plus live capacity, and one
+service in detail (`GET /api/v1/services/{id}`, the console's service page)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.core.clock import age_in_days
 from navigator.core.places import Located
 from navigator.directory.capacity import Capacity, capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, Entry, narrow
+from navigator.directory.models import ServiceChange
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,44 @@ def search_services(
         for m in page
     ]
     return SearchResult(items, len(matches), query.page, query.per_page)
+
+
+def service_detail(
+    session: Session, entry: Entry, *, now: datetime, stale_hours: int
+) -> dict[str, Any]:
+    """One service as `GET /api/v1/services/{id}` and the console's service page show it
+    (`ServiceDetailSchema`): the search item (professional fields included) plus locations,
+    coverage, restrictions, full opening times, assurance and the latest 200 changes, newest
+    first."""
+    capacity = capacities(session, [entry.id], now, stale_hours)[entry.id]
+    record = entry.record
+    changes = session.scalars(
+        select(ServiceChange)
+        .where(ServiceChange.service_id == entry.id)
+        .order_by(ServiceChange.changed_at.desc(), ServiceChange.id.desc())
+        .limit(200)
+    )
+    return render_item(entry, capacity, now=now, located=None, professional=True) | {
+        "locations": record["locations"],
+        "coverage": record["coverage"],
+        "restrictions": {
+            "gp_practices": record["eligibility"]["gp_practices"],
+            "places": record["eligibility"]["places"],
+        },
+        "opening": record["opening"],
+        "assured_at": record["assured_at"],
+        "assured_by": record["assured_by"],
+        "changes": [
+            {
+                "changed_at": change.changed_at.isoformat(),
+                "changed_by": change.changed_by,
+                "field": change.field,
+                "old": change.old_value,
+                "new": change.new_value,
+            }
+            for change in changes
+        ],
+    }
 
 
 def _or_inf(distance: float | None) -> float:

@@ -8,14 +8,13 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import RAISE
-from sqlalchemy import select
 
 from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.directory.capacity import capacities, update_capacity
 from navigator.directory.index import Entry
-from navigator.directory.models import ServiceChange
+from navigator.directory.need_to_know import may_update_capacity
 from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
 from navigator.directory.schemas import (
     CapacityOutSchema,
@@ -24,7 +23,7 @@ from navigator.directory.schemas import (
     ServiceListSchema,
     ServiceSearchArgs,
 )
-from navigator.directory.search import ServiceQuery, render_item, search_services
+from navigator.directory.search import ServiceQuery, search_services, service_detail
 from navigator.web.auth import current_caller, require_roles
 
 blp = Blueprint(
@@ -61,45 +60,16 @@ def _entry(service_id: str) -> Entry:
     return entry
 
 
-def service_detail(entry: Entry) -> dict[str, Any]:
-    now = utcnow()
-    capacity = capacities(current_session(), [entry.id], now, stale_hours())[entry.id]
-    record = entry.record
-    changes = current_session().scalars(
-        select(ServiceChange)
-        .where(ServiceChange.service_id == entry.id)
-        .order_by(ServiceChange.changed_at.desc(), ServiceChange.id.desc())
-        .limit(200)
-    )
-    return render_item(entry, capacity, now=now, located=None, professional=True) | {
-        "locations": record["locations"],
-        "coverage": record["coverage"],
-        "restrictions": {
-            "gp_practices": record["eligibility"]["gp_practices"],
-            "places": record["eligibility"]["places"],
-        },
-        "opening": record["opening"],
-        "assured_at": record["assured_at"],
-        "assured_by": record["assured_by"],
-        "changes": [
-            {
-                "changed_at": change.changed_at.isoformat(),
-                "changed_by": change.changed_by,
-                "field": change.field,
-                "old": change.old_value,
-                "new": change.new_value,
-            }
-            for change in changes
-        ],
-    }
-
-
 @blp.route("/<string:service_id>")
 @require_roles()
 @blp.response(200, ServiceDetailSchema)
 def get_service(service_id: str) -> ResponseReturnValue:
     """A service with full opening times and its change history."""
-    return jsonify(service_detail(_entry(service_id)))
+    return jsonify(
+        service_detail(
+            current_session(), _entry(service_id), now=utcnow(), stale_hours=stale_hours()
+        )
+    )
 
 
 @blp.route("/<string:service_id>/capacity", methods=["PUT"])
@@ -110,7 +80,7 @@ def put_capacity(body: dict[str, Any], service_id: str) -> ResponseReturnValue:
     """Set a service's capacity; providers only for their own organisation's services."""
     entry = _entry(service_id)
     caller = current_caller()
-    if caller.role == "provider" and caller.organisation_ods != entry.organisation["ods_code"]:
+    if not may_update_capacity(caller, entry):
         raise Problem(403, "A provider may only update its own organisation's services.")
     session, now = current_session(), utcnow()
     with transaction(session):

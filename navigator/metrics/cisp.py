@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from navigator.core.vocabulary import URGENCIES
 from navigator.metrics.population import BLMK_PLACES, Population
 from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral
-from navigator.rules.ruleset import URGENCIES
+from navigator.referrals.service import overdue_clause
 from navigator.transitions.dtoc import REASONS, refresh_open_episodes
 from navigator.transitions.models import DtocDay, TransitionEvent
 
@@ -155,8 +156,8 @@ def _navigations(session: Session, tally: _Tally, months: tuple[str, str]) -> No
 
 def _referrals(session: Session, tally: _Tally, months: tuple[str, str], now: datetime) -> None:
     r = Referral
-    overdue = or_(
-        and_(r.acknowledged_at.is_(None), r.status.in_(("sent", "on_hold")), r.due_by < now),
+    overdue = or_(  # overdue now, or answered after it was due
+        overdue_clause(now),
         r.acknowledged_at > r.due_by,
     )
     query = (

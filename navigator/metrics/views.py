@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import Response, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from navigator.core.db import transaction
 from navigator.core.extensions import current_session
 from navigator.metrics.schemas import CispQuerySchema, CispSchema
-from navigator.metrics.service import as_csv, compute
+from navigator.metrics.service import compute, csv_download
 from navigator.web.auth import require_roles
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics", description="CISP dashboard")
@@ -35,11 +34,7 @@ def cisp_metrics(args: dict[str, Any]) -> ResponseReturnValue:
     with transaction(session):  # refreshes open DTOC episodes' delayed days up to now
         data = compute(session, args["from_"], args["to"], args.get("place"))
     if args["format"] == "csv":
-        filename = re.sub(r"[^0-9-]", "", f"cisp-{args['from_']}-{args['to']}")
-        # UTF-8 with a byte-order mark so Excel opens it with the right encoding.
-        return Response(
-            "\ufeff" + as_csv(data["rows"]),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        return csv_download(
+            data["rows"], start=args["from_"], end=args["to"], place=args.get("place")
         )
     return jsonify(data)

@@ -31,7 +31,7 @@ from navigator.directory.index import DirectoryIndex, Entry
 from navigator.navigation.criteria import CRITERIA, Call, Memo, assess
 from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral
-from navigator.referrals.service import OPEN, create_referral, lock_navigation
+from navigator.referrals.service import create_referral, lock_navigation, open_referrals
 from navigator.rules.ruleset import Facts, RuleSet
 
 MIN_OVERRIDE_REASON = 10
@@ -130,18 +130,8 @@ def decide(
         if patient_id is None:
             raise field_error("patient_id", "Record the patient's details before referring")
         navigation.patient_id = patient_id
-        existing = session.scalar(
-            select(Referral)
-            .where(
-                Referral.navigation_id == navigation.id,
-                Referral.service_id == chosen,
-                Referral.status.in_(OPEN),
-            )
-            .order_by(Referral.created_at, Referral.id)
-            .limit(1)
-        )
-        if existing is not None:
-            handoff = Handoff(existing, False)
+        if already := open_referrals(session, navigation.id, service_id=chosen):
+            handoff = Handoff(already[0], False)
         else:
             referral, created = create_referral(
                 session,
@@ -227,12 +217,12 @@ def override_types(navigation: Navigation, ruleset: RuleSet) -> tuple[str, ...]:
 
 def _call_for(navigation: Navigation, located: Located, now: datetime) -> Call:
     """The call's facts, at `now`: an override is a referral made now."""
-    facts = Facts(
+    facts = Facts.from_call(
         need=None if navigation.red_flags else navigation.need,
-        red_flags=frozenset(navigation.red_flags or ()),
+        red_flags=navigation.red_flags,
         caller_role=navigation.caller_role,
         age_days=navigation.age_days,
-        sex=navigation.sex or "unknown",
+        sex=navigation.sex,
         place=navigation.place,
         at=now,
         disposition=navigation.disposition,

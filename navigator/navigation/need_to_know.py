@@ -1,10 +1,10 @@
-"""Need-to-know for navigations (the rule is in `patients/access.py`)."""
+"""Need-to-know for navigations (the rule is in `patients/need_to_know.py`)."""
 
 from __future__ import annotations
 
 from navigator.auth.keys import Caller
 from navigator.navigation.models import Navigation
-from navigator.patients.access import may_see_call
+from navigator.patients.need_to_know import may_see_call
 
 
 def may_see_navigation(caller: Caller, navigation: Navigation) -> bool:

@@ -19,14 +19,13 @@ from navigator.core.fields import (
     scheme_size,
 )
 from navigator.core.schemas import StrictSchema
-from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.core.vocabulary import PATIENT_SEXES, URGENCIES
 from navigator.directory.fields import References
 from navigator.directory.records import MAX_AGE_DAYS
 from navigator.directory.schemas import ServiceItemSchema
 from navigator.navigation.criteria import CRITERIA
 from navigator.navigation.red_flags import known_red_flags, warning
-from navigator.navigation.service import CALLER_ROLE_IF_UNKNOWN
-from navigator.rules.ruleset import URGENCIES
+from navigator.rules.ruleset import CALLER_ROLE_IF_UNKNOWN
 from navigator.sms.models import MESSAGE_STATUSES, REPLY_KINDS
 from navigator.web.edge import set_aside
 from navigator.web.openapi import ResponseSchema

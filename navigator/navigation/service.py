@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from navigator.core.clock import age_in_days, local_month
+from navigator.core.clock import local_month
 from navigator.core.db import load_or_404, utcnow
 from navigator.core.errors import field_error
 from navigator.core.places import Located, Postcode
@@ -44,11 +44,10 @@ NATIONAL = {
 
 
 # A red-flag call is answered whatever else is missing (issue 13, hazard H10). Without a
-# caller role it is routed as from a member of the public: the role every 999 service takes,
-# and the one never shown professional-only routes. Without a valid postcode it is routed from
-# nowhere in particular (no place, no distance; the ambulance catch-all still answers) and
-# recorded with an empty postcode.
-CALLER_ROLE_IF_UNKNOWN = "public"
+# caller role it is routed as from a member of the public (`Facts.from_call` applies the rules'
+# `CALLER_ROLE_IF_UNKNOWN`). Without a valid postcode it is routed from nowhere in particular
+# (no place, no distance; the ambulance catch-all still answers) and recorded with an empty
+# postcode.
 NO_POSTCODE = Located.at(Postcode(text="", district="", inward=None), None, None, None)
 
 
@@ -80,19 +79,19 @@ def _national_item(service_type: str) -> dict[str, Any]:
 
 
 def facts_for(body: Mapping[str, Any], located: Located) -> Facts:
-    age_days = body.get("age_days")
-    if body.get("age") is not None:
-        age_days = age_in_days(body["age"])
-    return Facts(
+    """The call's facts from what `NavigationRequestSchema` loaded (`age` in years, else
+    `age_days`), at the place its postcode is in; defaults as `Facts.from_call`."""
+    return Facts.from_call(
         need=body.get("need"),
-        red_flags=frozenset(body.get("red_flags") or []),
-        caller_role=body.get("caller_role") or CALLER_ROLE_IF_UNKNOWN,
-        age_days=age_days,
-        sex=body.get("sex") or "unknown",
+        red_flags=body.get("red_flags"),
+        caller_role=body.get("caller_role"),
+        age_years=body.get("age"),
+        age_days=body.get("age_days"),
+        sex=body.get("sex"),
         place=located.place,
         at=body["at"],
         disposition=body.get("disposition"),
-        lives_in_care_home=bool(body.get("lives_in_care_home")),
+        lives_in_care_home=body.get("lives_in_care_home"),
     )
 
 

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from navigator.core.db import transaction
 from navigator.core.extensions import current_session
 from navigator.directory.reference import directory_index
-from navigator.navigation.access import may_see_navigation
+from navigator.navigation.need_to_know import may_see_navigation
 from navigator.navigation.schemas import (
     GapQuerySchema,
     GapReportSchema,
@@ -19,7 +19,7 @@ from navigator.navigation.schemas import (
     NavigationSchema,
 )
 from navigator.navigation.service import day_range, gap_report, get_navigation, navigate_call
-from navigator.sms.worklist import follow_ups_for
+from navigator.sms.history import follow_ups_for
 from navigator.web.auth import current_caller, require_roles
 from navigator.web.edge import sets_aside_bad_text
 

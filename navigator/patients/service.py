@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -16,17 +15,11 @@ from navigator.core.db import insert_unless_exists, utcnow
 from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer, parse_postcode
 from navigator.directory.index import DirectoryIndex
-from navigator.patients.access import (
-    full_patient_dict,
-    has_full_view,
-    may_see_patient,
-    record_source,
-    sees_every_patient,
-    sourced_patient_dict,
-    visible_patient_dict,
-)
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient, PatientSource
+from navigator.patients.need_to_know import has_full_view, may_see_patient, sees_every_patient
+from navigator.patients.shown import full_patient_dict, sourced_patient_dict, visible_patient_dict
+from navigator.patients.sources import record_source
 
 
 @dataclass
@@ -43,10 +36,6 @@ class PatientResult:
     new_to_client: bool = False
     full_view: bool = True
     source: PatientSource | None = None
-
-
-def age_days_on(patient: Patient, day: date) -> int | None:
-    return (day - patient.date_of_birth).days if patient.date_of_birth else None
 
 
 def _differences(patient: Patient, data: Mapping[str, Any]) -> list[str]:
@@ -242,8 +231,3 @@ def resolve_patient(
             session, body["patient"], caller=caller, gazetteer=gazetteer, index=index
         ).patient
     raise field_error("patient_id", "Give patient_id or an inline patient")
-
-
-def patient_dict(patient: Patient) -> dict[str, Any]:
-    """Everything held about the patient: only for callers with the full view."""
-    return full_patient_dict(patient)

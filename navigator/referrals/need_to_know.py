@@ -1,5 +1,6 @@
-"""Need-to-know for referrals (the rule is in `patients/access.py`): who may see a referral, and
-the provider link "a patient referred to one of my organisation's services"."""
+"""Need-to-know for referrals (the rule is in `patients/need_to_know.py`): who may see and who
+may update a referral, and the provider link "a patient referred to one of my organisation's
+services"."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from sqlalchemy import ColumnElement, exists, true
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
+from navigator.core.identifiers import same_ods_code
 from navigator.directory.index import DirectoryIndex
-from navigator.patients.access import (
+from navigator.patients.need_to_know import (
     organisation_service_ids,
     provider_link,
-    same_ods,
     sees_every_patient,
 )
 from navigator.referrals.models import Referral
@@ -31,7 +32,7 @@ def referral_is_for(caller: Caller, referral: Referral, index: DirectoryIndex) -
     return bool(
         caller.role == "provider"
         and entry is not None
-        and same_ods(entry.organisation.get("ods_code"), caller.organisation_ods)
+        and same_ods_code(entry.organisation.get("ods_code"), caller.organisation_ods)
     )
 
 
@@ -43,6 +44,17 @@ def may_see_referral(caller: Caller, referral: Referral, index: DirectoryIndex) 
     if caller.role == "provider":
         return referral_is_for(caller, referral, index)
     return referral.client_id == caller.client_ref
+
+
+def may_read(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
+    """`may_see_referral`: integrators read the referrals they created."""
+    return may_see_referral(caller, referral, index)
+
+
+def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
+    """Navigators, admins and console users; a provider for its own organisation's
+    referrals."""
+    return sees_every_patient(caller) or referral_is_for(caller, referral, index)
 
 
 def referral_filter(caller: Caller, index: DirectoryIndex) -> ColumnElement[bool]:

@@ -5,10 +5,10 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from navigator.core.schemas import StrictSchema
+from navigator.core.vocabulary import URGENCIES
 from navigator.directory.fields import References
 from navigator.patients.schemas import PatientRefMixin, check_patient_ref
 from navigator.referrals.service import REJECTION_REASONS, STATUSES
-from navigator.rules.ruleset import URGENCIES
 from navigator.web.openapi import ResponseSchema
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import column, select, table, update
+from sqlalchemy import ColumnElement, and_, column, select, table, update
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
@@ -24,10 +24,9 @@ from navigator.core.errors import Problem, field_error
 from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.patients.access import may_see_call, sees_every_patient
 from navigator.patients.audit import audit_record
+from navigator.patients.need_to_know import may_see_call
 from navigator.patients.service import resolve_patient
-from navigator.referrals.access import may_see_referral, referral_is_for
 from navigator.referrals.models import Referral, ReferralEvent
 
 # Referrals sit below navigation in the layers (a navigation makes referrals; a referral only
@@ -66,15 +65,19 @@ def _find_by_key(session: Session, client_id: str, key: str) -> Referral | None:
     )
 
 
-def open_referrals(session: Session, navigation_id: str) -> list[Referral]:
-    """The open referrals (sent, accepted, on hold) of one navigation, oldest first."""
-    return list(
-        session.scalars(
-            select(Referral)
-            .where(Referral.navigation_id == navigation_id, Referral.status.in_(OPEN))
-            .order_by(Referral.created_at, Referral.id)
-        )
+def open_referrals(
+    session: Session, navigation_id: str, *, service_id: str | None = None
+) -> list[Referral]:
+    """The open referrals (sent, accepted, on hold) of one navigation, oldest first; only
+    those to `service_id` when given (at most one, unless a release before H24 made two).
+    The one query for "the call's open referrals": referring through the API, deciding a
+    call and the call page all read them here."""
+    query = select(Referral).where(
+        Referral.navigation_id == navigation_id, Referral.status.in_(OPEN)
     )
+    if service_id is not None:
+        query = query.where(Referral.service_id == service_id)
+    return list(session.scalars(query.order_by(Referral.created_at, Referral.id)))
 
 
 def lock_navigation(session: Session, navigation_id: str) -> None:
@@ -153,9 +156,8 @@ def create_referral(
         # confirmed (need-to-know).
         if made_by is None or not may_see_call(caller, made_by):
             raise field_error("navigation_id", "No navigation with this id")
-        for existing in open_referrals(session, navigation_id):
-            if existing.service_id == entry.id:
-                raise open_referral_conflict(existing)
+        if already := open_referrals(session, navigation_id, service_id=entry.id):
+            raise open_referral_conflict(already[0])
     patient = resolve_patient(session, body, caller=caller, gazetteer=gazetteer, index=index)
     referral = Referral(
         id=str(uuid.uuid4()),
@@ -194,17 +196,6 @@ def create_referral(
     return referral, True
 
 
-def may_update(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
-    """Navigators, admins and console users; a provider for its own organisation's
-    referrals."""
-    return sees_every_patient(caller) or referral_is_for(caller, referral, index)
-
-
-def may_read(caller: Caller, referral: Referral, index: DirectoryIndex) -> bool:
-    """`may_see_referral`: integrators read the referrals they created."""
-    return may_see_referral(caller, referral, index)
-
-
 def load_referral(
     session: Session,
     referral_id: str,
@@ -214,7 +205,7 @@ def load_referral(
 ) -> Referral:
     """The referral with this id (`db.load_or_404`): `for_update` locks it, so two status
     changes at once cannot both pass the lifecycle check; `visible` is `may_read` or
-    `may_update` bound to the caller. Raises Problem 404."""
+    `may_update` (`referrals/need_to_know.py`) bound to the caller. Raises Problem 404."""
     return load_or_404(
         session, Referral, referral_id, noun="referral", for_update=for_update, visible=visible
     )
@@ -263,12 +254,35 @@ def change_status(
     return referral
 
 
-def is_overdue(referral: Referral, now: datetime) -> bool:
+class _Term(NamedTuple):
+    """One condition on a referral's attribute, said for a loaded referral and in SQL."""
+
+    attribute: str
+    holds: Callable[[Any], bool]
+    sql: Callable[[Any], ColumnElement[bool]]
+
+
+def _overdue(now: datetime) -> tuple[_Term, ...]:
+    """The rule for "overdue" (hazard H14), defined once: still waiting for the service's
+    first answer (sent or on hold, never accepted or rejected) when its `due_by` has passed.
+    `is_overdue` and `overdue_clause` both read it from here, so the flag on a referral, the
+    `overdue=true` list and the CISP count cannot disagree."""
     return (
-        referral.status in UNACKNOWLEDGED
-        and referral.acknowledged_at is None
-        and referral.due_by < now
+        _Term("status", lambda status: status in UNACKNOWLEDGED, lambda c: c.in_(UNACKNOWLEDGED)),
+        _Term("acknowledged_at", lambda at: at is None, lambda c: c.is_(None)),
+        _Term("due_by", lambda due_by: due_by < now, lambda c: c < now),
     )
+
+
+def is_overdue(referral: Referral, now: datetime) -> bool:
+    """Whether this referral is overdue at `now` (aware UTC), as `_overdue` defines it."""
+    return all(term.holds(getattr(referral, term.attribute)) for term in _overdue(now))
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """The referrals overdue at `now` (aware UTC) as a WHERE clause on `Referral`: the SQL
+    form of `is_overdue`."""
+    return and_(*(term.sql(getattr(Referral, term.attribute)) for term in _overdue(now)))
 
 
 def referral_dict(

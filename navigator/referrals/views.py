@@ -15,8 +15,8 @@ from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
 from navigator.directory.reference import directory_index
 from navigator.patients.audit import audit_record
-from navigator.referrals.access import referral_filter
 from navigator.referrals.models import Referral
+from navigator.referrals.need_to_know import may_read, may_update, referral_filter
 from navigator.referrals.schemas import (
     ReferralInSchema,
     ReferralListSchema,
@@ -25,12 +25,10 @@ from navigator.referrals.schemas import (
     ReferralUpdateSchema,
 )
 from navigator.referrals.service import (
-    UNACKNOWLEDGED,
     change_status,
     create_referral,
     load_referral,
-    may_read,
-    may_update,
+    overdue_clause,
     referral_dict,
 )
 from navigator.web.auth import current_caller, require_roles
@@ -152,11 +150,7 @@ def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
     now = utcnow()
     query = select(Referral)
     if args["overdue"]:
-        query = query.where(
-            Referral.status.in_(UNACKNOWLEDGED),
-            Referral.acknowledged_at.is_(None),
-            Referral.due_by < now,
-        )
+        query = query.where(overdue_clause(now))
     if "status" in args:
         query = query.where(Referral.status == args["status"])
     if "service_id" in args:

@@ -9,7 +9,6 @@ from typing import Any
 
 import yaml
 
-from navigator.core.clock import age_in_days
 from navigator.rules.ruleset import Facts, RuleSet, evaluate
 
 FACT_KEYS = {
@@ -42,19 +41,17 @@ def facts_from(raw: dict[str, Any]) -> Facts:
     unknown = set(raw) - FACT_KEYS
     if unknown:
         raise ValueError(f"unknown facts {sorted(unknown)}")
-    age_days = raw.get("age_days")
-    if "age_years" in raw:
-        age_days = age_in_days(float(raw["age_years"]))
-    return Facts(
+    return Facts.from_call(
         need=raw.get("need"),
-        red_flags=frozenset(raw.get("red_flags") or []),
-        caller_role=raw.get("caller_role", "public"),
-        age_days=age_days,
-        sex=raw.get("sex", "unknown"),
+        red_flags=raw.get("red_flags"),
+        caller_role=raw.get("caller_role"),
+        age_years=float(raw["age_years"]) if "age_years" in raw else None,
+        age_days=raw.get("age_days"),
+        sex=raw.get("sex"),
         place=raw.get("place"),
         at=datetime.fromisoformat(str(raw["at"]).replace("Z", "+00:00")),
         disposition=raw.get("disposition"),
-        lives_in_care_home=bool(raw.get("lives_in_care_home", False)),
+        lives_in_care_home=raw.get("lives_in_care_home"),
     )
 
 

@@ -11,10 +11,9 @@ from marshmallow import ValidationError, fields, validate
 
 from navigator.core.clock import WEEKDAYS, age_in_days, period
 from navigator.core.schemas import StrictSchema, field_messages
-from navigator.core.vocabulary import PATIENT_SEXES, Vocabulary
+from navigator.core.vocabulary import PATIENT_SEXES, URGENCIES, Vocabulary
 from navigator.rules.ruleset import (
     RED_FLAGS_PLACEHOLDER,
-    URGENCIES,
     Conditions,
     Outcome,
     Rule,

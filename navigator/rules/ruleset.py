@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from navigator.core.clock import is_bank_holiday, to_local
+from navigator.core.clock import age_in_days, in_period, is_bank_holiday, to_local
 
-URGENCIES = ("emergency", "urgent", "same_day", "within_72h", "routine")
+# The urgencies a rule may recommend: kernel vocabulary, since referrals, navigations and the
+# follow-up plan name them too without depending on the rules.
+from navigator.core.vocabulary import URGENCIES  # noqa: F401
+
 # In a rule's `reason`, replaced by the names of the red flags the rule matched ("Chest pain",
 # "Chest pain and Possible sepsis"), so the caller hears which sign sends them to 999.
 RED_FLAGS_PLACEHOLDER = "{red_flags}"
+# A call whose caller role is not known is routed as from a member of the public: the role
+# every 999 service takes, and the one never shown professional-only routes (a red-flag call
+# is answered whatever else is missing: issue 13, hazard H10).
+CALLER_ROLE_IF_UNKNOWN = "public"
 
 
 @dataclass(frozen=True)
@@ -18,19 +26,22 @@ class TimeWindow:
     name: str
     days: frozenset[int]  # 0 = Monday
     start: int  # minutes from midnight
-    end: int  # may exceed 1440 when the window runs past midnight
+    # may exceed 1440 when the window runs past midnight; "from" equal to "to" in the file is
+    # the whole day (`clock.period`), unlike follow-up quiet hours, where it is none
+    end: int
     bank_holidays: bool
 
     def contains(self, at: datetime) -> bool:
         local = to_local(at)
         if not self.bank_holidays and is_bank_holiday(local.date()):
             return False
-        minute = local.hour * 60 + local.minute
-        if local.weekday() in self.days and self.start <= minute < self.end:
-            return True
-        # the tail of yesterday's window when it runs past midnight
-        yesterday = (local.weekday() - 1) % 7
-        return self.end > 1440 and yesterday in self.days and minute < self.end - 1440
+        # today's window, or the tail of yesterday's when it runs past midnight
+        return in_period(
+            local.hour * 60 + local.minute,
+            (self.start, self.end),
+            started_today=local.weekday() in self.days,
+            started_yesterday=(local.weekday() - 1) % 7 in self.days,
+        )
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,38 @@ class Facts:
     at: datetime
     disposition: str | None = None
     lives_in_care_home: bool = False
+
+    @classmethod
+    def from_call(
+        cls,
+        *,
+        at: datetime,
+        need: str | None = None,
+        red_flags: Iterable[str] | None = None,
+        caller_role: str | None = None,
+        age_years: float | None = None,
+        age_days: int | None = None,
+        sex: str | None = None,
+        place: str | None = None,
+        disposition: str | None = None,
+        lives_in_care_home: bool | None = False,
+    ) -> Facts:
+        """The facts of a call from what is known, with the one set of defaults that routing,
+        the override list and the rule test cases share: no red flags; caller role
+        `CALLER_ROLE_IF_UNKNOWN` when none is given (None or ""); sex "unknown" likewise; an
+        age in years (`age_years`, turned into days by the DoS rule `age_in_days`) wins over
+        `age_days`; not living in a care home unless said."""
+        return cls(
+            need=need,
+            red_flags=frozenset(red_flags or ()),
+            caller_role=caller_role or CALLER_ROLE_IF_UNKNOWN,
+            age_days=age_in_days(age_years) if age_years is not None else age_days,
+            sex=sex or "unknown",
+            place=place,
+            at=at,
+            disposition=disposition,
+            lives_in_care_home=bool(lives_in_care_home),
+        )
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError, fields, validate
 
-from navigator.core.clock import parse_hhmm
+from navigator.core.clock import daily_period, in_period, parse_hhmm
 from navigator.core.schemas import StrictSchema, message_lines
-from navigator.core.vocabulary import Vocabulary
-from navigator.rules.ruleset import URGENCIES
+from navigator.core.vocabulary import URGENCIES, Vocabulary
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "follow_ups.yaml"
 PLACEHOLDERS = frozenset({"ref"})
@@ -38,17 +37,16 @@ class FollowUpsError(ValueError):
 
 @dataclass(frozen=True)
 class QuietHours:
-    """A Europe/London wall-clock window, in minutes after midnight; may wrap midnight."""
+    """A Europe/London wall-clock window, in minutes after midnight; may wrap midnight.
+    Start equal to end means no quiet hours (a rule set's time window reads it as the whole
+    day: `clock.daily_period` takes the meaning from each)."""
 
     start: int
     end: int
 
     def contains(self, minute_of_day: int) -> bool:
-        if self.start == self.end:
-            return False
-        if self.start < self.end:
-            return self.start <= minute_of_day < self.end
-        return minute_of_day >= self.start or minute_of_day < self.end
+        # Every night: tonight's window, and the part past midnight of last night's.
+        return in_period(minute_of_day, daily_period(self.start, self.end, equal="empty"))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
+from navigator.core.migrations import JOBS_TABLE  # APScheduler's, outside the migrations
 from navigator.sms.clients import SmsClient
 from navigator.sms.clients.twilio import TwilioSettings, TwilioSmsClient
 from navigator.sms.due import in_quiet_hours
@@ -43,7 +44,6 @@ from navigator.sms.reference import FOLLOW_UP_PLAN
 
 log = logging.getLogger(__name__)
 
-JOBS_TABLE = "apscheduler_jobs"  # APScheduler's own table, outside navigator's migrations
 _app: Flask | None = None
 
 

@@ -23,10 +23,11 @@ from navigator.core.db import load_or_404
 from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.patients.access import shown_place, visible_date_of_birth
 from navigator.patients.audit import audit_record
 from navigator.patients.service import resolve_patient
+from navigator.patients.shown import shown_place, visible_date_of_birth
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval
+from navigator.transitions.need_to_know import may_own_episode
 from navigator.transitions.times import check_event_times
 
 REASONS = ("A", "B", "C", "Di", "Dii", "E", "F", "G", "H", "I", "O")
@@ -176,13 +177,6 @@ def _ordered(intervals: list[DtocInterval]) -> list[DtocInterval]:
         (i for i in intervals if i.effective_at is not None), key=lambda i: (i.effective_at, i.id)
     )
     return initial + changes
-
-
-def may_own_episode(caller: Caller, provider_ods: str) -> bool:
-    """Providers open episodes only for their own organisation; other roles for any."""
-    if caller.role != "provider" or caller.kind != "api":
-        return True
-    return (caller.organisation_ods or "").strip().upper() == provider_ods
 
 
 def _check_receiving(index: DirectoryIndex, service_id: str | None) -> None:

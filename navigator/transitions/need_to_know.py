@@ -1,5 +1,6 @@
-"""Need-to-know for DTOC episodes and transition events (the rule is in `patients/access.py`),
-and the provider link "a DTOC episode my organisation owns that someone else opened"."""
+"""Need-to-know for DTOC episodes and transition events (the rule is in
+`patients/need_to_know.py`): who may open, see and list episodes and see events, and the
+provider link "a DTOC episode my organisation owns that someone else opened"."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from sqlalchemy import ColumnElement, exists, true
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.patients.access import (
+from navigator.core.identifiers import comparable_ods_code, same_ods_code
+from navigator.patients.need_to_know import (
     own_organisation_labels,
     provider_link,
-    same_ods,
     sees_every_patient,
 )
 from navigator.transitions.models import DtocEpisode, TransitionEvent
@@ -30,11 +31,20 @@ def delayed_with_organisation(
     )
 
 
+def may_own_episode(caller: Caller, provider_ods: str) -> bool:
+    """Providers open episodes only for their own organisation; other roles for any."""
+    if caller.role != "provider" or caller.kind != "api":
+        return True
+    return same_ods_code(caller.organisation_ods, provider_ods)
+
+
 def may_see_episode(caller: Caller, episode: DtocEpisode) -> bool:
     """Navigators and admins: all; a provider: its own organisation's (`provider_ods`)."""
     if sees_every_patient(caller):
         return True
-    return caller.role == "provider" and same_ods(episode.provider_ods, caller.organisation_ods)
+    return caller.role == "provider" and same_ods_code(
+        episode.provider_ods, caller.organisation_ods
+    )
 
 
 def episode_filter(caller: Caller) -> ColumnElement[bool]:
@@ -42,7 +52,7 @@ def episode_filter(caller: Caller) -> ColumnElement[bool]:
     if sees_every_patient(caller):
         return true()
     if caller.role == "provider" and caller.organisation_ods:
-        return DtocEpisode.provider_ods == caller.organisation_ods.strip().upper()
+        return DtocEpisode.provider_ods == comparable_ods_code(caller.organisation_ods)
     return DtocEpisode.id.is_(None)  # matches nothing
 
 

@@ -15,11 +15,12 @@ from navigator.core.db import load_or_404, utcnow
 from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
 from navigator.directory.index import DirectoryIndex
-from navigator.patients.access import has_full_view, own_place
 from navigator.patients.audit import audit_record
+from navigator.patients.need_to_know import has_full_view
 from navigator.patients.service import resolve_patient
-from navigator.transitions.access import may_see_transition
+from navigator.patients.shown import own_place
 from navigator.transitions.models import TransitionEvent
+from navigator.transitions.need_to_know import may_see_transition
 from navigator.transitions.times import check_event_times
 
 TYPES = (

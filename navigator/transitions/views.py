@@ -13,11 +13,11 @@ from navigator.core.db import retry_on_conflict, transaction, utcnow
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
 from navigator.directory.reference import directory_index
-from navigator.patients.access import sees_every_patient
 from navigator.patients.audit import audit_record
-from navigator.transitions.access import episode_filter, may_see_episode
+from navigator.patients.need_to_know import sees_every_patient
 from navigator.transitions.dtoc import episode_dict, load_episode, open_episode, update_episode
 from navigator.transitions.models import DtocEpisode
+from navigator.transitions.need_to_know import episode_filter, may_see_episode
 from navigator.transitions.schemas import (
     DtocInSchema,
     DtocListSchema,

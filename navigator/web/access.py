@@ -11,8 +11,12 @@ The decorators that check access record the rule themselves:
 | `signed`  | `signed(by, check)` (Twilio's webhooks) | the sender signs every request        |
 | `public`  | `public(reason)`                        | deliberately open, and why            |
 
-The rule is a plain attribute, so `functools.wraps` (which copies `__dict__`) carries it out
-through any decorator placed above; the outermost access decorator's rule wins.
+The rule is a plain attribute, so `functools.wraps` (which copies `__dict__`) would carry it
+out through a decorator placed above the access decorator, and that decorator would run before
+the check (or skip it, calling `__wrapped__`) while the view still looked protected. So the
+function a rule was declared on is recorded with it, and the route-access test requires every
+view to be that function itself, with no other rule declared further down its `__wrapped__`
+chain (`declarations`): the access decorator is the outermost, under the route decorator.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ AccessKind = Literal["api_key", "console", "signed", "public"]
 
 # The attribute a view's AccessRule is kept in.
 ATTRIBUTE = "access_rule"
+# The attribute naming the function the rule was declared on (wraps copies it outwards too).
+DECLARED_ON = "access_rule_declared_on"
+# How far `declarations` follows `__wrapped__` (a view has a handful of decorators).
+MAX_DECORATORS = 50
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,20 @@ class AccessRule:
 
 
 def declare(view: F, rule: AccessRule) -> F:
-    """Record `rule` on `view` and return the same function."""
+    """Record `rule` on `view` (and that it was declared on `view`); the same function."""
     setattr(view, ATTRIBUTE, rule)
+    setattr(view, DECLARED_ON, view)
     return view
+
+
+def declarations(view: Callable[..., Any]) -> list[Callable[..., Any]]:
+    """The functions along `view`'s `__wrapped__` chain (`view` first) that a rule was declared
+    on. `[view]` when its access decorator is the outermost and the only one; a decorator
+    above it makes the list start deeper, a second access decorator makes it longer."""
+    chain = [view]
+    while len(chain) < MAX_DECORATORS and (inner := getattr(chain[-1], "__wrapped__", None)):
+        chain.append(inner)
+    return [function for function in chain if getattr(function, DECLARED_ON, None) is function]
 
 
 def access_rule(view: Callable[..., Any]) -> AccessRule | None:
@@ -66,7 +85,8 @@ def public(reason: str) -> Callable[[F], F]:
 def signed(by: str, check: Callable[[], None]) -> Callable[[F], F]:
     """Run `check` before the view (it raises when the request's signature is wrong, e.g.
     Problem(403)) and record that `by` signs the requests. Place it directly under the route
-    decorator, so nothing is read or parsed before the signature is checked."""
+    decorator, so nothing is read or parsed before the signature is checked; the edge
+    (`web/edge.py`) leaves a signed view's form fields to the view, after the check."""
 
     def decorator(view: F) -> F:
         @wraps(view)

@@ -23,8 +23,10 @@ cannot forget a check (issue 12, §4 and §5; OWASP ASVS 5.0 V1.2/V1.3/V2.2):
 - **Integer path parts.** `<int:…>` accepts 1 to 2**31 - 1, the range of the INTEGER key
   columns; anything else does not match the route (404) instead of overflowing in the database.
 
-Twilio's webhooks are the one exception for form fields: they are read after Twilio's
-signature is checked, and a NUL in an SMS body is dropped there (the texter cannot fix it).
+Views whose sender signs the request (`navigator.web.access.signed`: Twilio's webhooks) are
+the one exception for form fields: they are read after the signature is checked, and a NUL in
+an SMS body is dropped there (the texter cannot fix it). A bad field is 422, except in a
+blueprint marked `answers_bad_fields_with(blp, status)` (the ORUK feed answers 400).
 
 **Set aside, not refused** (issue 13 §1, hazard H10: a red flag always gets 999). A view marked
 `@sets_aside_bad_text` (`POST /api/v1/navigations`, the console's new call) is handed its JSON
@@ -46,24 +48,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Blueprint, Flask, current_app, has_request_context, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from navigator.core.errors import Problem
+from navigator.web.access import access_rule
 
 # Largest value of the INTEGER primary keys (PostgreSQL `integer`, 32-bit signed).
 MAX_INT_ID = 2**31 - 1
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-# Blueprints whose form fields are checked by the view itself, after authenticating the sender.
-SIGNED_BLUEPRINTS = frozenset({"twilio_webhooks"})
 # At most this many fields are named in one error response.
 MAX_REPORTED = 20
-# The open ORUK feed answers every bad query with 400 (its own convention, in oruk_views);
-# everywhere else a bad field is 422, like any other invalid value.
-FIELD_STATUS = {"oruk": 400}
+# A bad field is 422, like any other invalid value, unless the view's blueprint says otherwise
+# in this attribute (`answers_bad_fields_with`).
+BAD_FIELD_STATUS = 422
+FIELD_STATUS_ATTRIBUTE = "edge_field_status"
 
 NUL_MESSAGE = "Contains a NUL character (U+0000), which cannot be stored."
 SURROGATE_MESSAGE = "Contains invalid Unicode (a lone surrogate, e.g. \\ud800)."
@@ -94,6 +96,13 @@ def sets_aside_bad_text(view: View) -> View:
     `problem` unless it answers anyway (a red flag). Put it right under the route decorator."""
     setattr(view, SETS_ASIDE, True)
     return view
+
+
+def answers_bad_fields_with(blueprint: Blueprint, status: int) -> None:
+    """Mark a blueprint whose views answer a query or form field with bad text (NUL, lone
+    surrogate) with `status` instead of 422: the open ORUK feed answers every bad query with
+    400, its own convention (`directory/oruk_views.py`)."""
+    setattr(blueprint, FIELD_STATUS_ATTRIBUTE, status)
 
 
 def set_aside() -> SetAside | None:
@@ -141,8 +150,15 @@ def check_request() -> None:
     if request.path.startswith(current_app.config["OPENAPI_URL_PREFIX"] + "/"):
         if request.method in BODY_METHODS and (body or request.mimetype):
             _check_json_body(body, tolerant=tolerant)
-    elif body and request.mimetype in FORM_MIMETYPES and request.blueprint not in SIGNED_BLUEPRINTS:
+    elif body and request.mimetype in FORM_MIMETYPES and not _checks_signature_first(view):
         _check_fields(request.form, "form", tolerant=tolerant)
+
+
+def _checks_signature_first(view: Callable[..., Any] | None) -> bool:
+    """Whether the view's sender signs its requests (`signed`): its form is read, and its
+    text checked, by the view itself after the signature, never before."""
+    rule = access_rule(view) if view is not None else None
+    return rule is not None and rule.kind == "signed"
 
 
 def _too_large(limit: int) -> Problem:
@@ -209,7 +225,8 @@ def _check_fields(values: MultiDict[str, str], location: str, *, tolerant: bool 
             errors.setdefault(_safe_name(key), [message])
     if errors:
         fields = ", ".join(errors)
-        status = FIELD_STATUS.get(request.blueprint or "", 422)
+        blueprint = current_app.blueprints.get(request.blueprint or "")
+        status = getattr(blueprint, FIELD_STATUS_ATTRIBUTE, BAD_FIELD_STATUS)
         problem = Problem(status, f"Invalid characters in the {location}: {fields}.", errors=errors)
         if not tolerant:
             raise problem

@@ -30,6 +30,14 @@ def post_form(client: FlaskClient, path: str, data: dict[str, object], *, page: 
     return client.post(path, data={"csrf_token": csrf_token(client, page or path), **data})
 
 
+def form_controls(page: str, action: str) -> set[str]:
+    """The names of the controls (inputs, selects, text areas) of the form on `page` (HTML)
+    that submits to `action`."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    assert form, f"no form submitting to {action}"
+    return set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', form.group(1)))
+
+
 def session_cookie(client: FlaskClient) -> str:
     """The console session cookie a client holds now, as an attacker would copy it."""
     cookie = client.get_cookie("session")

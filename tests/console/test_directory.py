@@ -9,13 +9,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from navigator.console.directory import SEARCH_FIELDS, SEARCH_NOT_ON_FORM
 from navigator.core.db import utcnow
 from navigator.core.extensions import db
 from navigator.directory.capacity import capacities
 from navigator.directory.models import ServiceChange
+from navigator.directory.schemas import ServiceSearchArgs
 from navigator.directory.store import read_services
 from tests.builders import load_directory, organisation, service
-from tests.console.conftest import post_form
+from tests.console.conftest import form_controls, post_form
 
 pytestmark = pytest.mark.usefixtures("bedford_directory")
 
@@ -106,3 +108,14 @@ def test_search_uses_the_api_filters_and_names_a_bad_one(
     assert found.status_code == 200 and "UCR One" in found.text
     bad = client.get("/directory?radius_km=5")
     assert bad.status_code == 422 and 'href="#radius-km"' in bad.text
+
+
+def test_the_search_form_offers_every_api_filter_but_those_left_out_on_purpose(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    """A filter added to the API search (`ServiceSearchArgs`) reaches the console's search:
+    the form must have a control for it, or name it in `SEARCH_NOT_ON_FORM` with a reason."""
+    api = {f.data_key or name for name, f in ServiceSearchArgs().fields.items()}
+    assert set(SEARCH_FIELDS) == api - set(SEARCH_NOT_ON_FORM)
+    page = sign_in("navigator").get("/directory").text
+    assert set(SEARCH_FIELDS) <= form_controls(page, "/directory")

@@ -1,14 +1,16 @@
 """Dates as navigators type them (date of birth on a new call, the calls list's and the DTOC
 page's dates): a day that does not exist, or one the database cannot hold, is refused rather
-than guessed."""
+than guessed. A form's fields are the API schema's, by their request names, less named
+exclusions that must still be fields."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from marshmallow import Schema, fields
 
-from navigator.console.forms import parse_date
+from navigator.console.forms import api_fields, parse_date
 
 
 @pytest.mark.parametrize(
@@ -29,3 +31,20 @@ def test_a_real_date_is_read_day_first_or_iso(typed: str, read: date) -> None:
 )
 def test_anything_else_is_not_a_date(typed: str) -> None:
     assert parse_date(typed) is None
+
+
+class _Query(Schema):
+    from_ = fields.String(data_key="from")
+    to = fields.String()
+    page = fields.Integer()
+    total = fields.Integer(dump_only=True)
+
+
+def test_api_fields_are_the_request_names_less_the_named_exclusions() -> None:
+    assert api_fields(_Query, not_on_form={}) == ("from", "to", "page")
+    assert api_fields(_Query, not_on_form={"page": "one page"}) == ("from", "to")
+
+
+def test_an_exclusion_of_a_field_the_schema_no_longer_has_is_an_error() -> None:
+    with pytest.raises(ValueError, match="per_page"):
+        api_fields(_Query, not_on_form={"per_page": "one page"})

@@ -16,10 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from navigator.auth.device_cookies import DEVICE_COOKIE, issue_device_cookie
 from navigator.auth.login import MAX_FAILED_LOGINS
 from navigator.auth.models import AuthFailure, ConsoleSession, User
 from navigator.auth.passwords import set_password
-from navigator.auth.throttle import API_KEY, CONSOLE, DEVICE_COOKIE, issue_device_cookie
+from navigator.auth.throttle import API_KEY, CONSOLE
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
 from tests.builders import console_user

@@ -8,15 +8,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from navigator.core.clock import (
+    DAY_MINUTES,
     age_in_days,
+    daily_period,
+    in_period,
     is_bank_holiday,
     local_month,
     parse_hhmm,
     period,
     to_local,
     to_utc,
+    years_from_days,
 )
 
 
@@ -59,3 +65,43 @@ def test_ages_in_days_follow_the_dos_rule_365_25_days_a_year_rounded_up() -> Non
     assert age_in_days(0) == 0
     assert age_in_days(1) == 366  # 365.25 rounded up
     assert age_in_days(0.5) == 183  # 182.625 rounded up
+
+
+def test_years_from_days_rounds_down_to_whole_years() -> None:
+    assert years_from_days(6574) == 17  # the last day before the 18th birthday (6575)
+    assert years_from_days(6575) == 18
+    assert years_from_days(0) == 0
+    assert years_from_days(365) == 0
+
+
+@given(st.integers(min_value=0, max_value=130))
+def test_whole_years_survive_days_and_back(years: int) -> None:
+    # What the ORUK export relies on: an age range imported from whole years
+    # (min = age_in_days(y), max = age_in_days(y + 1) - 1) is exported as the same years.
+    assert years_from_days(age_in_days(years)) == years
+    assert years_from_days(age_in_days(years + 1) - 1) == years
+
+
+@given(st.integers(min_value=0, max_value=age_in_days(131)))
+def test_days_to_years_and_back_only_widens_an_age_range(days: int) -> None:
+    # A range stored in days exported in years and imported again admits everyone it did.
+    years = years_from_days(days)
+    assert age_in_days(years) <= days <= age_in_days(years + 1) - 1
+
+
+def test_a_daily_window_whose_end_equals_its_start_means_what_the_caller_says() -> None:
+    assert daily_period(480, 480, equal="whole_day") == (480, 480 + DAY_MINUTES)
+    assert daily_period(480, 480, equal="empty") == (480, 480)
+    assert daily_period(1320, 480, equal="empty") == (1320, 1920)  # past midnight either way
+    assert daily_period(480, 1110, equal="whole_day") == (480, 1110)
+    assert not any(in_period(m, (480, 480)) for m in range(DAY_MINUTES))
+    assert all(in_period(m, (480, 480 + DAY_MINUTES)) for m in range(DAY_MINUTES))
+
+
+def test_a_window_past_midnight_covers_its_tail_only_when_it_started_the_day_before() -> None:
+    night = daily_period(1320, 480, equal="empty")  # 22:00-08:00
+    assert in_period(1380, night) and in_period(60, night)
+    assert not in_period(600, night)
+    assert in_period(60, night, started_today=False)  # yesterday's night, still running
+    assert not in_period(60, night, started_yesterday=False)  # tonight's starts at 22:00
+    assert in_period(1380, night, started_yesterday=False)

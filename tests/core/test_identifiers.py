@@ -25,6 +25,7 @@ from navigator.core.identifiers import (
     normalise_ods_code,
     normalise_phone,
     normalise_postcode,
+    same_ods_code,
     uk_mobile_e164,
 )
 from navigator.core.places import Gazetteer, parse_postcode
@@ -293,6 +294,19 @@ def test_ods_codes_are_ascii_capitals(typed: str, code: str) -> None:
 @pytest.mark.parametrize("typed", ["R C9", "RC", "RC9-01", "ＲС９"])  # С: Cyrillic Es
 def test_text_that_is_not_an_ods_code_is_refused(typed: str) -> None:
     assert normalise_ods_code(typed) is None
+
+
+def test_one_ods_comparison_folds_case_and_spaces_and_fails_closed() -> None:
+    """One answer to "does this provider own this code", for referrals, DTOC episodes and capacity.
+    A missing code on either side matches nothing, so a caller without an organisation, or a
+    service without a code, is nobody's."""
+    assert same_ods_code("RC9", "RC9")
+    assert same_ods_code(" rc9", "RC9 ")
+    assert not same_ods_code("RC9", "RD8")
+    assert not same_ods_code("RC9", "RC91")
+    assert not same_ods_code(None, "RC9")
+    assert not same_ods_code("RC9", None)
+    assert not same_ods_code(None, None)
 
 
 @given(st.sampled_from(ZEROS), st.integers(0, 999))

@@ -386,6 +386,10 @@ def test_csv_has_one_column_per_measure_with_flattened_splits(
         headers=auth["navigator"],
     )
     assert response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode())  # so Excel reads it as UTF-8
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="cisp-bedford-2026-01-2026-01.csv"'
+    )
     lines = response.data.decode("utf-8-sig").splitlines()
     header = lines[0].split(",")
     assert header[:3] == ["place", "month", "ae_attendances"]

@@ -10,6 +10,9 @@ as for an id that does not exist.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +25,12 @@ from sqlalchemy.orm import Session
 from navigator.auth.keys import Caller
 from navigator.core.extensions import db
 from navigator.directory.reference import directory_index
-from navigator.patients.access import (
-    PROVIDER_LINKS,
+from navigator.patients.models import AuditEvent, Patient, PatientSource
+from navigator.patients.need_to_know import (
     may_see_patient,
     provider_needs_patient,
-    visible_patient_dict,
 )
-from navigator.patients.models import AuditEvent, Patient, PatientSource
+from navigator.patients.shown import visible_patient_dict
 from tests.builders import api_key_for, load_directory, organisation, service
 
 HELD = {
@@ -125,11 +127,31 @@ def leaks(response: Any) -> list[str]:
 # --- Patients -------------------------------------------------------------------------------
 
 
+# Run in a fresh interpreter: the links the app alone declares, whatever this test run imported.
+DECLARED_BY_THE_APP = """
+import json, sys
+from navigator import create_app
+create_app(json.loads(sys.argv[1]))
+from navigator.patients.need_to_know import PROVIDER_LINKS
+print(json.dumps(sorted(PROVIDER_LINKS)))
+"""
+
+
 def test_both_ways_a_provider_comes_to_need_a_patient_are_declared(app: Flask) -> None:
     """The provider links are declared by the referrals and transitions packages (patients sits
     below them in the layers); the rule fails closed, so a link left undeclared would silently
-    hide a referred or delayed patient from the provider who must act (hazard H27)."""
-    assert set(PROVIDER_LINKS) == {"referral", "dtoc_episode"}
+    hide a referred or delayed patient from the provider who must act (hazard H27). Checked in
+    a new process that only creates the app: in this one, any test's import may have declared
+    them, and `create_app` must do it on its own."""
+    config = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", DECLARED_BY_THE_APP, json.dumps(config | {"SECRET_KEY": "x"})],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
+    )
+    assert set(json.loads(done.stdout)) == {"referral", "dtoc_episode"}
 
 
 def test_an_integrator_reads_only_patients_it_sent_both_directions(

@@ -1,16 +1,26 @@
 """The follow-up plan (`navigator.sms.plan`, the follow-ups file): the shipped one is valid;
-every problem is named."""
+every problem is named; quiet hours past midnight are read as a rule set's time windows are."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from navigator.core.clock import format_minutes, period
 from navigator.core.vocabulary import load_vocabulary
-from navigator.sms.plan import DEFAULT_PATH, FollowUpsError, load_follow_ups, parse_follow_ups
+from navigator.rules.ruleset import TimeWindow
+from navigator.sms.plan import (
+    DEFAULT_PATH,
+    FollowUpsError,
+    QuietHours,
+    load_follow_ups,
+    parse_follow_ups,
+)
 from tests.conftest import PROJECT_ROOT
 
 VOCAB = load_vocabulary(str(PROJECT_ROOT / "directory_of_services"))
@@ -68,3 +78,30 @@ def test_the_app_refuses_to_start_with_an_invalid_file(tmp_path: Any) -> None:
     path.write_text("version: x\n")
     with pytest.raises(FollowUpsError):
         create_app({"NAVIGATOR_FOLLOW_UPS": str(path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+# A winter Wednesday, not a bank holiday: London's wall clock is UTC.
+WINTER_MIDNIGHT = datetime(2026, 1, 14, tzinfo=UTC)
+MINUTES = st.integers(min_value=0, max_value=24 * 60 - 1)
+
+
+@given(start=MINUTES, end=MINUTES, minute=MINUTES)
+@example(start=1320, end=480, minute=60)  # 22:00-08:00 at 01:00
+@example(start=480, end=480, minute=600)  # "08:00"-"08:00"
+def test_quiet_hours_read_a_window_as_a_daily_rule_set_time_window_does(
+    start: int, end: int, minute: int
+) -> None:
+    """Both go through `clock.daily_period` and `clock.in_period`. They differ on purpose only
+    when the start equals the end: no quiet hours at all, but a time window all day."""
+    quiet = QuietHours(start, end)
+    every_day = TimeWindow(
+        "every-day",
+        frozenset(range(7)),
+        *period(format_minutes(start), format_minutes(end)),
+        bank_holidays=True,
+    )
+    in_window = every_day.contains(WINTER_MIDNIGHT + timedelta(minutes=minute))
+    if start == end:
+        assert in_window and not quiet.contains(minute)
+    else:
+        assert quiet.contains(minute) == in_window

@@ -31,7 +31,7 @@ from navigator.navigation.models import Navigation
 from navigator.navigation.service import get_navigation
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
-from navigator.referrals.service import OPEN
+from navigator.referrals.service import open_referrals
 from navigator.rules.reference import RULESET
 
 
@@ -51,9 +51,9 @@ def render_call_page(
         navigation, patient = _read_call(navigation_id)
         timeline = call_timeline(session, navigation)
         referrals = call_referrals(session, navigation.id)
-        open_referrals = {r.service_id: r.status for r in referrals if r.status in OPEN}
+        open_to = {r.service_id: r.status for r in open_referrals(session, navigation.id)}
         # Only an undecided call has the hand-over form that lists them.
-        options = [] if navigation.decision else _override_options(navigation, open_referrals, now)
+        options = [] if navigation.decision else _override_options(navigation, open_to, now)
         chosen = _chosen_service(navigation, now)
     return (
         render_template(
@@ -65,7 +65,7 @@ def render_call_page(
             patient=patient,
             timeline=timeline,
             referrals=referrals,
-            open_referrals=open_referrals,
+            open_referrals=open_to,
             service_names={r.service_id: service_name(r.service_id) for r in referrals},
             values=values,
             errors=errors,

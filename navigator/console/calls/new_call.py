@@ -15,6 +15,7 @@ from navigator.console.blueprint import bp
 from navigator.console.calls.shared import PATIENT_FIELDS
 from navigator.console.forms import (
     CallDetailsSchema,
+    api_fields,
     body_from_form,
     form_values,
     load_or_errors,
@@ -41,18 +42,15 @@ from navigator.patients.schemas import PatientInSchema
 from navigator.patients.service import find_or_create_patient
 from navigator.web.edge import sets_aside_bad_text
 
-ROUTING_FIELDS = (
-    "caller_role",
-    "need",
-    "red_flags",
-    "age",
-    "sex",
-    "postcode",
-    "gp_practice_ods",
-    "care_home_service_id",
-    "case_ref",
-    "nhs_number",
-)
+# The API's call facts, so a new one reaches the console's routing too (the form needs its
+# control: tests/console/calls/test_new_call.py checks there is one for each), less these:
+ROUTING_NOT_ON_FORM = {
+    "age_days": "worked out from the date of birth (`_routing_body`); the form asks for years",
+    "at": "a call taken on the console is routed at the time it is recorded",
+    "lives_in_care_home": "set by `_routing_body` from its tick box or a chosen care home",
+    "disposition": "an NHS Pathways code comes from 111's systems through the API",
+}
+ROUTING_FIELDS = api_fields(NavigationRequestSchema, not_on_form=ROUTING_NOT_ON_FORM)
 CALL_DETAILS = ("caller_name", "caller_phone", "notes")  # the console's own: CallDetailsSchema
 
 

@@ -7,7 +7,7 @@ from navigator.console.blueprint import bp
 from navigator.core.reference import VOCABULARY
 from navigator.directory.reference import directory_index
 from navigator.navigation.routing import red_flag_names
-from navigator.patients.access import DEMOGRAPHICS
+from navigator.patients.sources import DEMOGRAPHICS
 
 # The patient part of the new-call form and of the hand-over: what an API client can send.
 PATIENT_FIELDS = DEMOGRAPHICS

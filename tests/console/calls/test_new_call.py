@@ -11,11 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from navigator.console.calls.new_call import ROUTING_FIELDS, ROUTING_NOT_ON_FORM
 from navigator.core.extensions import db
 from navigator.navigation.models import Navigation
+from navigator.navigation.schemas import NavigationRequestSchema
 from navigator.patients.models import AuditEvent, Patient
 from tests.console.calls.conftest import FALL, count, take_call
-from tests.console.conftest import post_form
+from tests.console.conftest import form_controls, post_form
 
 pytestmark = pytest.mark.usefixtures("bedford_directory")
 
@@ -169,3 +171,14 @@ def test_a_red_flag_ticked_another_way_is_recorded_with_999(
         navigation = db.session.get(Navigation, response.location.rsplit("/", 1)[1])
         assert navigation is not None
         assert navigation.red_flags == ["chest_pain", "severe_bleeding"]
+
+
+def test_the_form_offers_every_api_call_fact_but_those_left_out_on_purpose(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    """A fact added to the API's call (`NavigationRequestSchema`) reaches the console's
+    routing: the form must have a control for it, or name it in `ROUTING_NOT_ON_FORM`."""
+    api = {f.data_key or name for name, f in NavigationRequestSchema().fields.items()}
+    assert set(ROUTING_FIELDS) == api - set(ROUTING_NOT_ON_FORM)
+    page = sign_in("navigator").get("/calls/new").text
+    assert set(ROUTING_FIELDS) <= form_controls(page, "/calls/new")

@@ -1,0 +1,91 @@
+"""What each client itself sent about a patient (`PatientSource`): recorded on every create
+or link, and read back by the need-to-know rules (`patients/need_to_know.py`) and by what a
+client without the full view is shown (`patients/shown.py`): only its own part."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from navigator.auth.keys import Caller
+from navigator.core.db import insert_unless_exists, utcnow
+from navigator.core.places import Gazetteer, parse_postcode
+from navigator.patients.models import Patient, PatientSource
+
+# The demographic fields a client can send about a patient (PatientInSchema), in the order
+# the API shows them.
+DEMOGRAPHICS = (
+    "nhs_number",
+    "name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "gp_practice_ods",
+    "care_home_service_id",
+)
+
+
+def source_of(session: Session, caller: Caller, patient_id: str) -> PatientSource | None:
+    """What this caller itself sent about the patient, if anything."""
+    return session.scalar(
+        select(PatientSource).where(
+            PatientSource.patient_id == patient_id, PatientSource.client_ref == caller.client_ref
+        )
+    )
+
+
+def record_source(
+    session: Session,
+    patient: Patient,
+    data: dict[str, Any],
+    *,
+    client_ref: str,
+    gazetteer: Gazetteer,
+) -> tuple[PatientSource, bool]:
+    """Remember the demographics one client sent (the latest value of each field it gave);
+    returns (source, created). `place` is derived from the postcode this client sent, never
+    from the record held. Flushes, in the caller's transaction."""
+    sent: dict[str, Any] = {}
+    for key in DEMOGRAPHICS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if key == "postcode":
+            parsed = parse_postcode(str(value), allow_outward=False)
+            if parsed is None:
+                continue
+            sent["postcode"] = parsed.text
+            sent["place"] = gazetteer.locate(parsed).place
+        else:
+            sent[key] = value.isoformat() if isinstance(value, date) else value
+    now = utcnow()
+    # ON CONFLICT DO NOTHING: the same client sending the same patient twice at once makes
+    # one source row, and the loser merges into it below instead of failing (never a 500).
+    created = insert_unless_exists(
+        session,
+        PatientSource,
+        {
+            "patient_id": patient.id,
+            "client_ref": client_ref,
+            "fields": sent,
+            "created_at": now,
+            "updated_at": now,
+        },
+        on=["patient_id", "client_ref"],
+    )
+    source = session.scalar(
+        select(PatientSource)
+        .where(PatientSource.patient_id == patient.id, PatientSource.client_ref == client_ref)
+        .with_for_update()
+    )
+    assert source is not None  # inserted above, or already there
+    if created:
+        return source, True
+    # A new dict, so the JSON column is seen as changed.
+    source.fields = {**source.fields, **sent}
+    source.updated_at = now
+    session.flush()
+    return source, False
