@@ -5,12 +5,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from navigator.auth.keys import create_api_client
 from navigator.auth.passwords import create_user
-from navigator.core.db import transaction
+from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
-from navigator.core.reference import VOCABULARY
+from navigator.core.places import parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.loader import LoadReport, load_documents
+from navigator.directory.reference import directory_index, stale_hours
+from navigator.navigation.service import navigate
+from navigator.rules.reference import RULESET
 
 ALL_ROLES = ["public", "relative", "care_home", "professional", "nhs111"]
 
@@ -117,3 +123,25 @@ def console_user(
     with transaction(db.session):
         create_user(db.session, email=email, password=password, role=role)
     return email, password
+
+
+def navigate_fall(session: Session, *, created_by: str) -> dict[str, Any]:
+    """Route one call (a relative, a fall without injury, aged 80, MK42 9DJ, now) with the
+    app's directory, rules and vocabulary, in the caller's unit of work; the API's answer."""
+    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    return navigate(
+        session,
+        {
+            "caller_role": "relative",
+            "need": "fall_no_injury",
+            "age": 80,
+            "postcode": located,
+            "at": utcnow(),
+        },
+        created_by=created_by,
+        index=directory_index(),
+        ruleset=RULESET.get(),
+        vocab=VOCABULARY.get(),
+        now=utcnow(),
+        stale_hours=stale_hours(),
+    )

@@ -28,24 +28,21 @@ from sqlalchemy.orm import Session
 from navigator.auth.keys import Caller
 from navigator.core.db import Base, transaction, utcnow
 from navigator.core.extensions import db
-from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.capacity import update_capacity
 from navigator.directory.editing import edit_service
 from navigator.directory.models import ServiceCapacity, ServiceChange
-from navigator.directory.reference import directory_index, stale_hours
+from navigator.directory.reference import directory_index
 from navigator.navigation.decisions import decide
 from navigator.navigation.models import Navigation
-from navigator.navigation.service import navigate
 from navigator.referrals.models import Referral, ReferralEvent
 from navigator.referrals.schemas import ReferralInSchema
 from navigator.referrals.service import change_status, create_referral
-from navigator.rules.reference import RULESET
 from navigator.transitions.dtoc import open_episode, update_episode
 from navigator.transitions.models import DtocEpisode, DtocInterval, TransitionEvent
 from navigator.transitions.schemas import DtocInSchema, DtocUpdateSchema, TransitionInSchema
 from navigator.transitions.service import record_transition
-from tests.builders import load_directory, organisation, service
+from tests.builders import load_directory, navigate_fall, organisation, service
 from tests.conftest import PROJECT_ROOT
 
 NAVIGATOR = Caller(3, "111-provider", "navigator", None)
@@ -111,23 +108,7 @@ def changing_a_referrals_status(session: Session) -> Write:
 
 
 def _navigate(session: Session) -> dict[str, Any]:
-    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
-    return navigate(
-        session,
-        {
-            "caller_role": "relative",
-            "need": "fall_no_injury",
-            "age": 80,
-            "postcode": located,
-            "at": utcnow(),
-        },
-        created_by=NAVIGATOR.label,
-        index=directory_index(),
-        ruleset=RULESET.get(),
-        vocab=VOCABULARY.get(),
-        now=utcnow(),
-        stale_hours=stale_hours(),
-    )
+    return navigate_fall(session, created_by=NAVIGATOR.label)
 
 
 def navigating_a_call(session: Session) -> Write:

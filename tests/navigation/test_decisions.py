@@ -35,7 +35,7 @@ from navigator.patients.service import find_or_create_patient
 from navigator.referrals.models import Referral
 from navigator.referrals.service import create_referral
 from navigator.rules.reference import RULESET
-from tests.builders import load_directory, organisation, service
+from tests.builders import load_directory, navigate_fall, organisation, service
 
 NAVIGATOR = Caller(7, "navigator@test", "navigator", None, kind="user")
 THREADS = 4
@@ -47,27 +47,11 @@ def navigation(session: Session) -> Navigation:
         services=[service(id="ucr-one"), service(id="ucr-two", lat=52.2)],
         organisations=[organisation()],
     )
-    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
     with transaction(session):
         patient = find_or_create_patient(
             session, {"name": "Pat Example"}, actor="tests", gazetteer=GAZETTEER.get()
         ).patient
-        result = navigate(
-            session,
-            {
-                "caller_role": "relative",
-                "need": "fall_no_injury",
-                "age": 80,
-                "postcode": located,
-                "at": utcnow(),
-            },
-            created_by=NAVIGATOR.label,
-            index=directory_index(),
-            ruleset=RULESET.get(),
-            vocab=VOCABULARY.get(),
-            now=utcnow(),
-            stale_hours=stale_hours(),
-        )
+        result = navigate_fall(session, created_by=NAVIGATOR.label)
         row = session.get(Navigation, result["id"])
         assert row is not None
         row.patient_id = patient.id
