@@ -10,6 +10,7 @@ year, rounded up, for ages (`shared/domain/dos-and-111.md`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Literal
@@ -42,6 +43,57 @@ def years_from_days(days: int) -> int:
     `age_in_days(years_from_days(days)) <= days <= age_in_days(years_from_days(days) + 1) - 1`.
     """
     return math.floor(days / DAYS_PER_YEAR)
+
+
+def min_age_days_from_years(years: float) -> int:
+    """An ORUK/HSDS `minimum_age` (decimal years, >= 0) as the first day of age admitted:
+    `age_in_days(years)` (1.5 -> 548, 18 -> 6575)."""
+    return age_in_days(years)
+
+
+def max_age_days_from_years(years: float) -> int:
+    """An ORUK/HSDS `maximum_age` (decimal years, >= 0) as the last day of age admitted,
+    inclusive. A whole number keeps the DoS's whole-year reading, up to the day before the next
+    birthday (17 -> 6574 days: every 17-year-old); a fraction is an exact age, admitted through
+    the day it is reached (1.5 -> 548 days, 18 months), never "1.5 plus a year" (issue 15).
+    So every value written to two decimal places reads back from its days unchanged."""
+    if float(years).is_integer():
+        return age_in_days(years + 1) - 1
+    return age_in_days(years)
+
+
+def _shortest_years(days: int, to_days: Callable[[float], int], whole: bool) -> float | int:
+    """The number of years with the fewest decimal places that `to_days` reads as `days`:
+    a whole number if `whole` allows one, else a fraction of 1 to 3 places (a thousandth of a
+    year is 0.37 days, so 3 places always reach any day)."""
+    nearest = days / DAYS_PER_YEAR
+    if whole:
+        for candidate in (math.floor(nearest) - 1, math.floor(nearest), math.ceil(nearest)):
+            if candidate >= 0 and to_days(candidate) == days:
+                return int(candidate)
+    for places in (1, 2, 3):
+        step = 10.0**-places
+        guess = round(nearest, places)
+        for shift in (0, -1, 1, -2, 2):
+            value = round(guess + shift * step, places)
+            if value > 0 and not value.is_integer() and to_days(value) == days:
+                return value
+    # Only a last day of 0 (a service for the first day of life) has no such number; the
+    # nearest, 0.001, admits one day more.
+    return 0.001
+
+
+def years_for_min_age_days(days: int) -> float | int:
+    """The ORUK `minimum_age` that `min_age_days_from_years` reads back as `days` exactly,
+    written as briefly as possible (548 -> 1.5, 6575 -> 18)."""
+    return _shortest_years(days, min_age_days_from_years, whole=True)
+
+
+def years_for_max_age_days(days: int) -> float | int:
+    """The ORUK `maximum_age` that `max_age_days_from_years` reads back as `days` exactly,
+    written as briefly as possible (548 -> 1.5, 6574 -> 17), so export, import and export
+    write the same number."""
+    return _shortest_years(days, max_age_days_from_years, whole=True)
 
 
 @lru_cache(maxsize=64)

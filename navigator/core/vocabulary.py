@@ -14,6 +14,9 @@ from typing import Any
 import yaml
 
 SCHEMES = ("sectors", "service_types", "needs", "red_flags", "caller_roles", "places")
+# The service type of a service kept from another directory whose own categories map to no
+# navigator type (issue 15): searchable and published, never routed to (hazard H30).
+UNCLASSIFIED = "unclassified"
 STATUSES = ("active", "temporarily_closed", "defunct")
 SEXES = ("any", "female", "male")
 PATIENT_SEXES = ("female", "male", "other", "unknown")

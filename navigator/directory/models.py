@@ -66,6 +66,10 @@ class Service(Base):
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assured_by: Mapped[str | None] = mapped_column(String(200))
+    # Who gave a service its type, needs and eligibility when its source did not:
+    # "mapping:<name>" (a taxonomy mapping file) or "person:<username>" (the console's
+    # "To classify" queue); None when the source classified it itself, or nobody has yet.
+    classified_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -97,12 +101,14 @@ class OpeningSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # weekly | bank_holiday | date
+    kind: Mapped[str] = mapped_column(String(20))  # weekly | bank_holiday | date | recurring
     weekday: Mapped[int | None] = mapped_column()  # 0 = Monday
     on_date: Mapped[date | None] = mapped_column(Date)
     opens: Mapped[str | None] = mapped_column(String(5))
     closes: Mapped[str | None] = mapped_column(String(5))
     closed: Mapped[bool] = mapped_column(default=False)
+    # kind "recurring": the RFC 5545 recurrence (HSDS schedule fields) as canonical JSON.
+    rule: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceCapacity(Base):

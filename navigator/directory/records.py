@@ -234,6 +234,7 @@ class ServiceSchema(StrictSchema):
     opening = fields.Nested(OpeningSchema, load_default=dict)
     assured_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=UTC)
     assured_by = _up_to(200)
+    classified_by = _up_to(200)
     sms = fields.Nested(SmsSchema, allow_none=True, load_default=None)
 
     @validates_schema
@@ -348,6 +349,7 @@ def canonical_service(data: Mapping[str, Any]) -> Record:
         },
         "assured_at": _iso(assured) if isinstance(assured, datetime) else assured,
         "assured_by": data.get("assured_by"),
+        "classified_by": data.get("classified_by"),
         "sms": _canonical_sms(data.get("sms")),
     }
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from navigator.core.places import Located
+from navigator.core.vocabulary import UNCLASSIFIED
 from navigator.directory.capacity import Capacity
 from navigator.directory.index import Entry
 from navigator.rules.ruleset import Facts
@@ -107,7 +108,12 @@ def assess(
     reporting red capacity now. This runs for every service of the wanted types near the
     postcode (hundreds in a city), so failures are tuples and the shared eligibility and
     opening answers come from `memo` (one per navigation).
+
+    An unclassified service (kept from another directory, type not yet set by a person) is
+    never a match nor a gap, whatever routing asks for (hazard H30).
     """
+    if entry.service_type == UNCLASSIFIED:
+        return None
     eligibility = memo.eligibility.get(id(entry.eligibility_key))
     if eligibility is None:
         eligibility = _eligibility_failures(entry, call)

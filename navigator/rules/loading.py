@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate
 
 from navigator.core.clock import WEEKDAYS, age_in_days, period
 from navigator.core.schemas import StrictSchema, field_messages
-from navigator.core.vocabulary import PATIENT_SEXES, URGENCIES, Vocabulary
+from navigator.core.vocabulary import PATIENT_SEXES, UNCLASSIFIED, URGENCIES, Vocabulary
 from navigator.rules.ruleset import (
     RED_FLAGS_PLACEHOLDER,
     Conditions,
@@ -168,6 +168,11 @@ class _Builder:
     def outcome(self, where: str, data: Mapping[str, Any]) -> Outcome:
         types = self.codes(where, "then.service_types", "service_types", data["service_types"])
         self.codes(where, "then.fallbacks", "service_types", data["fallbacks"])
+        if UNCLASSIFIED in (*data["service_types"], *data["fallbacks"]):
+            # Hazard H30: a service nobody has classified is never recommended.
+            self.error(
+                where, "then.service_types", f"{UNCLASSIFIED!r} services are never routed to"
+            )
         if len(types) != len(data["service_types"]):
             self.error(where, "then.service_types", "lists a service type twice")
         return Outcome(

@@ -44,8 +44,14 @@ def test_at_least_80_services_and_12_care_homes_across_all_sectors_and_places(
         assert sum(place in s["coverage"]["places"] for s in others) >= 15, place
 
 
-def test_every_service_type_is_in_the_directory(services: list[dict[str, Any]]) -> None:
-    assert set(vocabulary_codes("service_types")) <= {s["service_type"] for s in services}
+def test_every_service_type_is_in_the_directory_and_none_is_unclassified(
+    services: list[dict[str, Any]],
+) -> None:
+    """The hand-kept BLMK directory classifies every service; `unclassified` is only for
+    services kept from other directories' feeds (issue 15)."""
+    types = {s["service_type"] for s in services}
+    assert set(vocabulary_codes("service_types")) - {"unclassified"} <= types
+    assert "unclassified" not in types
 
 
 def test_only_drama_range_phone_numbers(services: list[dict[str, Any]]) -> None:
