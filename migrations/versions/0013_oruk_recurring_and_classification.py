@@ -9,10 +9,14 @@ classified a service.
   the source did not: `mapping:<name>` (a taxonomy mapping file), `person:<username>` (the
   console's "To classify" queue), or NULL (the source's own classification, or none yet, for
   a service of type `unclassified`). A person's classification survives re-loading the feed.
+- `services.source_terms`: the taxonomy terms the source feed classified the service with
+  (`[{"taxonomy", "code", "name"}]`, e.g. the LGA's ESD service list), kept so nothing the feed
+  said is lost: the "To classify" queue shows them and `/oruk/` publishes them again.
 
-Existing rows get NULL in both: every existing session is weekly, bank-holiday or dated, and
-every existing service was classified by its own source. Downgrade drops both columns (and
-with them any recurring sessions, which the old code could not read).
+Existing rows get NULL (and `source_terms` an empty list): every existing session is weekly,
+bank-holiday or dated, and every existing service was classified by its own source. Downgrade
+drops the three columns (and with them any recurring sessions, which the old code could not
+read).
 
 Revision ID: 0013
 Revises: 0012
@@ -23,6 +27,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -33,6 +38,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("opening_sessions", sa.Column("rule", sa.Text(), nullable=True))
     op.add_column("services", sa.Column("classified_by", sa.String(200), nullable=True))
+    json_list = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+    op.add_column(
+        "services",
+        sa.Column("source_terms", json_list, nullable=False, server_default=sa.text("'[]'")),
+    )
 
 
 def downgrade() -> None:
@@ -41,3 +51,4 @@ def downgrade() -> None:
         batch.drop_column("rule")
     with op.batch_alter_table("services") as batch:
         batch.drop_column("classified_by")
+        batch.drop_column("source_terms")

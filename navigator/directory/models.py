@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +70,10 @@ class Service(Base):
     # "mapping:<name>" (a taxonomy mapping file) or "person:<username>" (the console's
     # "To classify" queue); None when the source classified it itself, or nobody has yet.
     classified_by: Mapped[str | None] = mapped_column(String(200))
+    # The source feed's own taxonomy terms ([{"taxonomy", "code", "name"}]), kept as given.
+    source_terms: Mapped[list[dict[str, str]]] = mapped_column(
+        JsonList, default=list, server_default=text("'[]'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

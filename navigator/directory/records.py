@@ -216,6 +216,16 @@ class OpeningSchema(StrictSchema):
     specified_dates = fields.List(fields.Nested(SpecifiedDateSchema), load_default=list)
 
 
+class SourceTermSchema(StrictSchema):
+    """A taxonomy term the source feed classified a service with (ORUK `attributes` /
+    HSDS-UK `service_taxonomys`), kept as given: e.g. taxonomy `esdServiceTypes`, code
+    `http://id.esd.org.uk/service/242`, name `Care at home`."""
+
+    taxonomy = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    name = fields.String(load_default="", validate=validate.Length(max=300))
+
+
 class ServiceSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(SLUG, error="Not a lowercase slug"))
     organisation = fields.String(required=True)
@@ -235,6 +245,7 @@ class ServiceSchema(StrictSchema):
     assured_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=UTC)
     assured_by = _up_to(200)
     classified_by = _up_to(200)
+    source_terms = fields.List(fields.Nested(SourceTermSchema), load_default=list)
     sms = fields.Nested(SmsSchema, allow_none=True, load_default=None)
 
     @validates_schema
@@ -350,6 +361,13 @@ def canonical_service(data: Mapping[str, Any]) -> Record:
         "assured_at": _iso(assured) if isinstance(assured, datetime) else assured,
         "assured_by": data.get("assured_by"),
         "classified_by": data.get("classified_by"),
+        "source_terms": sorted(
+            (
+                {"taxonomy": t["taxonomy"], "code": t["code"], "name": t.get("name") or ""}
+                for t in data.get("source_terms") or []
+            ),
+            key=lambda t: (t["taxonomy"], t["code"], t["name"]),
+        ),
         "sms": _canonical_sms(data.get("sms")),
     }
 

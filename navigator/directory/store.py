@@ -189,6 +189,7 @@ def service_columns(record: Record) -> dict[str, Any]:
         "assured_at": datetime.fromisoformat(assured) if assured else None,
         "assured_by": record["assured_by"],
         "classified_by": record["classified_by"],
+        "source_terms": record["source_terms"],
         # The opt-out is not part of the record: reloading the directory never clears it.
         **_sms_columns(record.get("sms")),
     }
