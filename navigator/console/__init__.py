@@ -42,6 +42,7 @@ def configure_templates(app: Flask) -> None:
 def init_console(app: Flask) -> None:
     from navigator.console import (  # noqa: F401  (each module adds its routes to `bp`)
         calls,
+        classify,
         dashboard,
         directory,
         dtoc,

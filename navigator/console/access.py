@@ -9,6 +9,7 @@
 | manage_dtoc      | yes       | yes        | yes   |
 | care_home_texts  | yes       | yes        | yes   |
 | confirm_details  |           | yes        | yes   |
+| classify_services|           | yes        | yes   |
 | view_dashboard   |           | yes        | yes   |
 | edit_directory   |           |            | yes   |
 | manage_users     |           |            | yes   |
@@ -43,6 +44,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "manage_dtoc": EVERYONE,
     "care_home_texts": EVERYONE,  # switch a care home's follow-up texts off or on
     "confirm_details": ("supervisor", "admin"),
+    # the "To classify" queue: give a service kept from another directory its type (issue 15)
+    "classify_services": ("supervisor", "admin"),
     "view_dashboard": ("supervisor", "admin"),
     "edit_directory": ("admin",),
     "manage_users": ("admin",),

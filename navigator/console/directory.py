@@ -24,9 +24,10 @@ from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import VOCABULARY
-from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES
+from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES, UNCLASSIFIED
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.capacity import update_capacity
+from navigator.directory.classify import classifiable
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.models import Service
 from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
@@ -87,11 +88,14 @@ def directory() -> ResponseReturnValue:
     if values.get("checks") == "1":
         items = [item for item in items if item["needs_checking"]]
     vocab = VOCABULARY.get()
+    # Supervisors and admins see how many services wait in the "To classify" queue.
+    to_classify = len(index.by_type.get(UNCLASSIFIED, ())) if can("classify_services") else None
     return render_template(
         "console/directory.jinja",
         title="Directory",
         items=items,
         total=total,
+        to_classify=to_classify,
         values=values,
         errors=errors,
         needs=vocabulary_options(vocab, "needs"),
@@ -128,6 +132,8 @@ def _service_page(
             service=detail,
             needs_checking=needs_checking(entry.record, detail["capacity"]["stale"], now),
             texts=texts,
+            classifiable=classifiable(entry.record),
+            term_labels=[term["name"] or term["code"] for term in entry.record["source_terms"]],
             capacity_statuses=plain_options(CAPACITY_STATUSES),
             vocab=VOCABULARY.get(),
             values=values,

@@ -1,204 +1,367 @@
-"""Open Referral UK (HSDS 3.0) import: ORUK JSON to raw navigator-format records.
+"""Open Referral UK import: HSDS services (HSDS 3.0, the UK profile 3.0, HSDS-UK 1.0) to raw
+navigator-format records, without loss where navigator can hold the data and with a warning,
+per service and field, where it cannot (issue 15 §1; rules in
+`directory_of_services/FORMAT.md`, "Open Referral UK import").
 
-Accepts a list of HSDS services or an envelope holding one (`contents`, as the feed's pages,
-or `services`). A service exported by
-navigator carries the `navigator-details` attribute (see `oruk_export`) and is read back from
-it exactly. Third-party data without it is mapped from the HSDS fields alone: the service type,
-needs and sector from terms of navigator's own taxonomies, ages in years, weekly schedules and
-single-date schedules, service areas naming a known place or postcode district; every caller
-role is admitted. The records are not validated here: the loader validates them like any file.
+Shapes (`tests/data/oruk/NOTES.md` §1, §3): a bare list of services; a page (`contents` in
+3.0, `content` in HSDS-UK 1.0, or `services`); an organization holding `services`; or one
+service object (the `/services/{id}` answer). A service exported by navigator carries the
+`navigator-details` attribute (`oruk_export`) and is read back from it exactly. Any other
+service is mapped from its HSDS fields (`oruk_fields`, `oruk_schedules`) and classified by
+navigator's own taxonomy terms, else by the taxonomy mappings (`taxonomy_mapping`), else kept
+as `unclassified`. Only a service with no id or no name is rejected. The records are not
+validated here: the loader validates them like any file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from navigator.core.clock import WEEKDAYS, age_in_days
 from navigator.core.reference import VOCABULARY
-from navigator.core.vocabulary import Vocabulary
-from navigator.directory.oruk_terms import (
-    DAYS,
-    DETAILS_TERM,
-    STATUS_FROM_HSDS,
-    TAXONOMIES,
-    taxonomy_id,
+from navigator.core.vocabulary import UNCLASSIFIED, Vocabulary
+from navigator.directory import oruk_fields
+from navigator.directory.oruk_schedules import opening_from_service
+from navigator.directory.oruk_terms import DETAILS_TERM, STATUS_FROM_HSDS
+from navigator.directory.oruk_values import (
+    Notes,
+    as_list,
+    as_object,
+    cleaned,
+    present,
+    printable,
+    quote,
+)
+from navigator.directory.records import SLUG, OrganisationSchema
+from navigator.directory.taxonomy_mapping import (
+    TAXONOMY_MAPPINGS,
+    FeedTerm,
+    Mapping,
+    classify,
 )
 
-ALL_CALLER_ROLES = ["care_home", "nhs111", "professional", "public", "relative"]
+# A key only a service object has (not an organization, location, taxonomy or term), so a
+# single object or a list is recognised as services and other ORUK documents are refused.
+SERVICE_KEYS = frozenset(
+    {
+        "status",
+        "organization",
+        "organization_id",
+        "service_at_locations",
+        "regular_schedules",
+        "holiday_schedules",
+        "service_taxonomys",
+        "service_taxonomies",
+        "eligibilitys",
+        "eligibilities",
+        "minimum_age",
+        "maximum_age",
+        "service_areas",
+    }
+)
+ENVELOPE_KEYS = ("contents", "content", "services")
+PLACEHOLDER_ORGANISATION = {
+    "id": "organisation-not-given",
+    "name": "Organisation not given by the feed",
+    "ods_code": None,
+    "charity_number": None,
+    "sector": "voluntary",
+    "website": None,
+}
+MAX_NAME = 300
+TERMS_IN_REASON = 5
 
 
 @dataclass
 class OrukImport:
-    """Raw organisation and service dicts, and the (service id, reason) of each service that
-    could not be mapped."""
+    """Raw organisation and service dicts; the (feed id, reason) of each service rejected; and,
+    by navigator service id, each kept service's warnings (`"field: message"`) and, for an
+    unclassified one, why."""
 
     organisations: list[dict[str, Any]] = field(default_factory=list)
     services: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    unclassified: dict[str, str] = field(default_factory=dict)
+
+
+def _is_service(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and ("id" in item or "name" in item)
+        and bool(SERVICE_KEYS & set(item))
+    )
+
+
+def oruk_services(data: Any) -> list[dict[str, Any]] | None:
+    """The service objects of a parsed ORUK document, or None when it is not one (a
+    navigator-format document, with `format`, is not). An organization's own fields become the
+    `organization` of its nested services that name none."""
+    if isinstance(data, dict):
+        if "format" in data:
+            return None
+        key = next((k for k in ENVELOPE_KEYS if isinstance(data.get(k), list)), None)
+        if key is None:
+            return [data] if _is_service(data) else None
+        items = data[key]
+        if key == "services" and "id" in data and "name" in data:
+            org = {k: v for k, v in data.items() if k != "services"}
+            items = [
+                item | {"organization": org}
+                if isinstance(item, dict)
+                and not (item.get("organization") or item.get("organization_id"))
+                else item
+                for item in items
+            ]
+    elif isinstance(data, list):
+        items = data
+    else:
+        return None
+    if not all(isinstance(item, dict) for item in items):
+        return None
+    if items and not any(_is_service(item) for item in items):
+        return None
+    return items
 
 
 def looks_like_oruk(data: Any) -> bool:
-    """Whether a parsed document is ORUK JSON: a list of objects with `id` and `name`, bare or in
-    an envelope, and not a navigator-format document (which has `format`)."""
-    if isinstance(data, dict) and "format" not in data:
-        data = data.get("contents", data.get("services"))
-    return isinstance(data, list) and all(
-        isinstance(s, dict) and "id" in s and "name" in s for s in data
-    )
+    """Whether a parsed document is ORUK services in one of the accepted shapes."""
+    return oruk_services(data) is not None
 
 
-def _service_list(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, dict):
-        data = data.get("contents", data.get("services"))
-    return list(data)
+def navigator_id(value: Any, path: str, notes: Notes) -> str:
+    """A feed id as a navigator id (`records.SLUG`): lowercased (UUIDs), else a stable slug of
+    it, other characters as `-`, plus 8 hex digits of its SHA-1 so two ids never meet (warned)."""
+    text = str(value).strip()
+    lower = text.lower()
+    if SLUG.match(lower):
+        return lower
+    slug = re.sub(r"[^a-z0-9]+", "-", lower).strip("-")[:80]
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]  # noqa: S324 (not security)
+    ident = f"{slug}-{digest}" if slug else digest
+    notes.warn(path, f"{quote(text)} is not a navigator id; stored as {ident!r}")
+    return ident
 
 
-def _organisation_from(org: dict[str, Any], sector: str) -> dict[str, Any]:
-    """An organisation record from an HSDS organization (sector from navigator-details)."""
-    identifiers = {
-        i.get("identifier_scheme"): i.get("identifier")
-        for i in org.get("organization_identifiers") or []
-    }
-    return {
-        "id": str(org["id"]).lower(),
-        "name": org.get("name") or str(org["id"]),
-        "ods_code": identifiers.get("ODS"),
-        "charity_number": identifiers.get("GB-CHC"),
-        "sector": sector,
-        "website": org.get("website") or None,
-    }
-
-
-def _terms(service: dict[str, Any], scheme: str) -> list[str]:
-    tax_name, tax_id = TAXONOMIES[scheme][0], taxonomy_id(scheme)
-    codes = []
-    for attribute in service.get("attributes") or []:
-        term = attribute.get("taxonomy_term") or {}
-        if term.get("taxonomy") == tax_name or term.get("taxonomy_id") == tax_id:
-            code = term.get("code") or term.get("name")
-            if code:
-                codes.append(str(code))
-    return codes
-
-
-def _details(service: dict[str, Any]) -> dict[str, Any] | None:
-    for attribute in service.get("attributes") or []:
-        if (attribute.get("taxonomy_term") or {}).get("name") == DETAILS_TERM:
-            value = json.loads(attribute.get("value") or "{}")
-            return value if isinstance(value, dict) else None
+def _details(service: dict[str, Any], notes: Notes) -> dict[str, Any] | None:
+    for attribute in as_list(service.get("attributes")):
+        term = attribute.get("taxonomy_term")
+        if isinstance(term, dict) and term.get("name") == DETAILS_TERM:
+            try:
+                value = json.loads(attribute.get("value") or "")
+            except (TypeError, ValueError):
+                value = None
+            if isinstance(value, dict):
+                return value
+            notes.warn("attributes", f"{DETAILS_TERM} is not a JSON object; read from HSDS fields")
     return None
 
 
-def _opening_from_schedules(schedules: list[dict[str, Any]]) -> dict[str, Any]:
-    weekly: dict[str, list[list[str]]] = {}
-    specified: dict[str, dict[str, Any]] = {}
-    for s in schedules:
-        opens, closes = (s.get("opens_at") or "")[:5], (s.get("closes_at") or "")[:5]
-        if s.get("valid_from") and s.get("valid_from") == s.get("valid_to"):
-            entry = specified.setdefault(s["valid_from"], {"date": s["valid_from"], "sessions": []})
-            if opens and closes:
-                entry["sessions"].append([opens, closes])
-            else:
-                entry["closed"] = True
-        elif s.get("freq") == "WEEKLY" and s.get("byday") and opens and closes:
-            for code in str(s["byday"]).split(","):
-                if code.strip() in DAYS:
-                    weekly.setdefault(WEEKDAYS[DAYS.index(code.strip())], []).append(
-                        [opens, closes]
-                    )
-    return {"weekly": weekly, "specified_dates": list(specified.values())}
-
-
-def _service_from_hsds(service: dict[str, Any], vocab: Vocabulary) -> dict[str, Any]:
-    types = _terms(service, "service_types")
-    if not types:
-        raise ValueError("no navigator service type (a taxonomy term from navigator-service-types)")
-    service_type = types[0]
-    term = vocab.terms["service_types"].get(service_type)
-    sectors = _terms(service, "sectors")
-    sector = (
-        sectors[0] if sectors else (term.extra.get("sector", "community") if term else "community")
-    )
-    min_age, max_age = service.get("minimum_age"), service.get("maximum_age")
-    places = {t.label.lower(): code for code, t in vocab.terms["places"].items()}
-    coverage_places, districts = [], []
-    for area in service.get("service_areas") or []:
-        if area.get("uri") in vocab.terms["places"]:
-            coverage_places.append(area["uri"])
-        elif str(area.get("name", "")).lower() in places:
-            coverage_places.append(places[str(area["name"]).lower()])
-        elif area.get("extent_type") == "postcode_district" and area.get("name"):
-            districts.append(area["name"])
-    locations = []
-    for sal in service.get("service_at_locations") or []:
-        location = sal.get("location") or {}
-        address = (location.get("addresses") or [{}])[0]
-        text = ", ".join(p for p in (address.get("address_1"), address.get("city")) if p)
-        locations.append(
-            {
-                "name": location.get("name"),
-                "address": text or None,
-                "postcode": address.get("postal_code") or None,
-                "lat": location.get("latitude"),
-                "lng": location.get("longitude"),
-            }
+def _organisation_id(service: dict[str, Any], notes: Notes) -> str | None:
+    """navigator's id of the service's organization; None (warned) when it names none."""
+    org = as_object(service.get("organization"))
+    raw = present(org, "id") or service.get("organization_id")
+    if raw is None:
+        notes.warn(
+            "organization",
+            f"not given; the service is filed under {PLACEHOLDER_ORGANISATION['id']!r}",
         )
-    phones = service.get("phones") or []
+        return None
+    return navigator_id(raw, "organization.id", notes)
+
+
+def _organisation(
+    service: dict[str, Any], org_id: str, sector: str, notes: Notes
+) -> dict[str, Any]:
+    """The organisation record of the service's HSDS organization (3.0 `website`, HSDS-UK 1.0
+    `url`; ODS code and charity number from `organization_identifiers`)."""
+    org = as_object(service.get("organization"))
+    identifiers = {
+        str(i.get("identifier_scheme") or i.get("identifier_type") or "").upper(): i.get(
+            "identifier"
+        )
+        for i in as_list(org.get("organization_identifiers"))
+    }
+    name = org.get("name")
+    if name is None:
+        notes.warn("organization.name", f"not given; named {org_id!r}")
+    data = {
+        "id": org_id,
+        "name": printable(str(name or org_id), MAX_NAME),
+        "ods_code": identifiers.get("ODS"),
+        "charity_number": identifiers.get("GB-CHC"),
+        "sector": sector,
+        "website": present(org, "website", "url"),
+    }
+    paths = {
+        "ods_code": "organization.organization_identifiers",
+        "charity_number": "organization.organization_identifiers",
+        "website": "organization.website",
+    }
+    return oruk_fields.without_invalid(OrganisationSchema(), data, paths, notes)
+
+
+def _classification(
+    service: dict[str, Any], vocab: Vocabulary, mappings: tuple[Mapping, ...], notes: Notes
+) -> tuple[dict[str, Any], str | None]:
+    """(service_type, sector, needs, classified_by, source_terms) and, if unclassified, why."""
+    own, terms = oruk_fields.feed_terms(service)
+    labels = {t.label.lower(): c for c, t in vocab.terms["service_types"].items()}
+
+    def valid(scheme: str, codes: list[str]) -> list[str]:
+        out = []
+        for code in codes:
+            code = code if vocab.has(scheme, code) else labels.get(code.lower(), code)
+            if vocab.has(scheme, code):
+                out.append(code)
+            else:
+                notes.warn("attributes", f"{quote(code)} is not a navigator {scheme}; left out")
+        return out
+
+    own_types = [t for t in valid("service_types", own["service_types"]) if t != UNCLASSIFIED]
+    needs = valid("needs", own["needs"])
+    reason = None
+    if own_types:
+        service_type, classified_by = own_types[0], None
+    else:
+        found = classify(terms, mappings)
+        needs += [n for n in found.needs if n not in needs]
+        classified_by = found.classified_by()
+        if found.other_types:
+            notes.warn(
+                "attributes",
+                f"terms map to several service types {found.other_types}; "
+                f"{found.service_type!r} used",
+            )
+        service_type = found.service_type or UNCLASSIFIED
+        if found.service_type is None:
+            reason = _unclassified_reason(terms, found.mappings)
+    sectors = valid("sectors", own["sectors"])
+    term = vocab.terms["service_types"].get(service_type)
+    sector = (
+        sectors[0]
+        if sectors
+        else str(term.extra.get("sector", "voluntary"))
+        if term
+        else ("voluntary")
+    )
     return {
-        "public_name": service.get("alternate_name"),
         "service_type": service_type,
         "sector": sector,
-        "needs": _terms(service, "needs"),
+        "needs": needs,
+        "classified_by": classified_by,
+        "source_terms": [t.stored() for t in terms],
+    }, reason
+
+
+def _unclassified_reason(terms: list[FeedTerm], mapped: list[str]) -> str:
+    if not terms:
+        return "no taxonomy terms"
+    shown = [f"{t.taxonomy} {t.code}" + (f" ({t.name})" if t.name else "") for t in terms]
+    more = f" and {len(shown) - TERMS_IN_REASON} more" if len(shown) > TERMS_IN_REASON else ""
+    needs = f"; needs from mapping:{', '.join(mapped)}" if mapped else ""
+    text = "; ".join(shown[:TERMS_IN_REASON]) + more
+    return printable(f"no navigator service type for its terms: {text}{needs}")
+
+
+def _status(service: dict[str, Any], notes: Notes) -> str:
+    value = str(service.get("status") or "active").lower()
+    if value not in STATUS_FROM_HSDS:
+        notes.warn("status", f"{quote(service['status'])} is not an HSDS status; read as active")
+    return STATUS_FROM_HSDS.get(value, "active")
+
+
+def _third_party(
+    service: dict[str, Any], vocab: Vocabulary, mappings: tuple[Mapping, ...], notes: Notes
+) -> tuple[dict[str, Any], str | None]:
+    classification, reason = _classification(service, vocab, mappings, notes)
+    min_days, max_days = oruk_fields.age_days(service, notes)
+    name = str(service["name"])
+    if len(name) > MAX_NAME:
+        notes.warn("name", f"longer than {MAX_NAME} characters; cut")
+    public_name = service.get("alternate_name")
+    if public_name is not None and len(str(public_name)) > MAX_NAME:
+        notes.warn("alternate_name", f"{quote(public_name)}: longer than {MAX_NAME}; left out")
+        public_name = None
+    return classification | {
+        "name": name[:MAX_NAME],
+        "public_name": public_name,
+        "description": str(service.get("description") or ""),
+        "status": _status(service, notes),
         "eligibility": {
-            "min_age_days": age_in_days(float(min_age)) if min_age is not None else 0,
-            "max_age_days": age_in_days(float(max_age) + 1) - 1 if max_age is not None else None,
-            "caller_roles": ALL_CALLER_ROLES,
+            "min_age_days": min_days,
+            "max_age_days": max_days,
+            "caller_roles": sorted(vocab.codes("caller_roles")),
         },
-        "coverage": {"places": coverage_places, "postcode_districts": districts},
-        "locations": locations,
-        "contact": {
-            "public_phone": phones[0].get("number") if phones else None,
-            "email": service.get("email"),
-            "website": service.get("url"),
-        },
-        "opening": _opening_from_schedules(service.get("schedules") or []),
-        "assured_at": f"{service['assured_date']}T00:00:00Z"
-        if service.get("assured_date")
-        else None,
-    }
+        "coverage": oruk_fields.coverage(service, vocab, notes),
+        "locations": oruk_fields.locations(service, notes),
+        "contact": oruk_fields.contact(service, notes),
+        "opening": opening_from_service(service, notes),
+        "assured_at": oruk_fields.assured_at(service, notes),
+    }, reason
 
 
-def records_from_oruk(data: Any, vocab: Vocabulary | None = None) -> OrukImport:
-    """Raw navigator-format organisation and service dicts, for the loader to validate."""
+def records_from_oruk(
+    data: Any, vocab: Vocabulary | None = None, mappings: tuple[Mapping, ...] | None = None
+) -> OrukImport:
+    """Raw navigator-format organisation and service dicts, for the loader to validate
+    (the app's vocabulary and taxonomy mappings unless given). ValueError if `data` is not
+    ORUK services (`looks_like_oruk`)."""
+    items = oruk_services(data)
+    if items is None:
+        raise ValueError("not Open Referral UK services")
     vocab = vocab or VOCABULARY.get()
+    mappings = TAXONOMY_MAPPINGS.get() if mappings is None else mappings
     result = OrukImport()
     seen_orgs: set[str] = set()
-    for service in _service_list(data):
-        ident = str(service.get("id"))
-        try:
-            details = _details(service)
-            base = details if details is not None else _service_from_hsds(service, vocab)
-            org_sector = base.pop("organisation_sector", None) or base["sector"]
-            org = service.get("organization") or {
-                "id": service.get("organization_id"),
-                "name": service.get("organization_id"),
-            }
-            if not org.get("id"):
-                raise ValueError("no organization")
-            record = dict(base) | {
-                "id": ident,
-                "organisation": str(org["id"]).lower(),
-                "name": service.get("name"),
-                "description": service.get("description") or "",
-                "status": STATUS_FROM_HSDS.get(str(service.get("status")), "active"),
-            }
-        except (ValueError, KeyError, TypeError) as exc:
-            result.rejected.append((ident, str(exc)))
+    for index, raw in enumerate(items):
+        service = cleaned(raw)
+        notes = Notes()
+        if service.get("id") is None or service.get("name") is None:
+            label = service.get("id") or service.get("name") or f"item {index + 1}"
+            missing = "id" if service.get("id") is None else "name"
+            result.rejected.append((printable(str(label), 100), f"no {missing}"))
             continue
-        if record["organisation"] not in seen_orgs:
-            seen_orgs.add(record["organisation"])
-            result.organisations.append(_organisation_from(org, org_sector))
+        details = _details(service, notes)
+        if details is not None:
+            # navigator's own export: read back exactly (name, description and status as
+            # written, not trimmed), with navigator's slugs when the export carries them
+            record = {
+                k: v
+                for k, v in details.items()
+                if k not in ("organisation_sector", "organisation", "id")
+            }
+            ident = str(details.get("id") or navigator_id(service["id"], "id", notes))
+            org_id = details.get("organisation")
+            org_sector = details.get("organisation_sector") or record.get("sector") or "voluntary"
+            reason = None
+            record |= {
+                "name": raw.get("name"),
+                "description": raw.get("description") or "",
+                "status": _status(service, notes),
+            }
+        else:
+            ident = navigator_id(service["id"], "id", notes)
+            org_id = None
+            record, reason = _third_party(service, vocab, mappings, notes)
+            org_sector = record["sector"]
+        named = str(org_id) if org_id else _organisation_id(service, notes)
+        if named is None:
+            org_id = str(PLACEHOLDER_ORGANISATION["id"])
+            if org_id not in seen_orgs:
+                result.organisations.append(dict(PLACEHOLDER_ORGANISATION))
+        else:
+            org_id = named
+            if org_id not in seen_orgs:  # the first service to name it describes it
+                result.organisations.append(_organisation(service, org_id, org_sector, notes))
+        seen_orgs.add(org_id)
+        record = {"id": ident, "organisation": org_id} | record
         result.services.append(record)
+        if notes.lines:
+            result.warnings.setdefault(ident, []).extend(notes.lines)
+        if reason is not None:
+            result.unclassified[ident] = reason
     return result

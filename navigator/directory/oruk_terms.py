@@ -38,6 +38,20 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
 
 
+def is_uuid(text: str) -> bool:
+    """Whether `text` is a UUID in its canonical form (lowercase, hyphenated)."""
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def hsds_id(kind: str, slug: str) -> str:
+    """The HSDS `id` of a navigator `service` or `organisation` (ORUK wants a UUID): the slug
+    itself when it already is one (kept from another ORUK feed), else `stable_id(kind, slug)`."""
+    return slug if is_uuid(slug) else stable_id(kind, slug)
+
+
 def taxonomy_id(scheme: str) -> str:
     """The HSDS taxonomy id of a vocabulary scheme (`service_types`, `needs`, `sectors`)."""
     return stable_id("taxonomy", scheme)
@@ -65,5 +79,4 @@ def term_object(vocab: Vocabulary, scheme: str, code: str) -> dict[str, Any]:
         "description": term.description,
         "taxonomy": TAXONOMIES[scheme][0],
         "taxonomy_id": taxonomy_id(scheme),
-        "parent_id": None,
     }

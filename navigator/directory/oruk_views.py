@@ -1,12 +1,17 @@
-"""`/oruk/`: the open Open Referral UK (HSDS 3.0) read API.
+"""`/oruk/`: the open Open Referral UK (HSDS 3.0, UK profile 3.0) read API.
 
 No authentication and `Access-Control-Allow-Origin: *`, as the UK profile requires; it
 carries no patient data and never shows professional-only contact or referral details.
+Every response validates against the UK profile's compiled JSON schemas
+(`tests/directory/test_oruk_schemas.py`): no `null`, UUID ids, the `Page` envelope on lists.
+Services and organisations answer to their HSDS UUID and to their navigator slug.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -16,27 +21,46 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from navigator.core.clock import DAY_MINUTES, WEEKDAYS, age_in_days, parse_hhmm
 from navigator.core.errors import Problem
 from navigator.core.fields import PostcodeField
+from navigator.core.places import Located, Point
 from navigator.core.reference import VOCABULARY
 from navigator.core.schemas import field_messages
-from navigator.directory.index import Entry
+from navigator.core.vocabulary import Vocabulary
+from navigator.directory.index import DirectoryIndex, Entry
 from navigator.directory.opening import weekly_window
-from navigator.directory.oruk_export import service_to_oruk
+from navigator.directory.oruk_export import (
+    one_to_one,
+    organisation_to_oruk,
+    service_at_location_id,
+    service_to_oruk,
+    services_at_locations,
+    source_taxonomy_id,
+    source_term_id,
+    source_term_object,
+)
 from navigator.directory.oruk_terms import (
     DAYS,
+    DETAILS_TERM,
     TAXONOMIES,
+    hsds_id,
+    stable_id,
     taxonomy_id,
     taxonomy_object,
     term_id,
     term_object,
 )
+from navigator.directory.records import Record
 from navigator.directory.reference import directory_index
 from navigator.web.access import public
 from navigator.web.edge import answers_bad_fields_with
 
 blp = Blueprint("oruk", __name__, url_prefix="/oruk")
-# Every bad query is 400 here (as `_args` answers), the edge's NUL/surrogate check included.
+# Every bad query is 400 here (as `_load` answers), the edge's NUL/surrogate check included.
 answers_bad_fields_with(blp, 400)
 
+# The UK profile's own name for its version: the ORUK validator's mock feeds answer it, and it
+# reads as 3.0 there (it strips "HSDS-UK-"), while a bare "3.0" would not say "UK profile"
+# (README, "Open Referral UK"; tests/data/oruk/NOTES.md §5).
+VERSION = "HSDS-UK-3.0"
 PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile/blob/main/docs/index.md"
 SPEC_URL = "https://openreferraluk.org/specifications/3.0/openapi.json"
 # Why every view here is open (navigator.web.access): the route-access test reports it.
@@ -44,6 +68,12 @@ OPEN_DATA = (
     "Open Referral UK open data: the UK profile requires no authentication; public directory "
     "fields only, no patient data and no professional-only details"
 )
+DETAILS_TERM_OBJECT = {
+    "id": stable_id("term", DETAILS_TERM),
+    "name": DETAILS_TERM,
+    "term": DETAILS_TERM,
+    "description": "navigator fields HSDS cannot carry (JSON in value)",
+}
 
 
 @blp.after_request
@@ -65,10 +95,17 @@ def _start_hhmm(value: str) -> None:
         raise ValidationError("24:00 can only end a window; start at 00:00 instead")
 
 
-class OrukServiceArgs(Schema):
+class PageArgs(Schema):
+    """`page` and `per_page`, as every ORUK list takes them (1-based pages)."""
+
     class Meta:
         unknown = EXCLUDE  # ORUK clients send profile parameters we do not filter on (format, full)
 
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class OrukServiceArgs(PageArgs):
     search = fields.String(validate=validate.Length(max=200))
     text = fields.String(validate=validate.Length(max=200))
     # Ids are at most 100 characters (the directory's id columns); longer matches nothing.
@@ -81,11 +118,10 @@ class OrukServiceArgs(Schema):
     start_time = fields.String(validate=[validate.Length(max=20), _start_hhmm])  # HH:MM[:SS…]
     end_time = fields.String(validate=[validate.Length(max=20), _hhmm])
     postcode = PostcodeField()
-    proximity = fields.Integer(
+    # Metres from the postcode's centroid; the profile types it a string, so "1500.5" is fine.
+    proximity = fields.Float(
         validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"}
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
     @validates_schema
     def _pairs(self, data: dict[str, Any], **_: Any) -> None:
@@ -93,18 +129,82 @@ class OrukServiceArgs(Schema):
             raise ValidationError("proximity needs a postcode", "proximity")
 
 
-def _args() -> dict[str, Any]:
+class TermArgs(PageArgs):
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    taxonomy_id = fields.String(validate=validate.Length(max=200))
+
+
+def _load(schema: Schema) -> dict[str, Any]:
+    """The query string through `schema`: 400 problem+json naming each bad field."""
     try:
-        return dict(OrukServiceArgs().load(request.args.to_dict()))
+        return dict(schema.load(request.args.to_dict()))
     except ValidationError as exc:
         raise Problem(400, "Invalid query parameters", errors=field_messages(exc)) from exc
+
+
+@dataclass
+class _Ids:
+    """What the feed looks up by id, for one build of the directory index: services and
+    organisations by HSDS id and by slug, each service-at-location, and the source feeds'
+    taxonomies and terms the services carry."""
+
+    services: dict[str, Entry] = field(default_factory=dict)
+    organisations: dict[str, Record] = field(default_factory=dict)
+    sals: dict[str, tuple[Entry, int]] = field(default_factory=dict)
+    source_terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source_taxonomies: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# The lookups of the latest index only: one slot, replaced when the index is rebuilt.
+_LATEST: dict[str, tuple[DirectoryIndex, _Ids]] = {}
+_LATEST_LOCK = threading.Lock()
+
+
+def _ids(index: DirectoryIndex) -> _Ids:
+    # Built once per index (the index is rebuilt, as a new object, when the directory changes).
+    with _LATEST_LOCK:
+        latest = _LATEST.get("ids")
+        if latest is not None and latest[0] is index:
+            return latest[1]
+    ids = _Ids()
+    for entry in index.entries:
+        org = entry.organisation
+        ids.services[entry.id] = ids.services[hsds_id("service", entry.id)] = entry
+        ids.organisations[org["id"]] = ids.organisations[hsds_id("organisation", org["id"])] = org
+        for i in range(len(entry.record["locations"])):
+            ids.sals[service_at_location_id(entry.id, i)] = (entry, i)
+        for term in entry.record["source_terms"]:
+            obj = source_term_object(term)
+            ids.source_terms.setdefault(obj["id"], obj)
+            ids.source_taxonomies.setdefault(
+                obj["taxonomy_id"],
+                {
+                    "id": obj["taxonomy_id"],
+                    "name": term["taxonomy"],
+                    "description": f"{term['taxonomy']}: the taxonomy of a feed navigator "
+                    "loaded services from, kept as that feed published it",
+                },
+            )
+    with _LATEST_LOCK:
+        _LATEST["ids"] = (index, ids)
+    return ids
 
 
 def _terms_of(entry: Entry) -> set[str]:
     record = entry.record
     ids = {term_id("service_types", record["service_type"]), term_id("sectors", record["sector"])}
     ids |= {term_id("needs", n) for n in record["needs"]}
+    ids |= {source_term_id(t["taxonomy"], t["code"]) for t in record["source_terms"]}
     return ids | {record["service_type"], record["sector"], *record["needs"]}
+
+
+def _in_taxonomy(entry: Entry, wanted: str) -> bool:
+    record = entry.record
+    if any(source_taxonomy_id(t["taxonomy"]) == wanted for t in record["source_terms"]):
+        return True
+    # Every service has a service type and a sector term; only "needs" can be missing.
+    scheme = next((s for s in TAXONOMIES if taxonomy_id(s) == wanted), None)
+    return scheme is not None and (scheme != "needs" or bool(record["needs"]))
 
 
 def _open_in_window(entry: Entry, day: str | None, start: int | None, end: int | None) -> bool:
@@ -117,19 +217,22 @@ def _open_in_window(entry: Entry, day: str | None, start: int | None, end: int |
     return entry.schedule.open_throughout_weekly(WEEKDAYS.index(day) if day else None, lo, hi)
 
 
-def _matches(entry: Entry, args: dict[str, Any]) -> bool:
+def _matches_service(entry: Entry, args: dict[str, Any]) -> bool:
+    """Every filter but `postcode`/`proximity` (which `services` and `service_at_locations`
+    apply each their own way)."""
     record = entry.record
     words = (args.get("search") or args.get("text") or "").lower().split()
     if words and not all(w in entry.text for w in words):
         return False
     if "taxonomy_term_id" in args and args["taxonomy_term_id"] not in _terms_of(entry):
         return False
-    if "taxonomy_id" in args:
-        # Every service has a service type and a sector term; only "needs" can be missing.
-        scheme = next((s for s in TAXONOMIES if taxonomy_id(s) == args["taxonomy_id"]), None)
-        if scheme is None or (scheme == "needs" and not record["needs"]):
-            return False
-    if "organization_id" in args and entry.organisation["id"] != args["organization_id"]:
+    if "taxonomy_id" in args and not _in_taxonomy(entry, args["taxonomy_id"]):
+        return False
+    org = entry.organisation["id"]
+    if "organization_id" in args and args["organization_id"] not in (
+        org,
+        hsds_id("organisation", org),
+    ):
         return False
     elig = record["eligibility"]
     # Ages filter by overlap: the service admits someone within [minimum_age, maximum_age].
@@ -146,16 +249,35 @@ def _matches(entry: Entry, args: dict[str, Any]) -> bool:
         end = parse_hhmm(args["end_time"][:5]) if "end_time" in args else None
         if not _open_in_window(entry, day, start, end):
             return False
+    return True
+
+
+def _near(distance_km: float | None, args: dict[str, Any]) -> bool:
+    return distance_km is not None and distance_km * 1000 <= args["proximity"]
+
+
+def _matches(entry: Entry, args: dict[str, Any]) -> bool:
+    """`/services`: every filter; `postcode` alone means the service covers it, with
+    `proximity` one of its locations lies within that many metres of the postcode's centroid."""
+    if not _matches_service(entry, args):
+        return False
     if "postcode" in args:
         located = args["postcode"]
         if "proximity" in args:
-            distance = entry.distance_to(located)
-            return distance is not None and distance * 1000 <= args["proximity"]
+            return _near(entry.distance_to(located), args)
         return entry.covers(located)
     return True
 
 
+def _location_distance(entry: Entry, index: int, located: Located) -> float | None:
+    location = entry.record["locations"][index]
+    if located.point is None or location["lat"] is None or location["lng"] is None:
+        return None
+    return Point.of(location["lat"], location["lng"]).km_to(located.point)
+
+
 def _page(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
+    """The profile's `Page` envelope (all its keys) around one page of `items`."""
     total_pages = max(1, math.ceil(len(items) / per_page))
     contents = items[(page - 1) * per_page : page * per_page]
     return {
@@ -170,12 +292,16 @@ def _page(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
     }
 
 
+def _service_json(entry: Entry, vocab: Vocabulary) -> dict[str, Any]:
+    return service_to_oruk(entry.record, entry.organisation, vocab, include_professional=False)
+
+
 @blp.route("/")
 @public(OPEN_DATA)
 def root() -> ResponseReturnValue:
     return jsonify(
         {
-            "version": "3.0",
+            "version": VERSION,
             "profile": PROFILE_URL,
             "openapi_url": SPEC_URL,
             "description": "BLMK directory of services (navigator)",
@@ -187,7 +313,9 @@ def root() -> ResponseReturnValue:
 @blp.route("/services")
 @public(OPEN_DATA)
 def services() -> ResponseReturnValue:
-    args = _args()
+    """Full service objects (a superset of `service_list.json`'s one-to-one fields), so a
+    consumer need not fetch each `/services/{id}`."""
+    args = _load(OrukServiceArgs())
     index = directory_index()
     vocab = VOCABULARY.get()
     matched = [entry for entry in index.entries if _matches(entry, args)]
@@ -197,70 +325,151 @@ def services() -> ResponseReturnValue:
     else:
         matched.sort(key=lambda e: (e.record["name"], e.id))
     page = _page(matched, args["page"], args["per_page"])
-    page["contents"] = [
-        service_to_oruk(e.record, e.organisation, vocab, include_professional=False)
-        for e in page["contents"]
-    ]
+    page["contents"] = [_service_json(e, vocab) for e in page["contents"]]
     return jsonify(page)
 
 
 @blp.route("/services/<string:service_id>")
 @public(OPEN_DATA)
 def service(service_id: str) -> ResponseReturnValue:
-    entry = directory_index().by_id.get(service_id)
+    entry = _ids(directory_index()).services.get(service_id)
     if entry is None:
-        raise Problem(404, f"No service with id {service_id!r}.")
-    return jsonify(
-        service_to_oruk(
-            entry.record, entry.organisation, VOCABULARY.get(), include_professional=False
-        )
+        raise Problem(404, "No service with that id.")
+    return jsonify(_service_json(entry, VOCABULARY.get()))
+
+
+@blp.route("/service_at_locations")
+@public(OPEN_DATA)
+def service_at_locations() -> ResponseReturnValue:
+    """One item per location of each matching service (`service_at_location_list.json`: the
+    link, the location and the service, one-to-one fields). `postcode` alone: the service
+    covers it; with `proximity`: that location lies within so many metres of its centroid."""
+    args = _load(OrukServiceArgs())
+    index = directory_index()
+    located: Located | None = args.get("postcode")
+    pairs: list[tuple[float, Entry, int]] = []
+    for entry in index.entries:
+        if not entry.record["locations"] or not _matches_service(entry, args):
+            continue
+        if located is not None and "proximity" not in args and not entry.covers(located):
+            continue
+        for i in range(len(entry.record["locations"])):
+            distance = _location_distance(entry, i, located) if located else None
+            if "proximity" in args and not _near(distance, args):
+                continue
+            pairs.append((distance if distance is not None else math.inf, entry, i))
+    if located is not None:
+        pairs.sort(key=lambda p: (p[0], p[1].record["name"], p[1].id, p[2]))
+    else:
+        pairs.sort(key=lambda p: (p[1].record["name"], p[1].id, p[2]))
+    page = _page(pairs, args["page"], args["per_page"])
+    vocab = VOCABULARY.get()
+    built: dict[str, list[dict[str, Any]]] = {}
+    contents = []
+    for _, entry, i in page["contents"]:
+        if entry.id not in built:
+            built[entry.id] = services_at_locations(_service_json(entry, vocab), full=False)
+        contents.append(built[entry.id][i])
+    page["contents"] = contents
+    return jsonify(page)
+
+
+@blp.route("/service_at_locations/<string:ident>")
+@public(OPEN_DATA)
+def service_at_location(ident: str) -> ResponseReturnValue:
+    found = _ids(directory_index()).sals.get(ident)
+    if found is None:
+        raise Problem(404, "No service at location with that id.")
+    entry, i = found
+    return jsonify(services_at_locations(_service_json(entry, VOCABULARY.get()), full=True)[i])
+
+
+def _organisation_items(index: DirectoryIndex, vocab: Vocabulary) -> list[Record]:
+    orgs = {entry.organisation["id"]: entry.organisation for entry in index.entries}
+    return [organisation_to_oruk(orgs[key], vocab) for key in sorted(orgs)]
+
+
+@blp.route("/organizations")
+@public(OPEN_DATA)
+def organizations() -> ResponseReturnValue:
+    """The organisations that run the directory's services (`organization_list.json`)."""
+    args = _load(PageArgs())
+    items = _organisation_items(directory_index(), VOCABULARY.get())
+    page = _page(items, args["page"], args["per_page"])
+    page["contents"] = [one_to_one(item) for item in page["contents"]]
+    return jsonify(page)
+
+
+@blp.route("/organizations/<string:ident>")
+@public(OPEN_DATA)
+def organization(ident: str) -> ResponseReturnValue:
+    """The organisation (`organization.json`) with its services' one-to-one fields."""
+    index = directory_index()
+    org = _ids(index).organisations.get(ident)
+    if org is None:
+        raise Problem(404, "No organization with that id.")
+    vocab = VOCABULARY.get()
+    services_of = sorted(
+        (e for e in index.entries if e.organisation["id"] == org["id"]),
+        key=lambda e: (e.record["name"], e.id),
     )
+    body = organisation_to_oruk(org, vocab)
+    body["services"] = [
+        {k: v for k, v in one_to_one(_service_json(e, vocab)).items() if k != "organization"}
+        for e in services_of
+    ]
+    return jsonify(body)
+
+
+def _all_taxonomies(ids: _Ids) -> list[dict[str, Any]]:
+    navigator = [taxonomy_object(scheme) for scheme in TAXONOMIES]
+    return navigator + sorted(ids.source_taxonomies.values(), key=lambda t: t["name"])
 
 
 @blp.route("/taxonomies")
 @public(OPEN_DATA)
 def taxonomies() -> ResponseReturnValue:
-    items = [taxonomy_object(scheme) for scheme in TAXONOMIES]
-    return jsonify(_page(items, 1, max(len(items), 1)))
+    """navigator's three taxonomies, then those of the feeds services were loaded from."""
+    args = _load(TermArgs())
+    items = _all_taxonomies(_ids(directory_index()))
+    return jsonify(_page(items, args["page"], args["per_page"]))
 
 
 @blp.route("/taxonomies/<string:ident>")
 @public(OPEN_DATA)
 def taxonomy(ident: str) -> ResponseReturnValue:
-    for scheme in TAXONOMIES:
-        if ident in (taxonomy_id(scheme), TAXONOMIES[scheme][0]):
-            return jsonify(taxonomy_object(scheme))
-    raise Problem(404, f"No taxonomy with id {ident!r}.")
+    for item in _all_taxonomies(_ids(directory_index())):
+        if ident in (item["id"], item["name"]):
+            return jsonify(item)
+    raise Problem(404, "No taxonomy with that id.")
 
 
 def _all_terms() -> list[dict[str, Any]]:
+    """Every term an attribute in the feed names: navigator's vocabulary, the source feeds'
+    terms the services carry, and the `navigator-details` term."""
     vocab = VOCABULARY.get()
-    return [
+    ids = _ids(directory_index())
+    own = [
         term_object(vocab, scheme, code) for scheme in TAXONOMIES for code in vocab.codes(scheme)
     ]
+    source = sorted(ids.source_terms.values(), key=lambda t: (t["taxonomy"], t["code"]))
+    return [*own, *source, DETAILS_TERM_OBJECT]
 
 
 @blp.route("/taxonomy_terms")
 @public(OPEN_DATA)
 def taxonomy_terms() -> ResponseReturnValue:
-    page = request.args.get("page", "1")
-    per_page = request.args.get("per_page", "100")
-    if not (
-        page.isdigit() and per_page.isdigit() and int(page) >= 1 and 1 <= int(per_page) <= 1000
-    ):
-        raise Problem(
-            400, "page and per_page must be positive whole numbers (per_page at most 1000)"
-        )
+    args = _load(TermArgs())
     terms = _all_terms()
-    if wanted := request.args.get("taxonomy_id"):
-        terms = [t for t in terms if t["taxonomy_id"] == wanted or t["taxonomy"] == wanted]
-    return jsonify(_page(terms, int(page), int(per_page)))
+    if wanted := args.get("taxonomy_id"):
+        terms = [t for t in terms if wanted in (t.get("taxonomy_id"), t.get("taxonomy"))]
+    return jsonify(_page(terms, args["page"], args["per_page"]))
 
 
 @blp.route("/taxonomy_terms/<string:ident>")
 @public(OPEN_DATA)
 def taxonomy_term(ident: str) -> ResponseReturnValue:
-    for term in _all_terms():
-        if ident == term["id"]:
-            return jsonify(term)
-    raise Problem(404, f"No taxonomy term with id {ident!r}.")
+    term = next((t for t in _all_terms() if t["id"] == ident), None)
+    if term is None:
+        raise Problem(404, "No taxonomy term with that id.")
+    return jsonify(term)

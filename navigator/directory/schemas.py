@@ -156,6 +156,12 @@ class ChangeSchema(ResponseSchema):
     new = fields.Raw(allow_none=True)
 
 
+class SourceTermOutSchema(ResponseSchema):
+    taxonomy = fields.String()
+    code = fields.String()
+    name = fields.String()
+
+
 class ServiceDetailSchema(ServiceItemSchema):
     locations = fields.List(fields.Dict())
     coverage = fields.Dict()
@@ -163,4 +169,16 @@ class ServiceDetailSchema(ServiceItemSchema):
     opening = fields.Dict()
     assured_at = fields.String(allow_none=True)
     assured_by = fields.String(allow_none=True)
+    classified_by = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Who gave the service its type when it came from another directory: "
+            "mapping:<mapping name> or person:<console user>; null when its directory file "
+            "sets the type, or while nothing has classified it"
+        },
+    )
+    source_terms = fields.List(
+        fields.Nested(SourceTermOutSchema),
+        metadata={"description": "The source feed's own taxonomy terms (e.g. the LGA's ESD)"},
+    )
     changes = fields.List(fields.Nested(ChangeSchema))

@@ -223,8 +223,8 @@ def service_detail(
 ) -> dict[str, Any]:
     """One service as `GET /api/v1/services/{id}` and the console's service page show it
     (`ServiceDetailSchema`): the search item (professional fields included) plus locations,
-    coverage, restrictions, full opening times, assurance and the latest 200 changes, newest
-    first."""
+    coverage, restrictions, full opening times, assurance, who classified it and the source
+    feed's own taxonomy terms (issue 15), and the latest 200 changes, newest first."""
     capacity = capacities(session, [entry.id], now, stale_hours)[entry.id]
     record = entry.record
     changes = session.scalars(
@@ -243,6 +243,8 @@ def service_detail(
         "opening": record["opening"],
         "assured_at": record["assured_at"],
         "assured_by": record["assured_by"],
+        "classified_by": record["classified_by"],
+        "source_terms": record["source_terms"],
         "changes": [
             {
                 "changed_at": change.changed_at.isoformat(),

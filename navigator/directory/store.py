@@ -3,13 +3,14 @@
 revision token.
 
 A service is one `services` row, its `service_locations` rows (in order) and its
-`opening_sessions` rows (weekly, bank-holiday and specified-date sessions, and closed dates).
-Reading builds the canonical record back from them, so a record read after a write equals the
-record written. Nothing here commits: callers own the unit of work.
+`opening_sessions` rows (weekly, bank-holiday, specified-date and recurring sessions, and closed
+dates). Reading builds the canonical record back from them, so a record read after a write
+equals the record written. Nothing here commits: callers own the unit of work.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,7 +30,12 @@ from navigator.directory.models import (
     ServiceChange,
     ServiceLocation,
 )
-from navigator.directory.records import Record, canonical_organisation, canonical_service
+from navigator.directory.records import (
+    Record,
+    canonical_organisation,
+    canonical_service,
+    recurring_rule_json,
+)
 
 CHUNK = 2000  # keeps IN lists and executemany batches well inside both databases' limits
 
@@ -96,12 +102,16 @@ def _opening_from_rows(open_all_hours: bool, rows: Iterable[Mapping[str, Any]]) 
     weekly: dict[str, list[list[str]]] = defaultdict(list)
     bank: list[list[str]] = []
     dates: dict[date, Record] = {}
+    recurring: dict[str, Record] = {}  # by the rule's canonical JSON
     for row in rows:
         pair = [row["opens"], row["closes"]]
         if row["kind"] == "weekly":
             weekly[WEEKDAYS[row["weekday"]]].append(pair)
         elif row["kind"] == "bank_holiday":
             bank.append(pair)
+        elif row["kind"] == "recurring":
+            rule = row["rule"]
+            recurring.setdefault(rule, json.loads(rule) | {"sessions": []})["sessions"].append(pair)
         else:
             entry = dates.setdefault(
                 row["on_date"], {"date": row["on_date"], "closed": False, "sessions": []}
@@ -115,6 +125,7 @@ def _opening_from_rows(open_all_hours: bool, rows: Iterable[Mapping[str, Any]]) 
         "weekly": weekly,
         "bank_holidays": bank,
         "specified_dates": list(dates.values()),
+        "recurring": list(recurring.values()),
     }
 
 
@@ -213,8 +224,9 @@ def location_rows(record: Record) -> list[dict[str, Any]]:
 
 
 def session_rows(record: Record) -> list[dict[str, Any]]:
-    """The record's `opening_sessions` rows: one per weekly, bank-holiday or specified-date
-    session, and one `closed` row per closed date (weekday 0 = Monday)."""
+    """The record's `opening_sessions` rows: one per weekly, bank-holiday, specified-date or
+    recurring session, and one `closed` row per closed date (weekday 0 = Monday). A recurring
+    session's `rule` is its entry's rule as canonical JSON (`recurring_rule_json`)."""
     service_id, opening = record["id"], record["opening"]
     rows: list[dict[str, Any]] = []
 
@@ -222,7 +234,7 @@ def session_rows(record: Record) -> list[dict[str, Any]]:
         for opens, closes in pairs:
             rows.append(
                 {"service_id": service_id, "kind": kind, "opens": opens, "closes": closes}
-                | {"weekday": None, "on_date": None, "closed": False}
+                | {"weekday": None, "on_date": None, "closed": False, "rule": None}
                 | extra
             )
 
@@ -234,10 +246,12 @@ def session_rows(record: Record) -> list[dict[str, Any]]:
         if entry["closed"]:
             rows.append(
                 {"service_id": service_id, "kind": "date", "weekday": None, "on_date": on_date}
-                | {"opens": None, "closes": None, "closed": True}
+                | {"opens": None, "closes": None, "closed": True, "rule": None}
             )
         else:
             add("date", entry["sessions"], on_date=on_date)
+    for entry in opening.get("recurring", []):
+        add("recurring", entry["sessions"], rule=recurring_rule_json(entry))
     return rows
 
 

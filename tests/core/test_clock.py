@@ -18,10 +18,14 @@ from navigator.core.clock import (
     in_period,
     is_bank_holiday,
     local_month,
+    max_age_days_from_years,
+    min_age_days_from_years,
     parse_hhmm,
     period,
     to_local,
     to_utc,
+    years_for_max_age_days,
+    years_for_min_age_days,
     years_from_days,
 )
 
@@ -105,3 +109,33 @@ def test_a_window_past_midnight_covers_its_tail_only_when_it_started_the_day_bef
     assert in_period(60, night, started_today=False)  # yesterday's night, still running
     assert not in_period(60, night, started_yesterday=False)  # tonight's starts at 22:00
     assert in_period(1380, night, started_yesterday=False)
+
+
+def test_oruk_ages_keep_their_precision() -> None:
+    """Issue 15: `maximum_age: 1.5` was read as about 2.5 years and exported as 2. A whole
+    maximum admits to the day before the next birthday (the DoS reading, 17 -> 6574 days); a
+    fraction is an exact age (1.5 years -> 548 days, 18 months)."""
+    assert max_age_days_from_years(17) == 6574 == age_in_days(18) - 1
+    assert max_age_days_from_years(1.5) == 548
+    assert min_age_days_from_years(1.5) == 548
+    assert min_age_days_from_years(18) == 6575
+    assert years_for_max_age_days(548) == 1.5
+    assert years_for_max_age_days(6574) == 17
+    assert isinstance(years_for_max_age_days(6574), int)  # written 17, not 17.0
+
+
+def test_every_age_written_to_two_decimals_round_trips() -> None:
+    """Export -> import -> export writes the same number (issue 15, "Done when"): every age
+    from 0 to 130 years in hundredths reads to days and back unchanged."""
+    for hundredths in range(130 * 100 + 1):
+        years = hundredths // 100 if hundredths % 100 == 0 else hundredths / 100
+        assert years_for_max_age_days(max_age_days_from_years(years)) == years
+        assert years_for_min_age_days(min_age_days_from_years(years)) == years
+
+
+@given(st.integers(min_value=1, max_value=130 * 366))
+def test_every_day_count_is_written_as_an_age_that_reads_back_to_it(days: int) -> None:
+    """Whatever the days (a navigator-format file may give any), the exported age reads back to
+    exactly those days, so the export never widens or narrows a range."""
+    assert max_age_days_from_years(years_for_max_age_days(days)) == days
+    assert min_age_days_from_years(years_for_min_age_days(days)) == days

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from navigator.core.db import transaction
+from navigator.core.reference import VOCABULARY
+from navigator.directory.loader import LoadReport, load_documents
 from navigator.directory.models import Service, ServiceChange
-from navigator.directory.store import read_services
+from navigator.directory.store import read_services, update_service
 from tests.builders import load_directory, organisation, service
 
 
@@ -85,3 +91,123 @@ def test_an_ods_code_cannot_belong_to_two_organisations(session: Session) -> Non
     )
     assert report.organisations["created"] == 1 and report.organisations["rejected"] == 1
     assert "belongs to one" in report.rejections[0].reason
+
+
+# --- issue 15: ORUK feeds, the load report, and classifications people made ---------------
+
+
+def _feed_service(sid: str, terms: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """An HSDS-UK 1.0 service (keys of the HSDS-UK reference implementation's models)."""
+    return {
+        "id": sid,
+        "name": f"Feed service {sid}",
+        "status": "active",
+        "url": "",
+        "organization": {"id": "feed-org", "name": "Feed organisation"},
+        "service_taxonomys": [{"id": f"t{i}", "taxonomy": t} for i, t in enumerate(terms)],
+    } | extra
+
+
+CARERS_GROUP = {"id": "http://id.esd.org.uk/service/298", "vocabulary": "esdServiceTypes"}
+LOCAL_TERM = {"id": "bccservicetype:78", "name": "Autism", "vocabulary": "BCC Service Types"}
+
+
+def _load_feed(session: Session, services: list[dict[str, Any]]) -> LoadReport:
+    with transaction(session):
+        return load_documents(
+            session,
+            [("feed.json", {"content": services})],
+            vocab=VOCABULARY.get(),
+            changed_by="load:feed.json",
+        )
+
+
+def _classify_as_person(session: Session, sid: str) -> None:
+    old = read_services(session)[sid]
+    new = old | {
+        "service_type": "befriending",
+        "sector": "voluntary",
+        "needs": ["loneliness"],
+        "eligibility": old["eligibility"] | {"caller_roles": ["professional"]},
+        "classified_by": "person:alice",
+    }
+    with transaction(session):
+        update_service(session, old, new, changed_by="alice")
+
+
+def test_reloading_a_feed_keeps_a_persons_classification(session: Session) -> None:
+    """The feed owns its fields, navigator owns the classification (issue 15 §2): a reload
+    whose classification is a mapping's or none keeps the person's; the feed's other fields
+    still update."""
+    _load_feed(session, [_feed_service("u", [LOCAL_TERM]), _feed_service("m", [CARERS_GROUP])])
+    for sid in ("u", "m"):
+        _classify_as_person(session, sid)
+    report = _load_feed(
+        session,
+        [
+            _feed_service("u", [LOCAL_TERM], name="Renamed by the council"),
+            _feed_service("m", [CARERS_GROUP]),
+        ],
+    )
+    records = read_services(session)
+    for sid in ("u", "m"):
+        assert records[sid]["service_type"] == "befriending", sid
+        assert records[sid]["classified_by"] == "person:alice"
+        assert records[sid]["eligibility"]["caller_roles"] == ["professional"]
+        assert records[sid]["needs"] == ["loneliness"]
+    assert records["u"]["name"] == "Renamed by the council"
+    assert (report.services["updated"], report.services["unchanged"]) == (1, 1)
+    assert report.unclassified == {}  # a person classified it
+
+
+def test_a_feed_with_navigators_own_terms_overrides_a_person(session: Session) -> None:
+    _load_feed(session, [_feed_service("n", [LOCAL_TERM])])
+    _classify_as_person(session, "n")
+    own = {
+        "taxonomy_term": {
+            "name": "Carers support service",
+            "code": "carers_support",
+            "taxonomy": "navigator-service-types",
+        }
+    }
+    _load_feed(session, [_feed_service("n", [LOCAL_TERM], attributes=[own])])
+    record = read_services(session)["n"]
+    assert (record["service_type"], record["classified_by"]) == ("carers_support", None)
+
+
+def test_a_mapping_classification_is_in_the_change_history(session: Session) -> None:
+    _load_feed(session, [_feed_service("h", [LOCAL_TERM])])
+    _load_feed(session, [_feed_service("h", [LOCAL_TERM, CARERS_GROUP])])
+    changes = {
+        c.field: (c.new_value, c.changed_by)
+        for c in session.scalars(select(ServiceChange).where(ServiceChange.service_id == "h"))
+    }
+    assert changes["service_type"] == ("carers_support", "load:feed.json")
+    assert changes["classified_by"] == ("mapping:esd", "load:feed.json")
+
+
+def test_the_report_lists_warnings_and_unclassified_in_lines_and_json(session: Session) -> None:
+    report = _load_feed(
+        session,
+        [
+            _feed_service("w", [LOCAL_TERM], email="not-an-email"),
+            _feed_service("bad", [], service_areas=[]) | {"name": ""},
+            _feed_service("rejected-later", [], status="active", organization={"id": "Bad Org!"})
+            | {"email": "nope"},
+        ],
+    )
+    data = report.as_json()
+    assert data["services"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert data["rejected"] == [
+        {"kind": "service", "id": "bad", "source": "feed.json", "reason": "no name"}
+    ]
+    assert data["kept_with_warnings"]["w"] == [
+        "email: 'not-an-email' is not an email address; left out"
+    ]
+    assert "BCC Service Types bccservicetype:78 (Autism)" in data["unclassified"]["w"]
+    assert json.loads(json.dumps(data)) == data
+    lines = report.lines()
+    assert lines[1] == "services: created 2, updated 0, unchanged 0, rejected 1"
+    assert "kept with warnings: 2 services" in lines
+    assert "  w: email: 'not-an-email' is not an email address; left out" in lines
+    assert any(line.startswith("unclassified") for line in lines)

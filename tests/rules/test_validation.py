@@ -265,3 +265,20 @@ def test_an_emergency_rule_may_fall_back_to_an_emergency_department() -> None:
         )
     )
     build_ruleset(data, source="t.yaml", vocab=VOCAB)
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        {"service_types": ["unclassified"], "fallbacks": ["nhs_111"]},
+        {"service_types": ["befriending"], "fallbacks": ["unclassified"]},
+    ],
+)
+def test_a_rule_may_not_route_to_unclassified_services(then: dict[str, Any]) -> None:
+    """Issue 15 §2 (hazard H30): a service kept from another directory with no navigator type
+    is never recommended, so no rule may name the `unclassified` type, as a type or a
+    fallback."""
+    errors = errors_for(with_rule(rule("to-unclassified", {"need": ["loneliness"]}, **then)))
+    assert any(
+        "rule to-unclassified: then.service_types:" in e and "never routed to" in e for e in errors
+    ), errors

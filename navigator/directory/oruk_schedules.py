@@ -1,0 +1,431 @@
+"""HSDS schedules (3.0 `schedules`, HSDS-UK 1.0 `regular_schedules` / `regular_schedule` and
+`holiday_schedules`) as navigator's one opening timetable per service.
+
+Sources: HSDS 3.0 `schema/schedule.json` and `docs/hsds/field_guidance.md` (summarised in
+`tests/data/oruk/NOTES.md` §2); RFC 5545 for the recurrence fields, checked with
+`python-dateutil`'s `rrule`. Where each schedule goes:
+
+- WEEKLY, interval 1, plain `byday`, no `dtstart`/`until`/`count`/`valid_*` -> `weekly`;
+- one date (`valid_from == valid_to`, no `freq`) -> `specified_dates` (no hours: closed);
+- any other WEEKLY/MONTHLY rule `rrule` can express -> `recurring` (schedules with the same
+  rule share one entry, their hours as its sessions);
+- HSDS-UK 1.0 `holiday_schedules` -> a specified date for each day from `start_date` to
+  `end_date` (closed, or the given hours), at most `MAX_RANGE_DAYS` days;
+- `00:00`-`23:59` (or `00:00`/`24:00`) on all seven days -> `open_all_hours`.
+
+Everything else (`byweekno`, `byyearday`, another `freq`, `interval`/`count` without
+`dtstart`, hours without both ends, a description only) is left out with a warning naming the
+field; times with a zone or a `timezone` offset are read as London wall time, with a warning,
+since a fixed offset is not London time all year. Schedules placed on several
+service_at_locations or locations that differ are unioned into the one timetable, with a
+warning naming them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from navigator.core.clock import WEEKDAYS, period
+from navigator.directory.opening import RuleError, parse_rule
+from navigator.directory.oruk_terms import DAYS
+from navigator.directory.oruk_values import Notes, as_list, as_object, quote
+
+MAX_RANGE_DAYS = 366
+# navigator's own export writes bank-holiday hours as a schedule with this description and no
+# recurrence (`oruk_export`); read back, it is bank-holiday hours again.
+BANK_HOLIDAY_TEXT = "Bank holidays (England and Wales)"
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
+_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_DAY_NAMES = {name: code for name, code in zip(WEEKDAYS, DAYS, strict=True)}
+WHOLE_DAY = ("00:00", "24:00")
+
+Session = tuple[str, str]
+RuleKey = tuple[Any, ...]
+RULE_FIELDS = (
+    "freq",
+    "interval",
+    "byday",
+    "bymonthday",
+    "dtstart",
+    "until",
+    "count",
+    "valid_from",
+    "valid_to",
+)
+
+
+@dataclass
+class Timetable:
+    """One source's schedules (the service's, or one service_at_location's or location's)."""
+
+    weekly: dict[str, set[Session]] = field(default_factory=dict)
+    bank_holidays: set[Session] = field(default_factory=set)
+    dates: dict[str, set[Session]] = field(default_factory=dict)  # empty set: closed
+    recurring: dict[RuleKey, set[Session]] = field(default_factory=dict)
+
+    def empty(self) -> bool:
+        return not (self.weekly or self.bank_holidays or self.dates or self.recurring)
+
+    def add_date(self, day: str, session: Session | None) -> None:
+        sessions = self.dates.setdefault(day, set())
+        if session is not None:
+            sessions.add(session)
+
+    def merge(self, other: Timetable) -> None:
+        """The union: open whenever either is open (a date closed in one and open in the
+        other is open)."""
+        for day, sessions in other.weekly.items():
+            self.weekly.setdefault(day, set()).update(sessions)
+        self.bank_holidays |= other.bank_holidays
+        for when, sessions in other.dates.items():
+            self.dates.setdefault(when, set()).update(sessions)
+        for key, sessions in other.recurring.items():
+            self.recurring.setdefault(key, set()).update(sessions)
+
+    def opening(self) -> dict[str, Any]:
+        """The navigator-format `opening` block (`recurring` only when there is one)."""
+        weekly = {
+            day: sorted(map(list, self.weekly[day])) for day in WEEKDAYS if day in self.weekly
+        }
+        all_hours = all(WHOLE_DAY in self.weekly.get(day, ()) for day in WEEKDAYS)
+        opening: dict[str, Any] = {
+            "open_all_hours": all_hours,
+            # open all hours overrides weekly and bank-holiday hours: those are all inside it
+            "weekly": {} if all_hours else weekly,
+            "bank_holidays": [] if all_hours else sorted(map(list, self.bank_holidays)),
+            "specified_dates": [
+                {"date": day, "closed": not sessions, "sessions": sorted(map(list, sessions))}
+                for day, sessions in sorted(self.dates.items())
+            ],
+        }
+        if self.recurring:
+            opening["recurring"] = [
+                dict(zip(RULE_FIELDS, key, strict=True)) | {"sessions": sorted(map(list, sessions))}
+                for key, sessions in sorted(self.recurring.items(), key=lambda kv: repr(kv[0]))
+            ]
+        return opening
+
+
+def _clock(value: Any, path: str, notes: Notes) -> str | None:
+    """An HSDS time (`09:00`, `09:00:00`, `09:00:00Z`, `09:00+01:00`) as navigator's `HH:MM`
+    London wall time; None (with a warning) when it is not a time."""
+    match = _TIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        notes.warn(path, f"{quote(value)} is not a time of day; schedule left out")
+        return None
+    hours, minutes, seconds, zone = match.groups()
+    if int(hours) > 24 or int(minutes) > 59 or (int(hours) == 24 and int(minutes) > 0):
+        notes.warn(path, f"{quote(value)} is not a time of day; schedule left out")
+        return None
+    if seconds and int(seconds):
+        notes.warn(path, f"{quote(value)}: seconds left out")
+    if zone:
+        notes.warn(
+            path,
+            f"{quote(value)} has a fixed UTC offset, not London wall time; "
+            "read as London time (an hour out for part of the year)",
+        )
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _date(value: Any, path: str, notes: Notes) -> str | None:
+    text = value[:10] if isinstance(value, str) else None
+    try:
+        return date.fromisoformat(text).isoformat() if text else None
+    except ValueError:
+        pass
+    notes.warn(path, f"{quote(value)} is not a date (YYYY-MM-DD); schedule left out")
+    return None
+
+
+def _positive_int(value: Any, path: str, notes: Notes) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if number < 1 or not number.is_integer() or isinstance(value, bool):
+        notes.warn(path, f"{quote(value)} is not a whole number from 1; schedule left out")
+        return None
+    return int(number)
+
+
+def _byday(value: Any, path: str, notes: Notes) -> list[tuple[int | None, str]] | None:
+    """`byday` (`MO,TU`, `1SA`, `-1FR`; also day names, as old HSDS-UK `weekday` has them)
+    as (ordinal or None, day code) pairs; None with a warning when unreadable."""
+    parts = []
+    for token in str(value).split(","):
+        token = token.strip()
+        code = _DAY_NAMES.get(token.lower(), token.upper())
+        match = _BYDAY.match(code)
+        if not match or (match[1] and not 1 <= abs(int(match[1])) <= 5):
+            notes.warn(path, f"{quote(value)} is not a list of RFC 5545 days; schedule left out")
+            return None
+        parts.append((int(match[1]) if match[1] else None, match[2]))
+    return parts
+
+
+def _bymonthday(value: Any, path: str, notes: Notes) -> list[int] | None:
+    try:
+        days = [int(str(part).strip()) for part in str(value).split(",")]
+    except ValueError:
+        days = [0]
+    if not days or any(d == 0 or not -31 <= d <= 31 for d in days):
+        notes.warn(path, f"{quote(value)} is not a list of days of the month; schedule left out")
+        return None
+    return days
+
+
+def _session(s: dict[str, Any], path: str, notes: Notes) -> tuple[bool, Session | None]:
+    """(readable, hours): hours None when the schedule gives neither end."""
+    opens_raw, closes_raw = s.get("opens_at"), s.get("closes_at")
+    if opens_raw is None and closes_raw is None:
+        return True, None
+    if opens_raw is None or closes_raw is None:
+        missing = "opens_at" if opens_raw is None else "closes_at"
+        notes.warn(f"{path}.{missing}", "missing (only one end of the hours); schedule left out")
+        return False, None
+    opens = _clock(opens_raw, f"{path}.opens_at", notes)
+    closes = _clock(closes_raw, f"{path}.closes_at", notes)
+    if opens is None or closes is None:
+        return False, None
+    if opens == "00:00" and closes in ("23:59", "00:00", "24:00"):
+        return True, WHOLE_DAY  # HSDS's way of writing all day
+    try:
+        period(opens, closes)
+    except ValueError as exc:
+        notes.warn(f"{path}.opens_at", f"{exc}; schedule left out")
+        return False, None
+    return True, (opens, closes)
+
+
+def _dated(
+    timetable: Timetable,
+    first: str,
+    last: str,
+    session: Session | None,
+    path: str,
+    notes: Notes,
+) -> None:
+    """A specified date for each day from `first` to `last` (at most MAX_RANGE_DAYS)."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    if end < start:
+        notes.warn(path, f"ends ({last}) before it starts ({first}); schedule left out")
+        return
+    if (end - start).days >= MAX_RANGE_DAYS:
+        end = start + timedelta(days=MAX_RANGE_DAYS - 1)
+        notes.warn(path, f"{first} to {last} capped at {MAX_RANGE_DAYS} days (to {end})")
+    day = start
+    while day <= end:
+        timetable.add_date(day.isoformat(), session)
+        day += timedelta(days=1)
+
+
+def read_schedule(s: dict[str, Any], path: str, timetable: Timetable, notes: Notes) -> None:
+    """Add one HSDS schedule object (at `path`, e.g. `schedules[2]`) to `timetable`, or warn
+    why it cannot be represented exactly."""
+    for key in ("byweekno", "byyearday"):
+        if s.get(key) is not None:
+            notes.warn(f"{path}.{key}", f"{quote(s[key])} not represented; schedule left out")
+            return
+    ok, session = _session(s, path, notes)
+    if not ok:
+        return
+    if s.get("timezone") is not None:
+        notes.warn(
+            f"{path}.timezone",
+            f"UTC offset {quote(s['timezone'])} is not London wall time; times read as London time",
+        )
+    dates: dict[str, str] = {}
+    for key in ("valid_from", "valid_to", "dtstart", "until"):
+        if s.get(key) is not None:
+            read = _date(s[key], f"{path}.{key}", notes)
+            if read is None:
+                return
+            dates[key] = read
+    byday_raw = s.get("byday", s.get("weekday"))
+    freq = str(s["freq"]).upper() if s.get("freq") is not None else None
+    if freq is None:
+        one_date = dates.get("valid_from") and dates.get("valid_from") == dates.get("valid_to")
+        if byday_raw is not None and not one_date:
+            notes.warn(f"{path}.freq", "missing; read as WEEKLY (byday is given)")
+            freq = "WEEKLY"
+        elif dates.get("valid_from") and dates.get("valid_to"):
+            if dates["valid_from"] != dates["valid_to"]:
+                notes.warn(
+                    path,
+                    f"no freq or byday: read as every day from {dates['valid_from']} "
+                    f"to {dates['valid_to']}",
+                )
+            _dated(timetable, dates["valid_from"], dates["valid_to"], session, path, notes)
+            return
+        elif session is not None and s.get("description") == BANK_HOLIDAY_TEXT:
+            timetable.bank_holidays.add(session)
+            return
+        else:
+            notes.warn(path, "no freq, byday or dates say which days; schedule left out")
+            return
+    if freq not in ("WEEKLY", "MONTHLY"):
+        notes.warn(
+            f"{path}.freq",
+            f"{quote(freq)} not represented (HSDS has WEEKLY and MONTHLY); schedule left out",
+        )
+        return
+    if session is None:
+        notes.warn(path, "no opens_at/closes_at (description only); schedule left out")
+        return
+    _recurrence(s, path, freq, byday_raw, dates, session, timetable, notes)
+
+
+def _recurrence(
+    s: dict[str, Any],
+    path: str,
+    freq: str,
+    byday_raw: Any,
+    dates: dict[str, str],
+    session: Session,
+    timetable: Timetable,
+    notes: Notes,
+) -> None:
+    interval = 1
+    if s.get("interval") is not None:
+        read = _positive_int(s["interval"], f"{path}.interval", notes)
+        if read is None:
+            return
+        interval = read
+    count = None
+    if s.get("count") is not None:
+        count = _positive_int(s["count"], f"{path}.count", notes)
+        if count is None:
+            return
+    byday = _byday(byday_raw, f"{path}.byday", notes) if byday_raw is not None else []
+    if byday is None:
+        return
+    bymonthday: list[int] = []
+    if s.get("bymonthday") is not None:
+        read_days = _bymonthday(s["bymonthday"], f"{path}.bymonthday", notes)
+        if read_days is None:
+            return
+        bymonthday = read_days
+    if s.get("wkst") is not None and str(s["wkst"]).upper() != "MO" and interval > 1:
+        notes.warn(
+            f"{path}.wkst",
+            f"{quote(s['wkst'])} with an interval is not represented; schedule left out",
+        )
+        return
+    valid_from, valid_to = dates.get("valid_from"), dates.get("valid_to")
+    if valid_from and valid_to and valid_to < valid_from:
+        notes.warn(f"{path}.valid_to", f"{valid_to} is before valid_from; schedule left out")
+        return
+    fields = {
+        "freq": freq,
+        "interval": interval,
+        "byday": ",".join(f"{n or ''}{d}" for n, d in byday) or None,
+        "bymonthday": ",".join(str(d) for d in bymonthday) or None,
+        "dtstart": dates.get("dtstart"),
+        "until": dates.get("until"),
+        "count": count,
+    }
+    try:  # the rule navigator's opening times will expand, checked the same way
+        rule = parse_rule(fields)
+    except RuleError as exc:
+        notes.warn(f"{path}.{exc.field}", f"{exc}; schedule left out")
+        return
+    plain = (
+        rule.freq == "WEEKLY"
+        and rule.interval == 1
+        and rule.byday is not None
+        and not (any(dates.values()) or count)
+    )
+    if plain:
+        for _, code in byday:
+            timetable.weekly.setdefault(WEEKDAYS[DAYS.index(code)], set()).add(session)
+        return
+    key = (
+        rule.freq,
+        rule.interval,
+        rule.byday,
+        rule.bymonthday,
+        fields["dtstart"],
+        fields["until"],
+        count,
+        valid_from,
+        valid_to,
+    )
+    timetable.recurring.setdefault(key, set()).add(session)
+
+
+def _holiday(h: dict[str, Any], path: str, timetable: Timetable, notes: Notes) -> None:
+    """An HSDS-UK 1.0 holiday schedule: closed, or open `opens_at`-`closes_at`, on every day
+    from `start_date` to `end_date`."""
+    first = _date(h.get("start_date"), f"{path}.start_date", notes)
+    if first is None:
+        return
+    last = _date(h["end_date"], f"{path}.end_date", notes) if h.get("end_date") else first
+    if last is None:
+        return
+    closed = h.get("closed") in (True, "true", "True", 1)
+    ok, session = (True, None) if closed else _session(h, path, notes)
+    if not ok:
+        return
+    if not closed and session is None:
+        notes.warn(path, "neither closed nor opens_at/closes_at; schedule left out")
+        return
+    _dated(timetable, first, last, session, path, notes)
+
+
+def _source(
+    holder: dict[str, Any], prefix: str, keys: tuple[str, ...], notes: Notes
+) -> tuple[str, Timetable] | None:
+    timetable = Timetable()
+    fields_used = []
+    for key in keys:
+        items = as_list(holder.get(key))
+        if items:
+            fields_used.append(f"{prefix}{key}")
+        for i, item in enumerate(items):
+            where = f"{prefix}{key}[{i}]"
+            if key == "holiday_schedules":
+                _holiday(item, where, timetable, notes)
+            else:
+                read_schedule(item, where, timetable, notes)
+    return (", ".join(fields_used), timetable) if fields_used else None
+
+
+SCHEDULE_KEYS = ("schedules", "regular_schedules", "regular_schedule", "holiday_schedules")
+
+
+def opening_from_service(service: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """The navigator `opening` of an HSDS service (cleaned of empty values), from its own
+    schedules and those of its service_at_locations and their locations."""
+    sources = []
+    for found in [_source(service, "", SCHEDULE_KEYS, notes)] + [
+        source
+        for i, sal in enumerate(as_list(service.get("service_at_locations")))
+        for source in (
+            _source(sal, f"service_at_locations[{i}].", SCHEDULE_KEYS, notes),
+            _source(
+                as_object(sal.get("location")),
+                f"service_at_locations[{i}].location.",
+                SCHEDULE_KEYS,
+                notes,
+            ),
+        )
+    ]:
+        if found is not None and not found[1].empty():
+            sources.append(found)
+    merged = Timetable()
+    distinct: list[tuple[str, Timetable]] = []
+    for where, timetable in sources:
+        merged.merge(timetable)
+        if timetable not in [t for _, t in distinct]:
+            distinct.append((where, timetable))
+    if len(distinct) > 1:
+        notes.warn(
+            "; ".join(where for where, _ in distinct),
+            "different timetables unioned into the service's one timetable "
+            "(navigator keeps one per service)",
+        )
+    return merged.opening()
