@@ -19,7 +19,8 @@ from navigator.core.extensions import current_session
 from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import load_documents, read_documents
 from navigator.directory.oruk_export import export_oruk
-from navigator.directory.oruk_fetch import FeedError, OrukFetcher, check_url
+from navigator.directory.oruk_fetch import OrukFetcher
+from navigator.directory.oruk_http import FeedError, check_url
 from navigator.directory.synth import synthesise
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from navigator.core.places import Gazetteer, Located, Point
-from navigator.directory.opening import Schedule, describe, schedule_from_opening
+from navigator.directory.opening import Schedule, schedule_from_opening
+from navigator.directory.opening_summary import describe
 from navigator.directory.records import Record
 from navigator.directory.store import current_revision, read_organisations, read_services
 

@@ -7,23 +7,11 @@ are Europe/London wall-clock times.
 Precedence for a day: specified date > open all hours > bank holiday > (the weekday's weekly
 sessions plus the sessions of every recurring entry that occurs that day).
 
-**Recurring entries** (`opening.recurring`, HSDS/RFC 5545 schedules that are not plain weekly:
-`MONTHLY` with `byday: 1SA` or `bymonthday: "1,-1"`, fortnightly `WEEKLY` with `interval: 2`,
-`until`/`count`, `valid_from`/`valid_to`) are expanded by `python-dateutil`'s `rrule`, never by
-hand. An entry occurs on a London day when its rrule produces that date and the day lies within
-[valid_from, valid_to]. Its sessions then join that day's weekly sessions and go through exactly
-the same real-time and clock-change rules below. The dates an entry produces are computed once
-per (rule, year) and kept as a frozenset, so asking about a day is a set lookup.
-
-Why a missing `dtstart` may default to 1 January of the year asked about: the format requires
-`dtstart` whenever `interval` > 1 or `count` is given, so a rule without one has interval 1 and
-no count. For such a rule the set of dates within a year does not depend on where the expansion
-starts, provided it starts no later than that year and on the first day of a week or month of
-the rule: with `WEEKLY` every week is in the recurrence, and the weekdays named in `byday` are
-in it whichever week they fall in; with `MONTHLY` every month is in it, and each month's dates
-(`1SA`, `-1FR`, `bymonthday: -1`) are worked out from that whole month, which a start on
-1 January never cuts short. dateutil does not count `dtstart` itself as an occurrence unless it
-fits the rule, so the default adds no date either. When `dtstart` is given it is always used.
+**Recurring entries** (`opening.recurring`: monthly, fortnightly, bounded schedules) are
+`navigator.directory.recurrence`'s: it says on which days an entry occurs (dateutil's `rrule`).
+On those days its sessions join the weekday's weekly sessions and go through exactly the same
+real-time and clock-change rules below. `navigator.directory.opening_summary` puts a timetable
+into words.
 
 **Real-time intervals.** Each session is turned once into a real-time interval
 [opens, closes) in UTC minutes, and `Schedule.is_open`, `Schedule.closes_at` and
@@ -56,25 +44,22 @@ never "closes at midnight".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal
-
-from dateutil import rrule as rr
+from typing import Any
 
 from navigator.core.clock import (
     DAY_MINUTES,
     LONDON,
     WEEKDAYS,
     Period,
-    format_minutes,
     is_bank_holiday,
     period,
     to_local,
 )
+from navigator.directory.recurrence import Recurring, parse_rule
 
 WEEK_MINUTES = 7 * DAY_MINUTES
 
@@ -196,198 +181,6 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
         else:
             merged.append((start, end))
     return merged
-
-
-# --- recurring entries (RFC 5545 rules, expanded by dateutil) -------------------------------
-
-FREQUENCIES: dict[str, Literal[1, 2]] = {"WEEKLY": rr.WEEKLY, "MONTHLY": rr.MONTHLY}
-RULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # RFC 5545 weekday codes, Monday first
-_BYDAY = re.compile(r"^([+-]?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
-# Where a rule without `dtstart` is checked for having any occurrence at all (the first of a
-# month, so a month is never cut short; see the module docstring).
-_CHECK_FROM = date(2000, 1, 1)
-
-
-class RuleError(ValueError):
-    """A recurring entry's rule that cannot be used, with the field at fault (`field`)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """An RFC 5545 recurrence as the HSDS schedule fields give it, validated and normalised by
-    `parse_rule`: `freq` WEEKLY | MONTHLY; `interval` >= 1; `byday` e.g. "MO,WE" or "1SA,-1FR"
-    (weekday order, no "+"); `bymonthday` e.g. "1,15,-1" (positive days first); dates are local
-    (Europe/London) days, `until` inclusive."""
-
-    freq: str
-    interval: int = 1
-    byday: str | None = None
-    bymonthday: str | None = None
-    dtstart: date | None = None
-    until: date | None = None
-    count: int | None = None
-
-    def rrule(self, start: date | None = None) -> rr.rrule:
-        """dateutil's rrule for this rule, from `dtstart` (or `start` when there is none; see
-        the module docstring for why 1 January of the year asked about gives the same dates).
-        Occurrences are naive midnights of the local days."""
-        first = self.dtstart or start
-        if first is None:
-            raise ValueError("a rule without dtstart needs a start")
-        byday = None
-        if self.byday:
-            byday = []
-            for token in self.byday.split(","):
-                match = _BYDAY.match(token)
-                assert match is not None  # parse_rule normalised it
-                weekday = rr.weekdays[RULE_DAYS.index(match.group(2))]
-                byday.append(weekday(int(match.group(1))) if match.group(1) else weekday)
-        bymonthday = tuple(int(d) for d in self.bymonthday.split(",")) if self.bymonthday else None
-        return rr.rrule(
-            FREQUENCIES[self.freq],
-            dtstart=datetime.combine(first, time()),
-            interval=self.interval,
-            byweekday=byday,
-            bymonthday=bymonthday,
-            until=datetime.combine(self.until, time()) if self.until else None,
-            count=self.count,
-            wkst=rr.MO,  # RFC 5545's default; dateutil's follows `calendar.firstweekday()`
-            cache=False,
-        )
-
-
-def _rule_date(fields: Mapping[str, Any], name: str) -> date | None:
-    value = fields.get(name)
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise RuleError(name, "Not a date (YYYY-MM-DD)") from None
-
-
-def _whole(fields: Mapping[str, Any], name: str) -> int | None:
-    value = fields.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(name, "Give a whole number, 1 or more")
-    return value
-
-
-def _byday(text: str, freq: str) -> str:
-    tokens: set[tuple[int, int]] = set()  # (weekday, ordinal or 0)
-    for raw in text.upper().replace(" ", "").split(","):
-        match = _BYDAY.match(raw)
-        if match is None:
-            raise RuleError("byday", f"{raw!r} is not a day: MO..SU, with MONTHLY maybe 1SA, -1FR")
-        ordinal = int(match.group(1)) if match.group(1) else 0
-        if ordinal and freq != "MONTHLY":
-            raise RuleError("byday", f"{raw!r}: an ordinal day (2MO, -1FR) needs freq MONTHLY")
-        tokens.add((RULE_DAYS.index(match.group(2)), ordinal))
-    return ",".join(f"{n or ''}{RULE_DAYS[day]}" for day, n in sorted(tokens))
-
-
-def _bymonthday(text: str) -> str:
-    days: set[int] = set()
-    for raw in text.replace(" ", "").split(","):
-        try:
-            day = int(raw)
-        except ValueError:
-            raise RuleError("bymonthday", f"{raw!r} is not a day of the month") from None
-        if not 1 <= abs(day) <= 31:
-            raise RuleError("bymonthday", f"{day} is not a day of the month (1..31, -1 = last)")
-        days.add(day)
-    return ",".join(str(d) for d in sorted(days, key=lambda d: (d < 0, abs(d))))
-
-
-def parse_rule(fields: Mapping[str, Any]) -> Rule:
-    """A Rule from HSDS-style fields (`freq`, `interval`, `byday`, `bymonthday`, `dtstart`,
-    `until`, `count`; dates as `date` or "YYYY-MM-DD"; other keys ignored), checked as the
-    navigator format requires and as dateutil accepts it. Raises RuleError naming the field:
-    an unknown freq; a bad or (with WEEKLY) ordinal `byday`; `bymonthday` with WEEKLY;
-    `interval` > 1 or `count` without `dtstart`; both `until` and `count` (RFC 5545 forbids
-    it); WEEKLY with neither `byday` nor `dtstart`; MONTHLY with none of `byday`, `bymonthday`,
-    `dtstart`; `until` before `dtstart`; a rule with no occurrence at all."""
-    freq = fields.get("freq")
-    if freq not in FREQUENCIES:
-        raise RuleError("freq", "Give WEEKLY or MONTHLY")
-    interval = _whole(fields, "interval") or 1
-    count = _whole(fields, "count")
-    dtstart, until = _rule_date(fields, "dtstart"), _rule_date(fields, "until")
-    byday_text, monthday_value = fields.get("byday"), fields.get("bymonthday")
-    byday = _byday(byday_text, freq) if byday_text not in (None, "") else None
-    bymonthday = None
-    if monthday_value not in (None, ""):
-        if isinstance(monthday_value, bool) or not isinstance(monthday_value, int | str):
-            raise RuleError("bymonthday", 'Give days of the month as text, e.g. "1,15,-1"')
-        if freq != "MONTHLY":
-            raise RuleError("bymonthday", "bymonthday needs freq MONTHLY")
-        bymonthday = _bymonthday(str(monthday_value))
-    if dtstart is None and interval > 1:
-        raise RuleError("dtstart", "Required when interval is more than 1 (it fixes the phase)")
-    if dtstart is None and count is not None:
-        raise RuleError("dtstart", "Required with count (the count starts there)")
-    if count is not None and until is not None:
-        raise RuleError("count", "Give until or count, not both (RFC 5545)")
-    if freq == "WEEKLY" and byday is None and dtstart is None:
-        raise RuleError("byday", "WEEKLY needs byday, or dtstart to take the weekday from")
-    if freq == "MONTHLY" and byday is None and bymonthday is None and dtstart is None:
-        raise RuleError("byday", "MONTHLY needs byday or bymonthday (or dtstart's day)")
-    if dtstart is not None and until is not None and until < dtstart:
-        raise RuleError("until", "until is before dtstart")
-    rule = Rule(freq, interval, byday, bymonthday, dtstart, until, count)
-    try:
-        # A rule that can never happen (5MO with bymonthday 1) is a mistake, not a schedule,
-        # and must not reach `occurrences`, where dateutil would search to the year 9999 for
-        # each year asked about. Here it does so once: about two seconds for such a rule (it
-        # checks `until` only against dates that fit, so no bound shortens the search); a
-        # rule that occurs stops at its first date.
-        first = next(iter(rule.rrule(_CHECK_FROM)), None)
-    except ValueError as exc:  # dateutil's own refusal
-        raise RuleError("freq", f"Not a rule dateutil accepts: {exc}") from exc
-    if first is None:
-        raise RuleError("byday" if byday else "bymonthday", "This rule never occurs")
-    return rule
-
-
-@lru_cache(maxsize=4096)  # (a directory's few rules) x (years asked about)
-def occurrences(rule: Rule, year: int) -> frozenset[date]:
-    """The local days in `year` on which `rule` occurs (dateutil's expansion)."""
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    if (rule.until is not None and rule.until < first) or (
-        rule.dtstart is not None and rule.dtstart > last
-    ):
-        return frozenset()
-    expansion = rule.rrule(first)
-    return frozenset(
-        at.date()
-        for at in expansion.between(
-            datetime.combine(first, time()), datetime.combine(last, time()), inc=True
-        )
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Recurring:
-    """A recurring entry: its rule, its sessions, and the days it is valid (inclusive; None =
-    unbounded)."""
-
-    rule: Rule
-    periods: tuple[Period, ...]
-    valid_from: date | None = None
-    valid_to: date | None = None
-
-    def occurs_on(self, day: date) -> bool:
-        if self.valid_from is not None and day < self.valid_from:
-            return False
-        if self.valid_to is not None and day > self.valid_to:
-            return False
-        return day in occurrences(self.rule, day.year)
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,115 +337,3 @@ def schedule_from_opening(opening: Mapping[str, Any]) -> Schedule:
         dates=dates,
         recurring=recurring,
     )
-
-
-def _describe_periods(periods: tuple[Period, ...]) -> str:
-    return ", ".join(f"{format_minutes(s)}–{format_minutes(e)}" for s, e in periods)
-
-
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
-
-
-def _ordinal_day(n: int) -> str:
-    """1 -> '1st', 22 -> '22nd', -1 -> 'last day', -2 -> '2nd-to-last day'."""
-    if n < 0:
-        return "last day" if n == -1 else f"{_ordinal_day(-n)}-to-last day"
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _and(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
-def _every(interval: int, unit: str) -> str:
-    return {1: f"every {unit}", 2: f"every other {unit}"}.get(interval, f"every {interval} {unit}s")
-
-
-def describe_recurring(entry: Recurring) -> str:
-    """Plain English for a recurring entry and its sessions, e.g. 'first Saturday of the month
-    10:00–12:00', 'Tuesday every other week from 6 Jan 2026 09:00–12:00'."""
-    rule = entry.rule
-    days: list[str] = []
-    for token in rule.byday.split(",") if rule.byday else []:
-        match = _BYDAY.match(token)
-        assert match is not None
-        name = WEEKDAYS[RULE_DAYS.index(match.group(2))].title()
-        n = int(match.group(1)) if match.group(1) else 0
-        if n > 0:
-            days.append(f"{_ORDINALS[n]} {name}")
-        elif n < 0:
-            days.append(f"last {name}" if n == -1 else f"{_ORDINALS[-n]}-to-last {name}")
-        else:  # every such weekday of the month (WEEKLY says "every" once, below)
-            days.append(name if rule.freq == "WEEKLY" else f"every {name}")
-    if rule.freq == "WEEKLY":
-        if not days:
-            assert rule.dtstart is not None  # parse_rule requires byday or dtstart
-            days = [WEEKDAYS[rule.dtstart.weekday()].title()]
-        text = (
-            f"every {_and(days)}"
-            if rule.interval == 1
-            else f"{_and(days)} {_every(rule.interval, 'week')}"
-        )
-    else:
-        monthdays = (
-            [_ordinal_day(int(d)) for d in rule.bymonthday.split(",")] if rule.bymonthday else []
-        )
-        if not days and not monthdays:
-            assert rule.dtstart is not None  # parse_rule requires one of the three
-            monthdays = [_ordinal_day(rule.dtstart.day)]
-        if days and monthdays:  # RFC 5545: both must hold (a Friday that is the 13th)
-            what = f"{_and(days)} falling on the {_and(monthdays)}"
-        else:
-            what = _and(days) if days else f"the {_and(monthdays)}"
-        text = (
-            f"{what} of the month"
-            if rule.interval == 1
-            else f"{what} of the month, {_every(rule.interval, 'month')}"
-        )
-    if rule.dtstart is not None:
-        text += f" from {_long_date(rule.dtstart)}"
-    if rule.count is not None:
-        text += f", {rule.count} times"
-    if rule.until is not None:
-        text += f" until {_long_date(rule.until)}"
-    if entry.valid_from is not None or entry.valid_to is not None:
-        bounds = []
-        if entry.valid_from is not None:
-            bounds.append(f"from {_long_date(entry.valid_from)}")
-        if entry.valid_to is not None:
-            bounds.append(f"to {_long_date(entry.valid_to)}")
-        text += f" ({' '.join(bounds)})"
-    return f"{text} {_describe_periods(entry.periods)}"
-
-
-def describe(schedule: Schedule) -> str:
-    """A one-line summary a navigator can read out, e.g. 'Mon–Fri 08:00–18:30; Sat closed;
-    first Saturday of the month 10:00–12:00; bank holidays closed'. Recurring entries are
-    always named; a timetable with no weekly sessions but recurring ones leaves out
-    'Mon–Sun closed', which would read as never open."""
-    if schedule.open_all_hours:
-        return "Open 24 hours, every day"
-    groups: list[tuple[int, int, tuple[Period, ...]]] = []
-    for index, periods in enumerate(schedule.weekly):
-        if groups and groups[-1][2] == periods:
-            groups[-1] = (groups[-1][0], index, periods)
-        else:
-            groups.append((index, index, periods))
-    parts = []
-    for first, last, periods in groups:
-        if not periods and len(groups) == 1 and schedule.recurring:
-            continue
-        days = WEEKDAYS[first][:3].title()
-        if last != first:
-            days += "–" + WEEKDAYS[last][:3].title()
-        parts.append(f"{days} {_describe_periods(periods) if periods else 'closed'}")
-    also = "also " if parts else ""  # weekly sessions shown: these come on top of them
-    parts.extend(also + describe_recurring(entry) for entry in schedule.recurring)
-    bank = _describe_periods(schedule.bank_holidays) if schedule.bank_holidays else "closed"
-    parts.append(f"bank holidays {bank}")
-    return "; ".join(parts)

@@ -18,31 +18,35 @@ Everything else (`byweekno`, `byyearday`, another `freq`, `interval`/`count` wit
 field; times with a zone or a `timezone` offset are read as London wall time, with a warning,
 since a fixed offset is not London time all year. Schedules placed on several
 service_at_locations or locations that differ are unioned into the one timetable, with a
-warning naming them.
+warning naming them. Reading each field's value (times, dates, `byday`, ...) is
+`navigator.directory.oruk_schedule_values`'s.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from navigator.core.clock import WEEKDAYS, period
-from navigator.directory.opening import RuleError, parse_rule
+from navigator.core.clock import WEEKDAYS
+from navigator.directory.oruk_schedule_values import (
+    WHOLE_DAY,
+    Session,
+    read_byday,
+    read_bymonthday,
+    read_date,
+    read_positive_int,
+    read_session,
+)
 from navigator.directory.oruk_terms import DAYS
 from navigator.directory.oruk_values import Notes, as_list, as_object, quote
+from navigator.directory.recurrence import RuleError, parse_rule
 
 MAX_RANGE_DAYS = 366
 # navigator's own export writes bank-holiday hours as a schedule with this description and no
 # recurrence (`oruk_export`); read back, it is bank-holiday hours again.
 BANK_HOLIDAY_TEXT = "Bank holidays (England and Wales)"
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
-_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
-_DAY_NAMES = {name: code for name, code in zip(WEEKDAYS, DAYS, strict=True)}
-WHOLE_DAY = ("00:00", "24:00")
 
-Session = tuple[str, str]
 RuleKey = tuple[Any, ...]
 RULE_FIELDS = (
     "freq",
@@ -109,98 +113,6 @@ class Timetable:
         return opening
 
 
-def _clock(value: Any, path: str, notes: Notes) -> str | None:
-    """An HSDS time (`09:00`, `09:00:00`, `09:00:00Z`, `09:00+01:00`) as navigator's `HH:MM`
-    London wall time; None (with a warning) when it is not a time."""
-    match = _TIME.match(value) if isinstance(value, str) else None
-    if match is None:
-        notes.warn(path, f"{quote(value)} is not a time of day; schedule left out")
-        return None
-    hours, minutes, seconds, zone = match.groups()
-    if int(hours) > 24 or int(minutes) > 59 or (int(hours) == 24 and int(minutes) > 0):
-        notes.warn(path, f"{quote(value)} is not a time of day; schedule left out")
-        return None
-    if seconds and int(seconds):
-        notes.warn(path, f"{quote(value)}: seconds left out")
-    if zone:
-        notes.warn(
-            path,
-            f"{quote(value)} has a fixed UTC offset, not London wall time; "
-            "read as London time (an hour out for part of the year)",
-        )
-    return f"{int(hours):02d}:{minutes}"
-
-
-def _date(value: Any, path: str, notes: Notes) -> str | None:
-    text = value[:10] if isinstance(value, str) else None
-    try:
-        return date.fromisoformat(text).isoformat() if text else None
-    except ValueError:
-        pass
-    notes.warn(path, f"{quote(value)} is not a date (YYYY-MM-DD); schedule left out")
-    return None
-
-
-def _positive_int(value: Any, path: str, notes: Notes) -> int | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = 0.0
-    if number < 1 or not number.is_integer() or isinstance(value, bool):
-        notes.warn(path, f"{quote(value)} is not a whole number from 1; schedule left out")
-        return None
-    return int(number)
-
-
-def _byday(value: Any, path: str, notes: Notes) -> list[tuple[int | None, str]] | None:
-    """`byday` (`MO,TU`, `1SA`, `-1FR`; also day names, as old HSDS-UK `weekday` has them)
-    as (ordinal or None, day code) pairs; None with a warning when unreadable."""
-    parts = []
-    for token in str(value).split(","):
-        token = token.strip()
-        code = _DAY_NAMES.get(token.lower(), token.upper())
-        match = _BYDAY.match(code)
-        if not match or (match[1] and not 1 <= abs(int(match[1])) <= 5):
-            notes.warn(path, f"{quote(value)} is not a list of RFC 5545 days; schedule left out")
-            return None
-        parts.append((int(match[1]) if match[1] else None, match[2]))
-    return parts
-
-
-def _bymonthday(value: Any, path: str, notes: Notes) -> list[int] | None:
-    try:
-        days = [int(str(part).strip()) for part in str(value).split(",")]
-    except ValueError:
-        days = [0]
-    if not days or any(d == 0 or not -31 <= d <= 31 for d in days):
-        notes.warn(path, f"{quote(value)} is not a list of days of the month; schedule left out")
-        return None
-    return days
-
-
-def _session(s: dict[str, Any], path: str, notes: Notes) -> tuple[bool, Session | None]:
-    """(readable, hours): hours None when the schedule gives neither end."""
-    opens_raw, closes_raw = s.get("opens_at"), s.get("closes_at")
-    if opens_raw is None and closes_raw is None:
-        return True, None
-    if opens_raw is None or closes_raw is None:
-        missing = "opens_at" if opens_raw is None else "closes_at"
-        notes.warn(f"{path}.{missing}", "missing (only one end of the hours); schedule left out")
-        return False, None
-    opens = _clock(opens_raw, f"{path}.opens_at", notes)
-    closes = _clock(closes_raw, f"{path}.closes_at", notes)
-    if opens is None or closes is None:
-        return False, None
-    if opens == "00:00" and closes in ("23:59", "00:00", "24:00"):
-        return True, WHOLE_DAY  # HSDS's way of writing all day
-    try:
-        period(opens, closes)
-    except ValueError as exc:
-        notes.warn(f"{path}.opens_at", f"{exc}; schedule left out")
-        return False, None
-    return True, (opens, closes)
-
-
 def _dated(
     timetable: Timetable,
     first: str,
@@ -230,7 +142,7 @@ def read_schedule(s: dict[str, Any], path: str, timetable: Timetable, notes: Not
         if s.get(key) is not None:
             notes.warn(f"{path}.{key}", f"{quote(s[key])} not represented; schedule left out")
             return
-    ok, session = _session(s, path, notes)
+    ok, session = read_session(s, path, notes)
     if not ok:
         return
     if s.get("timezone") is not None:
@@ -241,7 +153,7 @@ def read_schedule(s: dict[str, Any], path: str, timetable: Timetable, notes: Not
     dates: dict[str, str] = {}
     for key in ("valid_from", "valid_to", "dtstart", "until"):
         if s.get(key) is not None:
-            read = _date(s[key], f"{path}.{key}", notes)
+            read = read_date(s[key], f"{path}.{key}", notes)
             if read is None:
                 return
             dates[key] = read
@@ -291,21 +203,21 @@ def _recurrence(
 ) -> None:
     interval = 1
     if s.get("interval") is not None:
-        read = _positive_int(s["interval"], f"{path}.interval", notes)
+        read = read_positive_int(s["interval"], f"{path}.interval", notes)
         if read is None:
             return
         interval = read
     count = None
     if s.get("count") is not None:
-        count = _positive_int(s["count"], f"{path}.count", notes)
+        count = read_positive_int(s["count"], f"{path}.count", notes)
         if count is None:
             return
-    byday = _byday(byday_raw, f"{path}.byday", notes) if byday_raw is not None else []
+    byday = read_byday(byday_raw, f"{path}.byday", notes) if byday_raw is not None else []
     if byday is None:
         return
     bymonthday: list[int] = []
     if s.get("bymonthday") is not None:
-        read_days = _bymonthday(s["bymonthday"], f"{path}.bymonthday", notes)
+        read_days = read_bymonthday(s["bymonthday"], f"{path}.bymonthday", notes)
         if read_days is None:
             return
         bymonthday = read_days
@@ -360,14 +272,14 @@ def _recurrence(
 def _holiday(h: dict[str, Any], path: str, timetable: Timetable, notes: Notes) -> None:
     """An HSDS-UK 1.0 holiday schedule: closed, or open `opens_at`-`closes_at`, on every day
     from `start_date` to `end_date`."""
-    first = _date(h.get("start_date"), f"{path}.start_date", notes)
+    first = read_date(h.get("start_date"), f"{path}.start_date", notes)
     if first is None:
         return
-    last = _date(h["end_date"], f"{path}.end_date", notes) if h.get("end_date") else first
+    last = read_date(h["end_date"], f"{path}.end_date", notes) if h.get("end_date") else first
     if last is None:
         return
     closed = h.get("closed") in (True, "true", "True", 1)
-    ok, session = (True, None) if closed else _session(h, path, notes)
+    ok, session = (True, None) if closed else read_session(h, path, notes)
     if not ok:
         return
     if not closed and session is None:

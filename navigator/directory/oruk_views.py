@@ -4,7 +4,8 @@ No authentication and `Access-Control-Allow-Origin: *`, as the UK profile requir
 carries no patient data and never shows professional-only contact or referral details.
 Every response validates against the UK profile's compiled JSON schemas
 (`tests/directory/test_oruk_schemas.py`): no `null`, UUID ids, the `Page` envelope on lists.
-Services and organisations answer to their HSDS UUID and to their navigator slug.
+Services and organisations answer to their HSDS UUID and to their navigator slug. The query
+parameters and the filters they apply are `navigator.directory.oruk_query`'s.
 """
 
 from __future__ import annotations
@@ -16,36 +17,38 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError
 
-from navigator.core.clock import DAY_MINUTES, WEEKDAYS, age_in_days, parse_hhmm
 from navigator.core.errors import Problem
-from navigator.core.fields import PostcodeField
-from navigator.core.places import Located, Point
+from navigator.core.places import Located
 from navigator.core.reference import VOCABULARY
 from navigator.core.schemas import field_messages
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.index import DirectoryIndex, Entry
-from navigator.directory.opening import weekly_window
 from navigator.directory.oruk_export import (
     one_to_one,
     organisation_to_oruk,
     service_at_location_id,
     service_to_oruk,
     services_at_locations,
-    source_taxonomy_id,
-    source_term_id,
     source_term_object,
 )
+from navigator.directory.oruk_query import (
+    OrukServiceArgs,
+    PageArgs,
+    TermArgs,
+    location_distance,
+    matches,
+    matches_service,
+    near,
+    paged,
+)
 from navigator.directory.oruk_terms import (
-    DAYS,
     DETAILS_TERM,
     TAXONOMIES,
     hsds_id,
     stable_id,
-    taxonomy_id,
     taxonomy_object,
-    term_id,
     term_object,
 )
 from navigator.directory.records import Record
@@ -80,58 +83,6 @@ DETAILS_TERM_OBJECT = {
 def _open_cors(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-def _hhmm(value: str) -> None:
-    try:
-        parse_hhmm(value[:5])
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
-
-
-def _start_hhmm(value: str) -> None:
-    _hhmm(value)
-    if parse_hhmm(value[:5]) == DAY_MINUTES:
-        raise ValidationError("24:00 can only end a window; start at 00:00 instead")
-
-
-class PageArgs(Schema):
-    """`page` and `per_page`, as every ORUK list takes them (1-based pages)."""
-
-    class Meta:
-        unknown = EXCLUDE  # ORUK clients send profile parameters we do not filter on (format, full)
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-
-
-class OrukServiceArgs(PageArgs):
-    search = fields.String(validate=validate.Length(max=200))
-    text = fields.String(validate=validate.Length(max=200))
-    # Ids are at most 100 characters (the directory's id columns); longer matches nothing.
-    taxonomy_term_id = fields.String(validate=validate.Length(max=100))
-    taxonomy_id = fields.String(validate=validate.Length(max=100))
-    organization_id = fields.String(validate=validate.Length(max=100))
-    minimum_age = fields.Float(validate=validate.Range(0, 130))
-    maximum_age = fields.Float(validate=validate.Range(0, 130))
-    day = fields.String(validate=validate.OneOf([*WEEKDAYS, *DAYS, *(d.title() for d in WEEKDAYS)]))
-    start_time = fields.String(validate=[validate.Length(max=20), _start_hhmm])  # HH:MM[:SS…]
-    end_time = fields.String(validate=[validate.Length(max=20), _hhmm])
-    postcode = PostcodeField()
-    # Metres from the postcode's centroid; the profile types it a string, so "1500.5" is fine.
-    proximity = fields.Float(
-        validate=validate.Range(min=0, max=500_000), metadata={"description": "metres"}
-    )
-
-    @validates_schema
-    def _pairs(self, data: dict[str, Any], **_: Any) -> None:
-        if "proximity" in data and "postcode" not in data:
-            raise ValidationError("proximity needs a postcode", "proximity")
-
-
-class TermArgs(PageArgs):
-    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    taxonomy_id = fields.String(validate=validate.Length(max=200))
 
 
 def _load(schema: Schema) -> dict[str, Any]:
@@ -190,108 +141,6 @@ def _ids(index: DirectoryIndex) -> _Ids:
     return ids
 
 
-def _terms_of(entry: Entry) -> set[str]:
-    record = entry.record
-    ids = {term_id("service_types", record["service_type"]), term_id("sectors", record["sector"])}
-    ids |= {term_id("needs", n) for n in record["needs"]}
-    ids |= {source_term_id(t["taxonomy"], t["code"]) for t in record["source_terms"]}
-    return ids | {record["service_type"], record["sector"], *record["needs"]}
-
-
-def _in_taxonomy(entry: Entry, wanted: str) -> bool:
-    record = entry.record
-    if any(source_taxonomy_id(t["taxonomy"]) == wanted for t in record["source_terms"]):
-        return True
-    # Every service has a service type and a sector term; only "needs" can be missing.
-    scheme = next((s for s in TAXONOMIES if taxonomy_id(s) == wanted), None)
-    return scheme is not None and (scheme != "needs" or bool(record["needs"]))
-
-
-def _open_in_window(entry: Entry, day: str | None, start: int | None, end: int | None) -> bool:
-    """The `day`/`start_time`/`end_time` filter: open by the regular weekly timetable for the
-    whole window from `start` (default 00:00) to `end` (default 24:00) on `day` (any weekday if
-    none). An end at or before the start runs past midnight into the next day, as sessions do;
-    sessions that began the day before and run past midnight count (README, "Open Referral UK").
-    """
-    lo, hi = weekly_window(start, end)
-    return entry.schedule.open_throughout_weekly(WEEKDAYS.index(day) if day else None, lo, hi)
-
-
-def _matches_service(entry: Entry, args: dict[str, Any]) -> bool:
-    """Every filter but `postcode`/`proximity` (which `services` and `service_at_locations`
-    apply each their own way)."""
-    record = entry.record
-    words = (args.get("search") or args.get("text") or "").lower().split()
-    if words and not all(w in entry.text for w in words):
-        return False
-    if "taxonomy_term_id" in args and args["taxonomy_term_id"] not in _terms_of(entry):
-        return False
-    if "taxonomy_id" in args and not _in_taxonomy(entry, args["taxonomy_id"]):
-        return False
-    org = entry.organisation["id"]
-    if "organization_id" in args and args["organization_id"] not in (
-        org,
-        hsds_id("organisation", org),
-    ):
-        return False
-    elig = record["eligibility"]
-    # Ages filter by overlap: the service admits someone within [minimum_age, maximum_age].
-    maximum = elig["max_age_days"]
-    if "minimum_age" in args and maximum is not None and maximum < age_in_days(args["minimum_age"]):
-        return False
-    if "maximum_age" in args and elig["min_age_days"] > age_in_days(args["maximum_age"] + 1) - 1:
-        return False
-    if any(k in args for k in ("day", "start_time", "end_time")):
-        day = args.get("day")
-        if day:
-            day = next(d for d in WEEKDAYS if d == day.lower() or DAYS[WEEKDAYS.index(d)] == day)
-        start = parse_hhmm(args["start_time"][:5]) if "start_time" in args else None
-        end = parse_hhmm(args["end_time"][:5]) if "end_time" in args else None
-        if not _open_in_window(entry, day, start, end):
-            return False
-    return True
-
-
-def _near(distance_km: float | None, args: dict[str, Any]) -> bool:
-    return distance_km is not None and distance_km * 1000 <= args["proximity"]
-
-
-def _matches(entry: Entry, args: dict[str, Any]) -> bool:
-    """`/services`: every filter; `postcode` alone means the service covers it, with
-    `proximity` one of its locations lies within that many metres of the postcode's centroid."""
-    if not _matches_service(entry, args):
-        return False
-    if "postcode" in args:
-        located = args["postcode"]
-        if "proximity" in args:
-            return _near(entry.distance_to(located), args)
-        return entry.covers(located)
-    return True
-
-
-def _location_distance(entry: Entry, index: int, located: Located) -> float | None:
-    location = entry.record["locations"][index]
-    if located.point is None or location["lat"] is None or location["lng"] is None:
-        return None
-    return Point.of(location["lat"], location["lng"]).km_to(located.point)
-
-
-def _page(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
-    """The profile's `Page` envelope (all its keys) around one page of `items`."""
-    total_pages = max(1, math.ceil(len(items) / per_page))
-    contents = items[(page - 1) * per_page : page * per_page]
-    return {
-        "total_items": len(items),
-        "total_pages": total_pages,
-        "page_number": page,
-        "size": len(contents),
-        "first_page": page == 1,
-        "last_page": page >= total_pages,
-        "empty": not contents,
-        "contents": contents,
-    }
-
-
 def _service_json(entry: Entry, vocab: Vocabulary) -> dict[str, Any]:
     return service_to_oruk(entry.record, entry.organisation, vocab, include_professional=False)
 
@@ -318,13 +167,13 @@ def services() -> ResponseReturnValue:
     args = _load(OrukServiceArgs())
     index = directory_index()
     vocab = VOCABULARY.get()
-    matched = [entry for entry in index.entries if _matches(entry, args)]
+    matched = [entry for entry in index.entries if matches(entry, args)]
     if "postcode" in args:
         located = args["postcode"]
         matched.sort(key=lambda e: (e.distance_to(located) or float("inf"), e.record["name"]))
     else:
         matched.sort(key=lambda e: (e.record["name"], e.id))
-    page = _page(matched, args["page"], args["per_page"])
+    page = paged(matched, args["page"], args["per_page"])
     page["contents"] = [_service_json(e, vocab) for e in page["contents"]]
     return jsonify(page)
 
@@ -349,20 +198,20 @@ def service_at_locations() -> ResponseReturnValue:
     located: Located | None = args.get("postcode")
     pairs: list[tuple[float, Entry, int]] = []
     for entry in index.entries:
-        if not entry.record["locations"] or not _matches_service(entry, args):
+        if not entry.record["locations"] or not matches_service(entry, args):
             continue
         if located is not None and "proximity" not in args and not entry.covers(located):
             continue
         for i in range(len(entry.record["locations"])):
-            distance = _location_distance(entry, i, located) if located else None
-            if "proximity" in args and not _near(distance, args):
+            distance = location_distance(entry, i, located) if located else None
+            if "proximity" in args and not near(distance, args):
                 continue
             pairs.append((distance if distance is not None else math.inf, entry, i))
     if located is not None:
         pairs.sort(key=lambda p: (p[0], p[1].record["name"], p[1].id, p[2]))
     else:
         pairs.sort(key=lambda p: (p[1].record["name"], p[1].id, p[2]))
-    page = _page(pairs, args["page"], args["per_page"])
+    page = paged(pairs, args["page"], args["per_page"])
     vocab = VOCABULARY.get()
     built: dict[str, list[dict[str, Any]]] = {}
     contents = []
@@ -395,7 +244,7 @@ def organizations() -> ResponseReturnValue:
     """The organisations that run the directory's services (`organization_list.json`)."""
     args = _load(PageArgs())
     items = _organisation_items(directory_index(), VOCABULARY.get())
-    page = _page(items, args["page"], args["per_page"])
+    page = paged(items, args["page"], args["per_page"])
     page["contents"] = [one_to_one(item) for item in page["contents"]]
     return jsonify(page)
 
@@ -432,7 +281,7 @@ def taxonomies() -> ResponseReturnValue:
     """navigator's three taxonomies, then those of the feeds services were loaded from."""
     args = _load(TermArgs())
     items = _all_taxonomies(_ids(directory_index()))
-    return jsonify(_page(items, args["page"], args["per_page"]))
+    return jsonify(paged(items, args["page"], args["per_page"]))
 
 
 @blp.route("/taxonomies/<string:ident>")
@@ -463,7 +312,7 @@ def taxonomy_terms() -> ResponseReturnValue:
     terms = _all_terms()
     if wanted := args.get("taxonomy_id"):
         terms = [t for t in terms if wanted in (t.get("taxonomy_id"), t.get("taxonomy"))]
-    return jsonify(_page(terms, args["page"], args["per_page"]))
+    return jsonify(paged(terms, args["page"], args["per_page"]))
 
 
 @blp.route("/taxonomy_terms/<string:ident>")

@@ -30,11 +30,11 @@ from navigator.directory.models import (
     ServiceChange,
     ServiceLocation,
 )
+from navigator.directory.opening_records import recurring_rule_json
 from navigator.directory.records import (
     Record,
     canonical_organisation,
     canonical_service,
-    recurring_rule_json,
 )
 
 CHUNK = 2000  # keeps IN lists and executemany batches well inside both databases' limits

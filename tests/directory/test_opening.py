@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from navigator.core.clock import LONDON
-from navigator.directory.opening import describe, schedule_from_opening
+from navigator.directory.opening import schedule_from_opening
+from navigator.directory.opening_summary import describe
 
 WEEKDAYS_8_TO_1830 = {
     d: [["08:00", "18:30"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")

@@ -29,21 +29,17 @@ from sqlalchemy.orm import Session
 from navigator.core.clock import LONDON, is_bank_holiday
 from navigator.core.db import transaction
 from navigator.core.schemas import field_messages
-from navigator.directory.opening import (
-    RuleError,
-    describe,
-    occurrences,
-    parse_rule,
-    schedule_from_opening,
-)
+from navigator.directory.opening import schedule_from_opening
+from navigator.directory.opening_records import OpeningSchema
+from navigator.directory.opening_summary import describe
 from navigator.directory.oruk_export import _schedules
 from navigator.directory.records import (
-    OpeningSchema,
     OrganisationSchema,
     ServiceSchema,
     canonical_organisation,
     canonical_service,
 )
+from navigator.directory.recurrence import RuleError, occurrences, parse_rule
 from navigator.directory.reference import directory_index
 from navigator.directory.store import (
     insert_organisations,

@@ -21,13 +21,8 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from navigator.directory.oruk_fetch import (
-    FeedError,
-    OrukFetcher,
-    check_url,
-    fetch_services,
-    is_summary,
-)
+from navigator.directory.oruk_fetch import OrukFetcher, fetch_services, is_summary
+from navigator.directory.oruk_http import FeedError, check_url
 from tests.local_http import PagedFeed, json_response, serving, summary_of, uk1_service
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "oruk" / "examples"

@@ -26,7 +26,7 @@ from navigator.core.extensions import db
 from navigator.core.fields import BoundedList, DateField, InstantField
 from navigator.core.reference import VOCABULARY
 from navigator.core.settings import settings_from_env
-from navigator.directory.oruk_views import OrukServiceArgs
+from navigator.directory.oruk_query import OrukServiceArgs
 from navigator.navigation.models import Navigation
 from navigator.web.edge import MAX_INT_ID, SETS_ASIDE, json_text_errors
 from tests.builders import console_user, load_directory, organisation, service
