@@ -46,6 +46,9 @@ def public_record(record: Record) -> Record:
     for block, key in PROFESSIONAL_ONLY:
         copy[block][key] = None
     copy["sms"] = None  # a care home's follow-up number is never open data
+    if str(copy.get("classified_by") or "").startswith("person:"):
+        # Who classified it is a staff member's sign-in (an email address): not open data.
+        copy["classified_by"] = "person:withheld"
     return copy
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from navigator.core.clock import DAY_MINUTES, WEEKDAYS, age_in_days, parse_hhmm
+from navigator.core.clock import (
+    DAY_MINUTES,
+    WEEKDAYS,
+    max_age_days_from_years,
+    min_age_days_from_years,
+    parse_hhmm,
+)
 from navigator.core.fields import PostcodeField
 from navigator.core.places import Located, Point
 from navigator.directory.index import Entry
@@ -122,9 +128,15 @@ def matches_service(entry: Entry, args: dict[str, Any]) -> bool:
     elig = record["eligibility"]
     # Ages filter by overlap: the service admits someone within [minimum_age, maximum_age].
     maximum = elig["max_age_days"]
-    if "minimum_age" in args and maximum is not None and maximum < age_in_days(args["minimum_age"]):
+    if (
+        "minimum_age" in args
+        and maximum is not None
+        and maximum < min_age_days_from_years(args["minimum_age"])
+    ):
         return False
-    if "maximum_age" in args and elig["min_age_days"] > age_in_days(args["maximum_age"] + 1) - 1:
+    if "maximum_age" in args and elig["min_age_days"] > max_age_days_from_years(
+        args["maximum_age"]
+    ):
         return False
     if any(k in args for k in ("day", "start_time", "end_time")):
         day = args.get("day")

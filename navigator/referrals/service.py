@@ -23,6 +23,7 @@ from navigator.core.db import load_or_404
 from navigator.core.errors import Problem, field_error
 from navigator.core.idempotency import KeyReused, replay_or_conflict, request_hash
 from navigator.core.places import Gazetteer
+from navigator.core.vocabulary import UNCLASSIFIED
 from navigator.directory.index import DirectoryIndex
 from navigator.patients.audit import audit_record
 from navigator.patients.need_to_know import may_see_call
@@ -147,6 +148,14 @@ def create_referral(
     if not entry.active:
         raise field_error(
             "service_id", f"The service is {entry.record['status'].replace('_', ' ')}"
+        )
+    if entry.service_type == UNCLASSIFIED:
+        # Hazard H30: nobody in navigator has checked what it is; a decision on a call made
+        # before a re-load turned the service unclassified comes here too.
+        raise field_error(
+            "service_id",
+            "The service is not yet classified: a supervisor must classify it before anyone "
+            "can be referred to it",
         )
     if navigation_id is not None:
         made_by = session.scalar(

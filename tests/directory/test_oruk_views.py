@@ -320,3 +320,32 @@ def test_source_terms_are_served_and_filter(client: FlaskClient, app_ctx: Any) -
     ):
         found = client.get(f"/oruk/services?{query}").json["contents"]
         assert [s["id"] for s in found] == [unclassified], query
+
+
+def test_age_filters_read_fractional_years_as_the_import_does(
+    client: FlaskClient, app_ctx: Any
+) -> None:
+    """Issue 15: `maximum_age=1.5` is 18 months (548 days), as the importer reads a service's
+    `maximum_age`, not "1.5 plus a year" (913 days). A service from 600 days (about 20 months)
+    is outside `maximum_age=1.5`, inside `maximum_age=1.7` (621 days)."""
+    load_directory(services=[service(id="toddlers", eligibility={"min_age_days": 600})])
+    found = {
+        query: {s["id"] for s in client.get(f"/oruk/services?{query}").json["contents"]}
+        for query in ("maximum_age=1.5", "maximum_age=1.7", "maximum_age=2")
+    }
+    assert found == {
+        "maximum_age=1.5": set(),
+        "maximum_age=1.7": ids("toddlers"),
+        "maximum_age=2": ids("toddlers"),
+    }
+
+
+def test_the_open_feed_does_not_name_who_classified_a_service(
+    client: FlaskClient, app_ctx: Any
+) -> None:
+    """Review of issue 15: `classified_by` holds a staff member's sign-in (an email address);
+    the open `/oruk/` feed says only that a person classified the service."""
+    load_directory(services=[service(id="classified", classified_by="person:sam@nhs.example")])
+    text = client.get("/oruk/services").get_data(as_text=True)
+    assert "sam@nhs.example" not in text
+    assert "person:withheld" in text

@@ -5,6 +5,7 @@ that match what services take)."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 
 import pytest
@@ -166,3 +167,21 @@ def test_food_banks_take_referral_agencies_and_the_public_get_a_voucher_route(
         at=MONDAY_10,
     )
     assert food_bank in [s["id"] for s in items(professional)]
+
+
+def test_an_unclassified_service_is_neither_a_match_nor_a_gap(blmk: None) -> None:
+    """Issue 15 §2, hazard H30: the same entry as above, which matches a professional's call,
+    is no answer at all once its type is `unclassified` — whatever routing asks for (rules
+    cannot name the type, and this guard holds even if one did)."""
+    index = directory_index()
+    postcode = parse_postcode("MK42 9DJ")
+    assert postcode is not None
+    located = index.gazetteer.locate(postcode)
+    at = datetime.fromisoformat(MONDAY_10.replace("Z", "+00:00"))
+    facts = Facts("loneliness", frozenset(), "professional", age_in_days(80), "female", located.place, at)
+    call = Call(facts, located)
+    entry = index.by_id[PCN_LINK_WORKERS]
+    assert assess(entry, call, timedelta(0), set(), Memo()) is not None
+    unclassified = copy.copy(entry)
+    unclassified.service_type = "unclassified"
+    assert assess(unclassified, call, timedelta(0), set(), Memo()) is None

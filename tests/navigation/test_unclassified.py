@@ -8,9 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from navigator.core.db import transaction
-from navigator.core.reference import VOCABULARY
+from navigator.core.db import transaction, utcnow
+from navigator.core.places import parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.classify import classify_service
+from navigator.directory.loader import load_documents
+from navigator.directory.reference import directory_index, stale_hours
+from navigator.navigation.service import navigate
+from navigator.rules.reference import RULESET
 from tests.builders import ALL_ROLES, load_directory, navigate_fall, organisation, service
 
 FEED_TERM = {"taxonomy": "esdServiceTypes", "code": "http://id.esd.org.uk/service/1", "name": "X"}
@@ -62,3 +67,85 @@ def test_an_unclassified_service_is_never_recommended_until_a_person_classifies_
         )
         after = navigate_fall(session, created_by="tests")
     assert after["recommendation"]["service"]["id"] == "feed-falls-team"
+
+
+def test_a_service_the_esd_mapping_classifies_is_routed_to(session: Session) -> None:
+    """Issue 15 "Done when": a mapped service routes. A council feed's HSDS 3.0 service tagged
+    with the LGA ESD term 298 "Carers support groups" (as a term URI, the form the HSDS-UK
+    README uses) is classified by `directory_of_services/taxonomy_mappings/esd.yaml` as
+    `carers_support` meeting `carer_support`, and the shipped rule `carer-support` recommends
+    it for a carer's call in its area. The same service with a term no mapping knows is not."""
+
+    def feed(term_uri: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": "0b6f6a8e-2f57-4c8e-9a51-3f1d3c1a2b01",
+                "name": "Bedford Carers Café",
+                "status": "active",
+                "organization": {
+                    "id": "5f0c3b9e-8a8d-4f7e-b2a4-0c7f1e2d3a45",
+                    "name": "Carers in Bedfordshire",
+                    "description": "A carers' charity",
+                },
+                "service_areas": [{"id": "a1", "name": "Bedford"}],
+                "schedules": [
+                    {
+                        "freq": "WEEKLY",
+                        "byday": "MO,TU,WE,TH,FR,SA,SU",
+                        "opens_at": "00:00",
+                        "closes_at": "23:59",
+                    }
+                ],
+                "attributes": [
+                    {
+                        "taxonomy_term": {
+                            "id": "t1",
+                            "name": "Carers",
+                            "taxonomy": "esdServiceTypes",
+                            "term_uri": term_uri,
+                        }
+                    }
+                ],
+            }
+        ]
+
+    def carer_call() -> dict[str, Any]:
+        located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+        with transaction(session):
+            return navigate(
+                session,
+                {
+                    "caller_role": "relative",
+                    "need": "carer_support",
+                    "age": 70,
+                    "postcode": located,
+                    "at": utcnow(),
+                },
+                created_by="tests",
+                index=directory_index(),
+                ruleset=RULESET.get(),
+                vocab=VOCABULARY.get(),
+                now=utcnow(),
+                stale_hours=stale_hours(),
+            )
+
+    service_id = "0b6f6a8e-2f57-4c8e-9a51-3f1d3c1a2b01"
+    with transaction(session):
+        report = load_documents(
+            session,
+            [("feed.json", feed("http://id.esd.org.uk/service/9999999"))],
+            vocab=VOCABULARY.get(),
+            changed_by="tests",
+        )
+    assert service_id in report.as_json()["unclassified"]
+    assert service_id not in offered(carer_call())
+
+    with transaction(session):
+        load_documents(
+            session,
+            [("feed.json", feed("http://id.esd.org.uk/service/298"))],
+            vocab=VOCABULARY.get(),
+            changed_by="tests",
+        )
+    result = carer_call()
+    assert result["recommendation"]["service"]["id"] == service_id

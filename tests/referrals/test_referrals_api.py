@@ -47,6 +47,8 @@ def directory(app_ctx: Any) -> None:
             service(id="ucr", organisation="rc9"),
             service(id="other-org", organisation="rd8"),
             service(id="closed", organisation="rc9", status="temporarily_closed"),
+            # Issue 15, hazard H30: kept from a feed, nobody has classified it yet.
+            service(id="feed-lunch-club", organisation="rc9", service_type="unclassified"),
         ],
     )
 
@@ -130,6 +132,7 @@ def test_concurrent_duplicates_create_exactly_one_referral_and_one_patient(
         ({"consent": False}, "consent"),
         ({"service_id": "nope"}, "service_id"),
         ({"service_id": "closed"}, "service_id"),
+        ({"service_id": "feed-lunch-club"}, "service_id"),
         ({"urgency": "soonish"}, "urgency"),
         ({"patient_id": "x"}, "patient_id"),
         ({"navigation_id": "nope"}, "navigation_id"),
