@@ -232,21 +232,50 @@ def _not_plain_weekly(entry: dict[str, Any]) -> bool:
     return entry.get("freq") == "MONTHLY" or str(entry.get("interval") or "1") != "1"
 
 
+def _schedule_paths(service: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each schedule entry with the field path a warning about it starts with."""
+    paths = [(f"regular_schedules[{i}]", e) for i, e in enumerate(service["regular_schedules"])]
+    for j, sal in enumerate(service["service_at_locations"]):
+        paths += [
+            (f"service_at_locations[{j}].regular_schedule[{k}]", e)
+            for k, e in enumerate(sal["regular_schedule"])
+        ]
+    return paths
+
+
+def _same_rule(kept: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Whether a stored `opening.recurring` entry is exactly the feed's rule and hours."""
+    return (
+        kept["freq"] == entry["freq"]
+        and (kept["byday"] or "") == (entry.get("byday") or "")
+        and kept["interval"] == int(entry.get("interval") or 1)
+        and (kept["dtstart"] or "") == (entry.get("dtstart") or "")
+        and [entry["opens_at"], entry["closes_at"]] in kept["sessions"]
+    )
+
+
 def test_monthly_and_fortnightly_schedules_are_kept_or_warned_never_widened(
     council: Loaded,
 ) -> None:
     """Issue 15 §1: `MONTHLY` `1SA`/`-1FR`/`2TU` and fortnightly (`interval` "2", `dtstart`)
-    schedules are kept as recurring entries, or reported per service naming the field; never
+    schedules are kept as recurring entries with exactly their rule (ordinal, interval and
+    start kept), or reported per service with a warning about that very schedule; never
     dropped silently and never widened into every week."""
     feed, stored, warnings = council.feed, council.stored, council.warnings
+    checked = 0
     for service in _services_where(feed, lambda s: any(map(_not_plain_weekly, _schedules(s)))):
         sid = stored_id(service["id"])
         opening = stored[sid]["opening"]
         assert opening["weekly"] == {}, (sid, "widened into every week", opening["weekly"])
         assert not opening["open_all_hours"], sid
-        kept = bool(opening.get("recurring"))
-        warned = any("schedule" in line for line in warnings.get(sid, []))
-        assert kept or warned, (sid, "schedule silently dropped", _schedules(service))
+        for path, entry in _schedule_paths(service):
+            if not _not_plain_weekly(entry):
+                continue
+            checked += 1
+            kept = any(_same_rule(r, entry) for r in opening.get("recurring") or [])
+            warned = any(line.startswith(path) for line in warnings.get(sid, []))
+            assert kept or warned, (sid, path, "schedule silently dropped or changed", entry)
+    assert checked >= 20  # the feed really has such schedules
 
 
 def test_weekly_schedules_wherever_placed_are_read(council: Loaded) -> None:
