@@ -10,9 +10,10 @@ moves so every worker's index (and so routing) sees it at once. `classified_by` 
 navigator owns the classification).
 
 A service classified by a mapping (`classified_by` = `mapping:<name>`) may be corrected the
-same way, and a person's classification corrected again; a service whose type comes from a
-hand-kept directory file (`classified_by` None and a real type) is changed in its file, so a
-re-load does not undo the change silently.
+same way, and a person's classification corrected again. A service whose type comes from its
+source (`classified_by` None and a real type: a hand-kept directory file, or a feed loaded with
+`--trust-classification`) is changed at that source, so a re-load does not undo the change
+silently.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ from navigator.directory.store import bump_revision, update_service
 PERSON = "person:"
 MAPPING = "mapping:"
 CLASSIFIED_BY_MAX = 200  # services.classified_by is String(200)
+# True of both sources that leave `classified_by` None: a hand-kept file and a trusted feed.
+FROM_ITS_SOURCE = (
+    "This service's type comes from its source (a directory file, or a feed loaded with "
+    "--trust-classification); change it there. A feed loaded again without "
+    "--trust-classification can be classified here."
+)
 
 # Where each classified value sits in the record -> the `classify_service` parameter it came
 # from, so a refusal names what the person typed, not the record's inner path.
@@ -65,8 +72,9 @@ class ClassificationRejected(EditRejected):
 
 def classifiable(record: Mapping[str, Any]) -> bool:
     """True when a person may (re)classify this service: unclassified, or classified by a
-    mapping or a person. False for a service whose type comes from a hand-kept directory
-    file (classified_by None): that is changed in the file."""
+    mapping or a person. False for a service whose type comes from its source
+    (classified_by None and a real type: a hand-kept directory file or a trusted feed): that
+    is changed at the source (`FROM_ITS_SOURCE`)."""
     if record["service_type"] == UNCLASSIFIED:
         return True
     return str(record.get("classified_by") or "").startswith((MAPPING, PERSON))
@@ -82,6 +90,32 @@ def _by_parameter(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     for path, messages in errors.items():
         named.setdefault(PARAMETERS.get(path, path), []).extend(messages)
     return named
+
+
+def unknown_codes(
+    vocab: Vocabulary,
+    *,
+    service_type: str | None,
+    sector: str | None,
+    needs: Iterable[str],
+    caller_roles: Iterable[str],
+) -> dict[str, list[str]]:
+    """The codes given that `vocab` does not know, by `classify_service` parameter name, in
+    the words of a directory load (`records.vocabulary_errors`); empty when all are known.
+    A None or empty `service_type`/`sector` is not checked (a form asks for those itself), so
+    a form can show these together with its own errors, in one round."""
+    probe: Record = {
+        "sector": sector or "",
+        "service_type": service_type or "",
+        "needs": list(needs),
+        "eligibility": {"caller_roles": list(caller_roles), "places": []},
+        "coverage": {"places": []},
+    }
+    errors = _by_parameter(vocabulary_errors(probe, vocab))
+    blank = {
+        name for name, value in (("service_type", service_type), ("sector", sector)) if not value
+    }
+    return {name: texts for name, texts in errors.items() if name not in blank}
 
 
 def classify_service(
@@ -117,16 +151,14 @@ def classify_service(
     changed field is one change-history row and the directory's revision moves; nothing is
     committed (the caller owns the unit of work).
 
-    Raises `Problem(404)` for an unknown id, `Problem(409)` for a service whose type comes
-    from a hand-kept directory file (`classifiable`), and `ClassificationRejected` (errors by
-    parameter name) for an invalid classification, writing nothing in either case.
+    Raises `Problem(404)` for an unknown id, `Problem(409)` (`FROM_ITS_SOURCE`) for a service
+    whose type comes from its source, a hand-kept file or a trusted feed (`classifiable`), and
+    `ClassificationRejected` (errors by parameter name) for an invalid classification, writing
+    nothing in any of these cases.
     """
     old = current_record(session, service_id)
     if not classifiable(old):
-        raise Problem(
-            409,
-            "This service's type comes from its directory file; change it there.",
-        )
+        raise Problem(409, FROM_ITS_SOURCE)
     if service_type == UNCLASSIFIED:
         raise ClassificationRejected(
             {"service_type": ["Choose a service type: 'not yet classified' is not one"]}

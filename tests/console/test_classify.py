@@ -6,7 +6,9 @@ change history. Badges say "Not yet classified" wherever an unclassified service
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -14,8 +16,11 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
+from navigator.core.clock import max_age_days_from_years, min_age_days_from_years
 from navigator.core.extensions import db
+from navigator.directory.classify import FROM_ITS_SOURCE
 from navigator.directory.models import ServiceChange
+from navigator.directory.records import MAX_AGE_DAYS
 from navigator.directory.store import read_services
 from tests.builders import load_directory, organisation, service
 from tests.console.conftest import csrf_token, form_controls, post_form
@@ -61,6 +66,16 @@ def feed_directory(app: Flask) -> None:
 
 def no_raw_script(body: str) -> None:
     assert "<script>alert" not in body and "<img src=x" not in body
+
+
+SUMMARY_LINK = re.compile(r'<li>\s*<a href="(#[^"]+)"[^>]*>\s*(.*?)\s*</a>', re.S)
+
+
+def error_summary(body: str) -> list[tuple[str, str]]:
+    """The error summary's (link, message) pairs, in order."""
+    start = body.index("nhsuk-error-summary__list")
+    listing = body[start : body.index("</ul>", start)]
+    return [(href, unescape(text)) for href, text in SUMMARY_LINK.findall(listing)]
 
 
 @pytest.mark.usefixtures("feed_directory")
@@ -129,6 +144,11 @@ def test_the_form_shows_the_feed_s_description_and_terms_and_no_unclassified_typ
 def test_errors_are_shown_beside_their_fields_and_nothing_is_saved(
     sign_in: Callable[[str], FlaskClient], app: Flask
 ) -> None:
+    """Every error in one round, each naming its field once and linking to it, in the page's
+    order (NHS digital service manual, "Error summary" and "Error message": "Enter ...",
+    "Choose ...", the same words in the summary and beside the field). Review of issue 15,
+    finding 15: the age sentence was listed twice, naming neither field, and unknown codes
+    only showed after the ages were right."""
     client = sign_in("supervisor")
     response = post_form(
         client,
@@ -138,34 +158,141 @@ def test_errors_are_shown_beside_their_fields_and_nothing_is_saved(
     assert response.status_code == 422
     body = response.text
     assert "There is a problem" in body
-    for anchor in ("#service-type", "#caller-roles", "#min-age-years", "#max-age-years"):
-        assert f'href="{anchor}"' in body, anchor
-    assert "Choose a service type" in body and "Choose at least one kind of caller" in body
+    assert error_summary(body) == [
+        ("#service-type", "Choose a service type"),
+        ("#sector", "'nowhere' is not a known sector"),
+        ("#caller-roles", "Choose at least one kind of caller"),
+        ("#min-age-years", "Enter the youngest age in years, from 0 to 130"),
+        (
+            "#max-age-years",
+            "Enter the oldest age in years, from 0 to 130, or leave it empty for no upper limit",
+        ),
+    ]
+    for anchor, _ in error_summary(body):  # every link has its target
+        assert f'id="{anchor[1:]}"' in body, anchor
     no_raw_script(body)
-    # The record's own checks (vocabulary), once the form itself is complete:
     response = post_form(
         client,
         "/directory/befriend/classify",
         {
             "service_type": "befriending",
-            "sector": "nowhere",
             "caller_roles": ["public"],
             "min_age_years": "18",
             "max_age_years": "17",
         },
     )
     assert response.status_code == 422
-    assert "The oldest age must not be below the youngest" in response.text
+    assert error_summary(response.text) == [
+        ("#max-age-years", "The oldest age must not be below the youngest")
+    ]
+    for number in ("-1", "131.5", "1e308", "nan", "inf"):
+        response = post_form(
+            client,
+            "/directory/befriend/classify",
+            {"service_type": "befriending", "caller_roles": ["public"], "min_age_years": number},
+        )
+        assert response.status_code == 422, number
+        assert error_summary(response.text) == [
+            ("#min-age-years", "Enter the youngest age in years, from 0 to 130")
+        ], number
+    # Two list items too long for their column: one message, on the field the page has.
     response = post_form(
         client,
         "/directory/befriend/classify",
-        {"service_type": "befriending", "sector": "nowhere", "caller_roles": ["public"]},
+        {"service_type": "befriending", "caller_roles": ["public"], "needs": ["n" * 101] * 2},
     )
-    assert response.status_code == 422
-    assert 'href="#sector"' in response.text and "not a known sector" in response.text
+    assert error_summary(response.text) == [("#needs", "Choose the needs it meets from the list")]
     with app.app_context():
         record = read_services(db.session, ["befriend"])["befriend"]
         assert record["service_type"] == "unclassified"
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    ("min_age_days", "max_age_days", "shown"),
+    [
+        # An ORUK feed's `minimum_age: 65, maximum_age: 120.5`, as the import stores it.
+        (min_age_days_from_years(65), max_age_days_from_years(120.5), ("65", "120.5")),
+        (min_age_days_from_years(1.5), max_age_days_from_years(17), ("1.5", "17")),
+        (min_age_days_from_years(130), None, ("130", "")),
+        (0, MAX_AGE_DAYS, ("0", "130")),  # the record's own limit: every 130-year-old
+    ],
+)
+def test_the_form_prefills_what_is_stored_and_saves_it_unchanged(
+    sign_in: Callable[[str], FlaskClient],
+    app: Flask,
+    min_age_days: int,
+    max_age_days: int | None,
+    shown: tuple[str, str],
+) -> None:
+    """Whatever the record holds (an import keeps ages to 130 years, the record to
+    `MAX_AGE_DAYS` days) is prefilled in years that read back to the same days, and the form
+    as prefilled saves without an error or a change. Review of issue 15, finding 15: an
+    imported 120.5 was prefilled, then refused as "from 0 to 120"."""
+    eligibility = {"min_age_days": min_age_days, "max_age_days": max_age_days}
+    with app.app_context():
+        load_directory(
+            organisations=[organisation()],
+            services=[
+                service(
+                    id="elders",
+                    classified_by="mapping:esd-services",
+                    eligibility=service()["eligibility"] | eligibility,
+                )
+            ],
+        )
+        db.session.remove()
+    client = sign_in("supervisor")
+    form = client.get("/directory/elders/classify").text
+    assert f'id="min-age-years" name="min_age_years" type="text" value="{shown[0]}"' in form
+    if shown[1]:
+        assert f'name="max_age_years" type="text" value="{shown[1]}"' in form
+    with app.app_context():
+        before = read_services(db.session, ["elders"])["elders"]
+        db.session.remove()
+    response = post_form(
+        client,
+        "/directory/elders/classify",
+        {
+            "service_type": before["service_type"],
+            "sector": before["sector"],
+            "needs": before["needs"],
+            "caller_roles": before["eligibility"]["caller_roles"],
+            "min_age_years": shown[0],
+            "max_age_years": shown[1],
+            "sex": before["eligibility"]["sex"],
+        },
+    )
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        after = read_services(db.session, ["elders"])["elders"]
+        assert after["eligibility"] == before["eligibility"]
+        db.session.remove()
+
+
+@pytest.mark.usefixtures("feed_directory")
+def test_an_oldest_age_of_130_is_kept_at_the_record_s_limit(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """A whole 130 would admit to the day before the 131st birthday, past the record's
+    `MAX_AGE_DAYS`; the form takes it (it says "0 to 130") and keeps the record's limit."""
+    response = post_form(
+        sign_in("supervisor"),
+        "/directory/befriend/classify",
+        {
+            "service_type": "befriending",
+            "caller_roles": ["public"],
+            "min_age_years": "130",
+            "max_age_years": "130",
+        },
+    )
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        eligibility = read_services(db.session, ["befriend"])["befriend"]["eligibility"]
+        assert (eligibility["min_age_days"], eligibility["max_age_days"]) == (
+            min_age_days_from_years(130),
+            MAX_AGE_DAYS,
+        )
         db.session.remove()
 
 
@@ -267,7 +394,10 @@ def test_a_hand_kept_service_offers_no_classify_link_and_refuses_the_form(
 ) -> None:
     client = sign_in("admin")
     assert "/classify" not in client.get("/directory/ucr-one").text
-    assert client.get("/directory/ucr-one/classify").status_code == 409
+    refused = client.get("/directory/ucr-one/classify")
+    assert refused.status_code == 409
+    # True for a hand-kept file and for a feed loaded with --trust-classification alike.
+    assert str(escape(FROM_ITS_SOURCE)) in refused.text
     assert client.get("/directory/nope/classify").status_code == 404
 
 

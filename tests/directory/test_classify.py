@@ -17,11 +17,13 @@ from navigator.core.db import transaction
 from navigator.core.errors import Problem
 from navigator.core.reference import VOCABULARY
 from navigator.directory.classify import (
+    FROM_ITS_SOURCE,
     ClassificationRejected,
     classifiable,
     classify_service,
     unclassified_count,
     unclassified_services,
+    unknown_codes,
 )
 from navigator.directory.models import ServiceChange
 from navigator.directory.reference import directory_index
@@ -178,6 +180,57 @@ def test_a_hand_kept_service_is_changed_in_its_file_not_here(session: Session) -
         classify(session, "ucr-one")
     assert refused.value.status == 409
     assert read_services(session, ["ucr-one"])["ucr-one"]["classified_by"] is None
+
+
+def test_a_trusted_feed_s_type_is_changed_at_its_source_and_the_refusal_says_so(
+    session: Session,
+) -> None:
+    """A feed loaded with --trust-classification keeps its own type with `classified_by`
+    None, as a hand-kept file does; the 409 must be true for both (review of issue 15,
+    finding 1: "change it in its directory file" when there was no file), while a service a
+    mapping classified from the same feed's terms stays correctable."""
+    load_directory(
+        services=[
+            service(id="trusted", source_terms=[ESD_TERM]),  # classified_by None, real type
+            service(id="mapped", classified_by="mapping:esd-services", source_terms=[ESD_TERM]),
+        ],
+        organisations=[organisation()],
+    )
+    assert not classifiable(read_services(session, ["trusted"])["trusted"])
+    with pytest.raises(Problem) as refused:
+        classify(session, "trusted")
+    assert refused.value.status == 409
+    assert refused.value.detail == FROM_ITS_SOURCE
+    assert "directory file" in FROM_ITS_SOURCE and "--trust-classification" in FROM_ITS_SOURCE
+    assert classify(session, "mapped")["classified_by"] == "person:sam@nhs.net"
+
+
+def test_unknown_codes_names_each_parameter_and_skips_blank_choices(session: Session) -> None:
+    """The console shows unknown codes with its own errors in one round (review of issue 15,
+    finding 15), in the words of a directory load."""
+    vocab = VOCABULARY.get()
+    vocabulary_has("needs", "loneliness")
+    vocabulary_has("caller_roles", "public")
+    assert (
+        unknown_codes(
+            vocab,
+            service_type="befriending",
+            sector="voluntary",
+            needs=["loneliness"],
+            caller_roles=["public"],
+        )
+        == {}
+    )
+    found = unknown_codes(
+        vocab, service_type="warp_drive", sector=None, needs=["x-need"], caller_roles=["martian"]
+    )
+    assert found == {
+        "service_type": ["'warp_drive' is not a known service type"],
+        "needs": ["'x-need' is not a known need"],
+        "caller_roles": ["'martian' is not a known caller role"],
+    }
+    blank = unknown_codes(vocab, service_type="", sector="", needs=[], caller_roles=[])
+    assert blank == {}
 
 
 def test_an_unknown_service_is_404(session: Session) -> None:
