@@ -25,6 +25,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from navigator.core.clock import max_age_days_from_years
 from navigator.core.identifiers import (
     normalise_ods_code,
     normalise_phone,
@@ -39,7 +40,9 @@ from navigator.directory.opening_records import OpeningSchema, canonical_opening
 Record = dict[str, Any]
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-MAX_AGE_DAYS = 130 * 366
+# The oldest age a record holds: every 130-year-old (ORUK `maximum_age: 130`, read as the DoS
+# reads a whole maximum: to the day before the 131st birthday, 47,847 days).
+MAX_AGE_DAYS = max_age_days_from_years(130)
 
 
 class _Identifier(fields.String):
