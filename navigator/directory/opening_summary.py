@@ -3,8 +3,9 @@
 `describe` summarises a `Schedule` (`navigator.directory.opening`): weekdays with the same
 sessions grouped ("Mon–Fri 08:00–18:30"), then each recurring entry (`describe_recurring`,
 e.g. "first Saturday of the month 10:00–12:00"; the rules are
-`navigator.directory.recurrence`'s), then bank holidays. Times are Europe/London wall-clock
-`HH:MM`, ranges with an en dash as NHS.UK writes them.
+`navigator.directory.recurrence`'s), then bank holidays; a timetable with none of these says
+so ("No opening hours given") rather than "closed". Times are Europe/London wall-clock
+`HH:MM`, ranges with an en dash as NHS.UK writes them, midnight to midnight "all day".
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from collections.abc import Sequence
 from datetime import date
 
 from navigator.core.clock import WEEKDAYS, Period, format_minutes
-from navigator.directory.opening import Schedule
+from navigator.directory.opening import ALL_DAY, Schedule
 from navigator.directory.recurrence import BYDAY, RULE_DAYS, Recurring
 
 
 def _describe_periods(periods: tuple[Period, ...]) -> str:
-    return ", ".join(f"{format_minutes(s)}–{format_minutes(e)}" for s, e in periods)
+    """'08:00–12:30, 13:30–18:00'; a session from midnight to midnight ("00:00"-"00:00" or
+    "00:00"-"24:00", `ALL_DAY`) is 'all day': as times it would read "00:00–00:00"."""
+    return ", ".join(
+        "all day" if (s, e) in ALL_DAY else f"{format_minutes(s)}–{format_minutes(e)}"
+        for s, e in periods
+    )
 
 
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
@@ -101,13 +107,21 @@ def describe_recurring(entry: Recurring) -> str:
     return f"{text} {_describe_periods(entry.periods)}"
 
 
+NO_HOURS = "No opening hours given"
+DATES_ONLY = "No regular opening hours; open only on given dates"
+
+
 def describe(schedule: Schedule) -> str:
     """A one-line summary a navigator can read out, e.g. 'Mon–Fri 08:00–18:30; Sat closed;
     first Saturday of the month 10:00–12:00; bank holidays closed'. Recurring entries are
     always named; a timetable with no weekly sessions but recurring ones leaves out
-    'Mon–Sun closed', which would read as never open."""
+    'Mon–Sun closed', which would read as never open. A timetable with no weekly, bank
+    holiday or recurring sessions (a feed that gave no hours) is `NO_HOURS`, or `DATES_ONLY`
+    when some given dates have sessions: "Mon–Sun closed" would claim what no one said."""
     if schedule.open_all_hours:
         return "Open 24 hours, every day"
+    if not any(schedule.weekly) and not schedule.bank_holidays and not schedule.recurring:
+        return DATES_ONLY if any(schedule.dates.values()) else NO_HOURS
     groups: list[tuple[int, int, tuple[Period, ...]]] = []
     for index, periods in enumerate(schedule.weekly):
         if groups and groups[-1][2] == periods:
