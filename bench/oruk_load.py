@@ -42,12 +42,15 @@ FETCHED = re.compile(
 )
 
 
-def load_url(database_url: str | None, url: str, label: str) -> None:
+def load_url(database_url: str | None, url: str, label: str, *, trust: bool) -> None:
+    """Load the feed at `url` twice into a fresh database (`trust`: it is another navigator's
+    /oruk/, so `--trust-classification`, as an operator would load it)."""
     app, backend_url = fresh_app(database_url)
     backend = backend_url.split(":", 1)[0]
     for attempt in ("first load", "again"):
         started = time.perf_counter()
-        result = app.test_cli_runner().invoke(args=["directory", "load", url])
+        flags = ["--trust-classification"] if trust else []
+        result = app.test_cli_runner().invoke(args=["directory", "load", url, *flags])
         seconds = time.perf_counter() - started
         assert result.exit_code == 0, result.output
         fetched = FETCHED.search(result.output)
@@ -103,13 +106,13 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--database-url", help="where the feed is loaded (default SQLite)")
     args = parser.parse_args()
-    for target, path, label in (
-        (_serve_navigator, "/oruk/", "navigator /oruk/ (whole services)"),
-        (_serve_uk1, "/", "council HSDS-UK 1.0 summaries"),
+    for target, path, label, trust in (
+        (_serve_navigator, "/oruk/", "navigator /oruk/ (whole services)", True),
+        (_serve_uk1, "/", "council HSDS-UK 1.0 summaries", False),
     ):
         process, base = _feed(target, args.services)
         try:
-            load_url(args.database_url, base + path, label)
+            load_url(args.database_url, base + path, label, trust=trust)
         finally:
             process.terminate()
             process.join()

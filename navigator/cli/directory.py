@@ -79,7 +79,8 @@ def _fetch(url: str, timeout: float, retries: int) -> list[dict[str, Any]]:
     type=click.FloatRange(0.1, 600),
     default=30.0,
     show_default=True,
-    help="URL only: seconds to wait to connect and between bytes of each answer.",
+    help="URL only: the longest one answer may take, from the request to its last byte "
+    "(a late answer is retried).",
 )
 @click.option(
     "--retries",
@@ -89,6 +90,13 @@ def _fetch(url: str, timeout: float, retries: int) -> list[dict[str, Any]]:
     help="URL only: retries of each request after a network error, 429 or 5xx (with backoff).",
 )
 @click.option(
+    "--trust-classification",
+    is_flag=True,
+    help="The feed is navigator's own export or another navigator's; its service types, needs "
+    "and eligibility are taken as given. Without it, navigator's own classification in a "
+    "feed is ignored (with a warning) and its services are classified like any other feed's.",
+)
+@click.option(
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -96,7 +104,11 @@ def _fetch(url: str, timeout: float, retries: int) -> list[dict[str, Any]]:
 )
 @with_appcontext
 def directory_load(
-    source: Path | str, timeout: float, retries: int, report_file: Path | None
+    source: Path | str,
+    timeout: float,
+    retries: int,
+    trust_classification: bool,
+    report_file: Path | None,
 ) -> None:
     """Load a directory file or folder (navigator format or Open Referral UK JSON), or every
     service of an Open Referral UK API from its base URL (https://…/, or http:// on this
@@ -121,6 +133,7 @@ def directory_load(
             documents,
             vocab=VOCABULARY.get(),
             changed_by=f"load:{name}"[:CHANGED_BY_MAX],  # a file name or URL is not bounded
+            trust_classification=trust_classification,
         )
     for line in report.lines():
         click.echo(line)

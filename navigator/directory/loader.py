@@ -1,25 +1,29 @@
 """`navigator directory load`: read navigator-format or Open Referral UK files into the
 directory. Idempotent (same data twice changes nothing), updates in place, and keeps the
-good records when others are rejected.
+good records when others are rejected. Every string of every document loses the characters no
+directory text may hold (`oruk_values.sanitised`: NUL, other control characters, bidi
+overrides) before anything else reads it, whatever its format or source.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from navigator.core.clock import years_for_max_age_days, years_for_min_age_days
 from navigator.core.schemas import message_lines
 from navigator.core.vocabulary import UNCLASSIFIED, Vocabulary
+from navigator.directory.documents import read_documents, sanitised_document
+from navigator.directory.load_report import LoadReport
 from navigator.directory.oruk_import import oruk_services, records_from_oruk
-from navigator.directory.oruk_values import printable
+from navigator.directory.oruk_values import (
+    TooDeep,
+    Unreadable,
+)
 from navigator.directory.records import (
     OrganisationSchema,
     Record,
@@ -40,128 +44,15 @@ from navigator.directory.store import (
 )
 
 NAVIGATOR_FORMAT = "navigator-directory/1"
-DATA_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-@dataclass
-class Rejection:
-    kind: str
-    id: str
-    source: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"rejected {self.kind} {self.id} ({self.source}): {self.reason}"
-
-
-COUNTS = ("created", "updated", "unchanged", "rejected")
-
-
-@dataclass
-class LoadReport:
-    """What a load did: counts of organisations and services created / updated / unchanged /
-    rejected, each rejection with its reason, the services kept with warnings (service id ->
-    `"field: message"` lines: what of the feed could not be kept exactly) and the services kept
-    as `unclassified` (service id -> why). Feed text in it is cut short and printable
-    (`oruk_values.printable`): it is printed to a terminal."""
-
-    organisations: Counter[str] = field(default_factory=Counter)
-    services: Counter[str] = field(default_factory=Counter)
-    rejections: list[Rejection] = field(default_factory=list)
-    warnings: dict[str, list[str]] = field(default_factory=dict)
-    unclassified: dict[str, str] = field(default_factory=dict)
-
-    def reject(self, kind: str, ident: Any, source: str, reason: str) -> None:
-        (self.organisations if kind == "organisation" else self.services)["rejected"] += 1
-        self.rejections.append(
-            Rejection(
-                kind, printable(str(ident or "?"), 120), printable(source, 200), printable(reason)
-            )
-        )
-
-    def warn(self, service_id: str, lines: list[str]) -> None:
-        self.warnings.setdefault(service_id, []).extend(
-            line for line in lines if line not in self.warnings.get(service_id, [])
-        )
-
-    def lines(self) -> list[str]:
-        """The report as lines for a terminal: the two count lines, the rejections, then the
-        services kept with warnings and the unclassified ones, each with its reasons."""
-
-        def counts(c: Counter[str]) -> str:
-            return ", ".join(f"{k} {c[k]}" for k in COUNTS)
-
-        out = [
-            f"organisations: {counts(self.organisations)}",
-            f"services: {counts(self.services)}",
-            *(str(r) for r in self.rejections),
-        ]
-        if self.warnings:
-            out.append(f"kept with warnings: {len(self.warnings)} services")
-            for sid in sorted(self.warnings):
-                out += [f"  {sid}: {line}" for line in self.warnings[sid]]
-        if self.unclassified:
-            out.append(f"unclassified (never routed to until classified): {len(self.unclassified)}")
-            out += [f"  {sid}: {reason}" for sid, reason in sorted(self.unclassified.items())]
-        return out
-
-    def as_json(self) -> dict[str, Any]:
-        """The same report as JSON-able data: `{"organisations": {created, updated, unchanged,
-        rejected}, "services": {...}, "rejected": [{kind, id, source, reason}],
-        "kept_with_warnings": {service id: ["field: message"]}, "unclassified": {service id:
-        reason}}`."""
-        return {
-            "organisations": {k: self.organisations[k] for k in COUNTS},
-            "services": {k: self.services[k] for k in COUNTS},
-            "rejected": [
-                {"kind": r.kind, "id": r.id, "source": r.source, "reason": r.reason}
-                for r in self.rejections
-            ],
-            "kept_with_warnings": {
-                sid: list(lines) for sid, lines in sorted(self.warnings.items())
-            },
-            "unclassified": dict(sorted(self.unclassified.items())),
-        }
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.organisations["created"]
-            + self.organisations["updated"]
-            + self.services["created"]
-            + self.services["updated"]
-        )
-
-
-def _plain(value: Any) -> Any:
-    """YAML gives dates and datetimes as objects; the schemas take ISO strings."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def read_documents(path: Path) -> list[tuple[str, Any]]:
-    files = (
-        sorted(p for p in path.rglob("*") if p.suffix in DATA_SUFFIXES and p.is_file())
-        if path.is_dir()
-        else [path]
-    )
-    documents = []
-    for file in files:
-        text = file.read_text(encoding="utf-8")
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-        documents.append((file.name, _plain(data)))
-    return documents
 
 
 def _split(
-    documents: list[tuple[str, Any]], report: LoadReport, vocab: Vocabulary | None = None
+    documents: list[tuple[str, Any]],
+    report: LoadReport,
+    vocab: Vocabulary | None = None,
+    *,
+    trust_classification: bool = False,
+    today: date | None = None,
 ) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], set[str]]:
     """Sort the raw records of every document into organisations and services. A document is
     navigator format (it has `format`) or ORUK services in any shape `oruk_import` accepts
@@ -171,7 +62,12 @@ def _split(
     oruk_orgs: set[str] = set()
     orgs: list[tuple[str, Any]] = []
     services: list[tuple[str, Any]] = []
-    for source, data in documents:
+    for source, raw_data in documents:
+        try:
+            data = sanitised_document(raw_data)
+        except TooDeep as exc:
+            report.reject("document", source, source, str(exc))
+            continue
         if isinstance(data, dict) and "format" in data:
             if data["format"] != NAVIGATOR_FORMAT:
                 report.reject("document", source, source, f"unknown format {data['format']!r}")
@@ -183,7 +79,9 @@ def _split(
             orgs += [(source, raw) for raw in data.get("organisations") or []]
             services += [(source, raw) for raw in data.get("services") or []]
         elif oruk_services(data) is not None:
-            result = records_from_oruk(data, vocab)
+            result = records_from_oruk(
+                data, vocab, trust_classification=trust_classification, today=today
+            )
             orgs += [(source, raw) for raw in result.organisations]
             oruk_orgs |= {raw["id"] for raw in result.organisations}
             services += [(source, raw) for raw in result.services]
@@ -204,6 +102,8 @@ def _split(
 
 
 def _validate(schema: Any, raw: Any) -> tuple[dict[str, Any] | None, str | None]:
+    if isinstance(raw, Unreadable):
+        return None, raw.reason
     if not isinstance(raw, dict):
         return None, "not an object"
     try:
@@ -213,13 +113,27 @@ def _validate(schema: Any, raw: Any) -> tuple[dict[str, Any] | None, str | None]
 
 
 def load_documents(
-    session: Session, documents: list[tuple[str, Any]], *, vocab: Vocabulary, changed_by: str
+    session: Session,
+    documents: list[tuple[str, Any]],
+    *,
+    vocab: Vocabulary,
+    changed_by: str,
+    trust_classification: bool = False,
+    today: date | None = None,
 ) -> LoadReport:
+    """Load parsed documents (source name, data): navigator format, or ORUK services read by
+    `oruk_import.records_from_oruk` (`trust_classification`: the ORUK feeds are navigator's
+    own export or another navigator's, whose classification is taken as given; `today`: the
+    load date for long closures, default now). Validates every record, writes the good ones
+    in `session` (no commit) and reports the rest."""
     report = LoadReport()
-    raw_orgs, raw_services, oruk_orgs = _split(documents, report, vocab)
-    # An ORUK feed's organisation whose ODS code navigator already files under another id
-    # (another directory's UUID for an NHS trust) is that organisation: its services go there.
-    same_as: dict[str, str] = {}
+    raw_orgs, raw_services, oruk_orgs = _split(
+        documents, report, vocab, trust_classification=trust_classification, today=today
+    )
+    # An ORUK feed's organisation that gives an ODS code navigator already files under another
+    # id keeps its own id and loses the code (warned on each of its services): a feed must not
+    # file services under an NHS organisation by naming its code (hazard H30).
+    ods_dropped: dict[str, tuple[str, str]] = {}
 
     existing_orgs = read_organisations(session)
     ods_owner = {o["ods_code"]: o["id"] for o in existing_orgs.values() if o["ods_code"]}
@@ -245,8 +159,9 @@ def load_documents(
             continue
         owner = ods_owner.get(record["ods_code"]) if record["ods_code"] else None
         if owner and owner != record["id"] and record["id"] in oruk_orgs:
-            same_as[record["id"]] = owner
-            continue
+            ods_dropped[record["id"]] = (record["ods_code"], owner)
+            record = record | {"ods_code": None}
+            owner = None
         if owner and owner != record["id"]:
             report.reject(
                 "organisation", ident, source, f"ods_code {record['ods_code']} belongs to {owner}"
@@ -273,13 +188,16 @@ def load_documents(
     valid: dict[str, Record] = {}
     for source, raw in raw_services:
         ident = raw.get("id") if isinstance(raw, dict) else None
-        if isinstance(raw, dict) and raw.get("organisation") in same_as:
-            owner = same_as[raw["organisation"]]
+        if isinstance(raw, dict) and raw.get("organisation") in ods_dropped:
+            code, owner = ods_dropped[raw["organisation"]]
             report.warn(
                 str(ident),
-                [f"organization: its ODS code belongs to {owner!r}; the service is filed there"],
+                [
+                    f"organization.organization_identifiers: ODS code {code} is "
+                    f"{owner}'s in navigator; left out (the service stays under "
+                    f"{raw['organisation']})"
+                ],
             )
-            raw = raw | {"organisation": owner}
         data, error = _validate(service_schema, raw)
         if data is None:
             report.reject("service", ident, source, error or "invalid")
@@ -305,7 +223,10 @@ def load_documents(
     for sid, record in valid.items():
         if sid not in existing:
             continue
-        record = valid[sid] = _keep_person_classification(existing[sid], record)
+        record, kept = _keep_person_classification(existing[sid], record)
+        valid[sid] = record
+        if kept is not None:
+            report.warn(sid, [kept])
         if existing[sid] == record:
             report.services["unchanged"] += 1
         else:
@@ -327,21 +248,60 @@ def load_documents(
 CLASSIFICATION_FIELDS = ("service_type", "sector", "needs", "eligibility", "classified_by")
 
 
-def _keep_person_classification(old: Record, new: Record) -> Record:
+def _keep_person_classification(old: Record, new: Record) -> tuple[Record, str | None]:
     """`new`, but with `old`'s classification when a person made it (`classified_by:
     person:<username>`) and the feed brings only a mapping's or none (issue 15 §2: the feed
-    owns its fields, navigator owns the classification). A feed whose own terms classify the
-    service (navigator's taxonomies or `navigator-details`) still wins."""
-    person = str(old.get("classified_by") or "").startswith("person:")
+    owns its fields, navigator owns the classification); and, when the feed's own ages or sex
+    now differ from the kept eligibility, a warning saying so (never silently). A trusted feed
+    whose own terms classify the service (navigator's taxonomies or `navigator-details`)
+    still wins."""
+    who = str(old.get("classified_by") or "")
     incoming = str(new.get("classified_by") or "")
-    if person and (incoming.startswith("mapping:") or new["service_type"] == UNCLASSIFIED):
-        return new | {key: old[key] for key in CLASSIFICATION_FIELDS}
-    return new
+    if not who.startswith("person:") or not (
+        incoming.startswith("mapping:") or new["service_type"] == UNCLASSIFIED
+    ):
+        return new, None
+    kept = new | {key: old[key] for key in CLASSIFICATION_FIELDS}
+    facts = ("min_age_days", "max_age_days", "sex")
+    if all(new["eligibility"].get(k) == old["eligibility"].get(k) for k in facts):
+        return kept, None
+    said = _eligibility_text(new["eligibility"])
+    return (
+        kept,
+        f"eligibility: kept as classified by {who[len('person:') :]}; the feed now says {said}",
+    )
+
+
+def _eligibility_text(eligibility: dict[str, Any]) -> str:
+    """A feed's ages and sex as a person reads them: "ages 0–17", "ages 65 and over",
+    "any age, female only"."""
+    low = years_for_min_age_days(eligibility["min_age_days"])
+    high = eligibility.get("max_age_days")
+    if high is not None:
+        ages = f"ages {low}–{years_for_max_age_days(high)}"
+    else:
+        ages = f"ages {low} and over" if low else "any age"
+    sex = eligibility.get("sex") or "any"
+    return ages if sex == "any" else f"{ages}, {sex} only"
 
 
 def _join(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
 
 
-def load_path(session: Session, path: Path, *, vocab: Vocabulary, changed_by: str) -> LoadReport:
-    return load_documents(session, read_documents(path), vocab=vocab, changed_by=changed_by)
+def load_path(
+    session: Session,
+    path: Path,
+    *,
+    vocab: Vocabulary,
+    changed_by: str,
+    trust_classification: bool = False,
+) -> LoadReport:
+    """`load_documents` of a file or folder (`read_documents`)."""
+    return load_documents(
+        session,
+        read_documents(path),
+        vocab=vocab,
+        changed_by=changed_by,
+        trust_classification=trust_classification,
+    )

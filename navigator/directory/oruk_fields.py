@@ -20,7 +20,14 @@ from navigator.core.identifiers import normalise_postcode
 from navigator.core.schemas import field_messages
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.oruk_terms import DETAILS_TERM, TAXONOMIES, taxonomy_id
-from navigator.directory.oruk_values import Notes, as_list, as_object, present, quote
+from navigator.directory.oruk_values import (
+    Notes,
+    as_list,
+    as_object,
+    as_text,
+    present,
+    quote,
+)
 from navigator.directory.records import (
     MAX_AGE_DAYS,
     ContactSchema,
@@ -101,7 +108,9 @@ def age_days(service: dict[str, Any], notes: Notes) -> tuple[int, int | None]:
         )
         if high is not None and max_age_days_from_years(high) > MAX_AGE_DAYS:
             notes.warn(
-                f"{prefix}maximum_age", f"{quote(holder['maximum_age'])} is absurd; left out"
+                f"{prefix}maximum_age",
+                f"{quote(holder['maximum_age'])} is above the oldest age navigator holds "
+                f"({MAX_AGE_DAYS} days); left out",
             )
             high = None
         if low is not None and high is not None and low > high:
@@ -138,7 +147,10 @@ def contact(service: dict[str, Any], notes: Notes) -> dict[str, Any]:
     schema = ContactSchema()
     phone = None
     for path, candidate in _phone_candidates(service):
-        number = str(candidate["number"]).strip().strip("\"'").strip()
+        number = as_text(candidate["number"], f"{path}.number", notes)
+        if number is None:
+            continue
+        number = number.strip().strip("\"'").strip()
         kept = without_invalid(
             schema, {"public_phone": number}, {"public_phone": f"{path}.number"}, notes
         )
@@ -152,12 +164,9 @@ def contact(service: dict[str, Any], notes: Notes) -> dict[str, Any]:
             break
     data = {
         "public_phone": phone,
-        "email": service.get("email"),
-        "website": service.get("url"),
+        "email": as_text(service.get("email"), "email", notes),
+        "website": as_text(service.get("url"), "url", notes),
     }
-    for key in ("email", "website"):
-        if data[key] is not None and not isinstance(data[key], str):
-            data[key] = str(data[key]) if not isinstance(data[key], bool) else repr(data[key])
     return without_invalid(schema, data, {"email": "email", "website": "url"}, notes)
 
 
@@ -222,6 +231,8 @@ def coverage(service: dict[str, Any], vocab: Vocabulary, notes: Notes) -> dict[s
                     f"service_areas[{i}].name",
                     f"{quote(name)} is not a postcode district; left out",
                 )
+        elif name is None and area.get("uri") is None:
+            notes.warn(f"service_areas[{i}]", "names no place (no name or uri); left out")
         else:
             notes.warn(
                 f"service_areas[{i}]",

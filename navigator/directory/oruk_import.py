@@ -6,42 +6,52 @@ per service and field, where it cannot (issue 15 §1; rules in
 Shapes (`tests/data/oruk/NOTES.md` §1, §3): a bare list of services; a page (`contents` in
 3.0, `content` in HSDS-UK 1.0, or `services`); an organization holding `services`; or one
 service object (the `/services/{id}` answer). A service exported by navigator carries the
-`navigator-details` attribute (`oruk_export`) and is read back from it exactly. Any other
-service is mapped from its HSDS fields (`oruk_fields`, `oruk_schedules`) and classified by
-navigator's own taxonomy terms, else by the taxonomy mappings (`taxonomy_mapping`), else kept
-as `unclassified`. Only a service with no id or no name is rejected. The records are not
-validated here: the loader validates them like any file.
+`navigator-details` attribute (`oruk_export`) and navigator's own taxonomy terms; only when
+the load trusts the source's classification (`trust_classification`: the feed is navigator's
+own export or another navigator's, hazard H30) is such a service read back from that attribute
+exactly and classified by those terms. Any other service, and any service of an untrusted
+feed, is mapped from its HSDS fields (`oruk_fields`, `oruk_schedules`) and classified by the
+taxonomy mappings (`taxonomy_mapping`), else kept as `unclassified`; navigator's own
+classification in an untrusted feed is ignored with a warning, so a feed can never make a
+service routable by claiming navigator's codes. Only a service with no usable id or name, or
+an item that is not a service object, is rejected. The records are not validated here: the
+loader validates them like any file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from navigator.core.clock import to_local
+from navigator.core.db import utcnow
 from navigator.core.reference import VOCABULARY
-from navigator.core.vocabulary import UNCLASSIFIED, Vocabulary
+from navigator.core.vocabulary import Vocabulary
 from navigator.directory import oruk_fields
+from navigator.directory.oruk_classification import classification, trusted_details
 from navigator.directory.oruk_schedules import opening_from_service
-from navigator.directory.oruk_terms import DETAILS_TERM, STATUS_FROM_HSDS
+from navigator.directory.oruk_terms import STATUS_FROM_HSDS
 from navigator.directory.oruk_values import (
     Notes,
+    Unreadable,
     as_list,
     as_object,
+    as_text,
     cleaned,
+    kind,
+    listed,
     present,
     printable,
     quote,
 )
-from navigator.directory.records import SLUG, OrganisationSchema
-from navigator.directory.taxonomy_mapping import (
-    TAXONOMY_MAPPINGS,
-    FeedTerm,
-    Mapping,
-    classify,
+from navigator.directory.records import (
+    SLUG,
+    OrganisationSchema,
 )
+from navigator.directory.taxonomy_mapping import TAXONOMY_MAPPINGS, Mapping
 
 # A key only a service object has (not an organization, location, taxonomy or term), so a
 # single object or a list is recognised as services and other ORUK documents are refused.
@@ -96,10 +106,12 @@ def _is_service(item: Any) -> bool:
     )
 
 
-def oruk_services(data: Any) -> list[dict[str, Any]] | None:
-    """The service objects of a parsed ORUK document, or None when it is not one (a
-    navigator-format document, with `format`, is not). An organization's own fields become the
-    `organization` of its nested services that name none."""
+def oruk_services(data: Any) -> list[Any] | None:
+    """The items of a parsed ORUK document, or None when it is not one (a navigator-format
+    document, with `format`, is not). An organization's own fields become the `organization`
+    of its nested services that name none. An item that is not an object (`null`, a number)
+    stays in the list, for `records_from_oruk` to reject alone; a list with no service object
+    at all is not ORUK services."""
     if isinstance(data, dict):
         if "format" in data:
             return None
@@ -119,8 +131,6 @@ def oruk_services(data: Any) -> list[dict[str, Any]] | None:
     elif isinstance(data, list):
         items = data
     else:
-        return None
-    if not all(isinstance(item, dict) for item in items):
         return None
     if items and not any(_is_service(item) for item in items):
         return None
@@ -144,20 +154,6 @@ def navigator_id(value: Any, path: str, notes: Notes) -> str:
     ident = f"{slug}-{digest}" if slug else digest
     notes.warn(path, f"{quote(text)} is not a navigator id; stored as {ident!r}")
     return ident
-
-
-def _details(service: dict[str, Any], notes: Notes) -> dict[str, Any] | None:
-    for attribute in as_list(service.get("attributes")):
-        term = attribute.get("taxonomy_term")
-        if isinstance(term, dict) and term.get("name") == DETAILS_TERM:
-            try:
-                value = json.loads(attribute.get("value") or "")
-            except (TypeError, ValueError):
-                value = None
-            if isinstance(value, dict):
-                return value
-            notes.warn("attributes", f"{DETAILS_TERM} is not a JSON object; read from HSDS fields")
-    return None
 
 
 def _organisation_id(service: dict[str, Any], notes: Notes) -> str | None:
@@ -185,16 +181,18 @@ def _organisation(
         )
         for i in as_list(org.get("organization_identifiers"))
     }
-    name = org.get("name")
+    name = as_text(org.get("name"), "organization.name", notes)
     if name is None:
         notes.warn("organization.name", f"not given; named {org_id!r}")
     data = {
         "id": org_id,
-        "name": printable(str(name or org_id), MAX_NAME),
-        "ods_code": identifiers.get("ODS"),
-        "charity_number": identifiers.get("GB-CHC"),
+        "name": printable(name or org_id, MAX_NAME),
+        "ods_code": as_text(identifiers.get("ODS"), "organization.organization_identifiers", notes),
+        "charity_number": as_text(
+            identifiers.get("GB-CHC"), "organization.organization_identifiers", notes
+        ),
         "sector": sector,
-        "website": present(org, "website", "url"),
+        "website": as_text(present(org, "website", "url"), "organization.website", notes),
     }
     paths = {
         "ods_code": "organization.organization_identifiers",
@@ -204,69 +202,6 @@ def _organisation(
     return oruk_fields.without_invalid(OrganisationSchema(), data, paths, notes)
 
 
-def _classification(
-    service: dict[str, Any], vocab: Vocabulary, mappings: tuple[Mapping, ...], notes: Notes
-) -> tuple[dict[str, Any], str | None]:
-    """(service_type, sector, needs, classified_by, source_terms) and, if unclassified, why."""
-    own, terms = oruk_fields.feed_terms(service)
-    labels = {t.label.lower(): c for c, t in vocab.terms["service_types"].items()}
-
-    def valid(scheme: str, codes: list[str]) -> list[str]:
-        out = []
-        for code in codes:
-            code = code if vocab.has(scheme, code) else labels.get(code.lower(), code)
-            if vocab.has(scheme, code):
-                out.append(code)
-            else:
-                notes.warn("attributes", f"{quote(code)} is not a navigator {scheme}; left out")
-        return out
-
-    own_types = [t for t in valid("service_types", own["service_types"]) if t != UNCLASSIFIED]
-    needs = valid("needs", own["needs"])
-    reason = None
-    if own_types:
-        service_type, classified_by = own_types[0], None
-    else:
-        found = classify(terms, mappings)
-        needs += [n for n in found.needs if n not in needs]
-        classified_by = found.classified_by()
-        if found.other_types:
-            notes.warn(
-                "attributes",
-                f"terms map to several service types {found.other_types}; "
-                f"{found.service_type!r} used",
-            )
-        service_type = found.service_type or UNCLASSIFIED
-        if found.service_type is None:
-            reason = _unclassified_reason(terms, found.mappings)
-    sectors = valid("sectors", own["sectors"])
-    term = vocab.terms["service_types"].get(service_type)
-    sector = (
-        sectors[0]
-        if sectors
-        else str(term.extra.get("sector", "voluntary"))
-        if term
-        else ("voluntary")
-    )
-    return {
-        "service_type": service_type,
-        "sector": sector,
-        "needs": needs,
-        "classified_by": classified_by,
-        "source_terms": [t.stored() for t in terms],
-    }, reason
-
-
-def _unclassified_reason(terms: list[FeedTerm], mapped: list[str]) -> str:
-    if not terms:
-        return "no taxonomy terms"
-    shown = [f"{t.taxonomy} {t.code}" + (f" ({t.name})" if t.name else "") for t in terms]
-    more = f" and {len(shown) - TERMS_IN_REASON} more" if len(shown) > TERMS_IN_REASON else ""
-    needs = f"; needs from mapping:{', '.join(mapped)}" if mapped else ""
-    text = "; ".join(shown[:TERMS_IN_REASON]) + more
-    return printable(f"no navigator service type for its terms: {text}{needs}")
-
-
 def _status(service: dict[str, Any], notes: Notes) -> str:
     value = str(service.get("status") or "active").lower()
     if value not in STATUS_FROM_HSDS:
@@ -274,23 +209,47 @@ def _status(service: dict[str, Any], notes: Notes) -> str:
     return STATUS_FROM_HSDS.get(value, "active")
 
 
+# Arrays of a service that the import reads; one that is not a list is warned about by name.
+ARRAY_FIELDS = (
+    "phones",
+    "contacts",
+    "service_at_locations",
+    "service_areas",
+    "eligibilitys",
+    "eligibilities",
+    "attributes",
+    "service_taxonomys",
+    "service_taxonomies",
+)
+
+
 def _third_party(
-    service: dict[str, Any], vocab: Vocabulary, mappings: tuple[Mapping, ...], notes: Notes
+    service: dict[str, Any],
+    vocab: Vocabulary,
+    mappings: tuple[Mapping, ...],
+    notes: Notes,
+    *,
+    trusted: bool,
+    today: date,
 ) -> tuple[dict[str, Any], str | None]:
-    classification, reason = _classification(service, vocab, mappings, notes)
+    for key in ARRAY_FIELDS:
+        listed(service, key, key, notes)
+    classified, reason = classification(service, vocab, mappings, notes, trusted=trusted)
     min_days, max_days = oruk_fields.age_days(service, notes)
     name = str(service["name"])
     if len(name) > MAX_NAME:
         notes.warn("name", f"longer than {MAX_NAME} characters; cut")
-    public_name = service.get("alternate_name")
-    if public_name is not None and len(str(public_name)) > MAX_NAME:
+    public_name = as_text(service.get("alternate_name"), "alternate_name", notes)
+    if public_name is not None and len(public_name) > MAX_NAME:
         notes.warn("alternate_name", f"{quote(public_name)}: longer than {MAX_NAME}; left out")
         public_name = None
-    return classification | {
+    opening, closed = opening_from_service(service, notes, today)
+    status = _status(service, notes)
+    return classified | {
         "name": name[:MAX_NAME],
         "public_name": public_name,
-        "description": str(service.get("description") or ""),
-        "status": _status(service, notes),
+        "description": as_text(service.get("description"), "description", notes) or "",
+        "status": "temporarily_closed" if closed and status == "active" else status,
         "eligibility": {
             "min_age_days": min_days,
             "max_age_days": max_days,
@@ -299,36 +258,81 @@ def _third_party(
         "coverage": oruk_fields.coverage(service, vocab, notes),
         "locations": oruk_fields.locations(service, notes),
         "contact": oruk_fields.contact(service, notes),
-        "opening": opening_from_service(service, notes),
+        "opening": opening,
         "assured_at": oruk_fields.assured_at(service, notes),
     }, reason
 
 
+def _unusable(service: dict[str, Any], index: int) -> tuple[str, str] | None:
+    """(label, reason) when a service has no usable id or name (absent, or a list or object
+    rather than text or a number), else None."""
+    for key in ("id", "name"):
+        value = service.get(key)
+        if value is None or isinstance(value, dict | list | bool):
+            label = next(
+                (
+                    str(service[k])
+                    for k in ("id", "name")
+                    if isinstance(service.get(k), str | int | float)
+                ),
+                f"item {index + 1}",
+            )
+            reason = f"no {key}" if value is None else f"no usable {key} ({kind(value)}, not text)"
+            return printable(label, 100), reason
+    return None
+
+
 def records_from_oruk(
-    data: Any, vocab: Vocabulary | None = None, mappings: tuple[Mapping, ...] | None = None
+    data: Any,
+    vocab: Vocabulary | None = None,
+    mappings: tuple[Mapping, ...] | None = None,
+    *,
+    trust_classification: bool = False,
+    today: date | None = None,
 ) -> OrukImport:
     """Raw navigator-format organisation and service dicts, for the loader to validate
-    (the app's vocabulary and taxonomy mappings unless given). ValueError if `data` is not
-    ORUK services (`looks_like_oruk`)."""
+    (the app's vocabulary and taxonomy mappings unless given). `trust_classification`: the
+    feed is navigator's own export or another navigator's, so its `navigator-details` and
+    navigator taxonomy terms classify its services (else they are ignored, warned). `today`:
+    the load date (London) that long closures are judged against; default now. ValueError if
+    `data` is not ORUK services (`looks_like_oruk`)."""
     items = oruk_services(data)
     if items is None:
         raise ValueError("not Open Referral UK services")
     vocab = vocab or VOCABULARY.get()
     mappings = TAXONOMY_MAPPINGS.get() if mappings is None else mappings
+    today = today or to_local(utcnow()).date()
     result = OrukImport()
     seen_orgs: set[str] = set()
     for index, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            why = raw.reason if isinstance(raw, Unreadable) else "not a service object"
+            result.rejected.append((f"item {index + 1}", why))
+            continue
         service = cleaned(raw)
         notes = Notes()
-        if service.get("id") is None or service.get("name") is None:
-            label = service.get("id") or service.get("name") or f"item {index + 1}"
-            missing = "id" if service.get("id") is None else "name"
-            result.rejected.append((printable(str(label), 100), f"no {missing}"))
+        unusable = _unusable(service, index)
+        if unusable is not None:
+            result.rejected.append(unusable)
             continue
-        details = _details(service, notes)
+        name = str(service["name"])
+        details = (
+            trusted_details(
+                service,
+                {
+                    # navigator's own export: read back exactly (name, description and status
+                    # as written, not trimmed)
+                    "name": raw["name"] if isinstance(raw.get("name"), str) else name,
+                    "description": raw.get("description") or "",
+                    "status": _status(service, Notes()),
+                },
+                vocab,
+                notes,
+            )
+            if trust_classification
+            else None
+        )
         if details is not None:
-            # navigator's own export: read back exactly (name, description and status as
-            # written, not trimmed), with navigator's slugs when the export carries them
             record = {
                 k: v
                 for k, v in details.items()
@@ -339,14 +343,16 @@ def records_from_oruk(
             org_sector = details.get("organisation_sector") or record.get("sector") or "voluntary"
             reason = None
             record |= {
-                "name": raw.get("name"),
+                "name": raw["name"] if isinstance(raw.get("name"), str) else name,
                 "description": raw.get("description") or "",
                 "status": _status(service, notes),
             }
         else:
             ident = navigator_id(service["id"], "id", notes)
             org_id = None
-            record, reason = _third_party(service, vocab, mappings, notes)
+            record, reason = _third_party(
+                service, vocab, mappings, notes, trusted=trust_classification, today=today
+            )
             org_sector = record["sector"]
         named = str(org_id) if org_id else _organisation_id(service, notes)
         if named is None:

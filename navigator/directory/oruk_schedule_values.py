@@ -99,7 +99,10 @@ def read_bymonthday(value: Any, path: str, notes: Notes) -> list[int] | None:
 
 
 def read_session(s: dict[str, Any], path: str, notes: Notes) -> tuple[bool, Session | None]:
-    """(readable, hours): hours None when the schedule gives neither end."""
+    """(readable, hours): hours None when the schedule gives neither end. `00:00` to `23:59`,
+    `00:00` or `24:00` is the whole day; other equal ends (`09:00`-`09:00`) are ambiguous and
+    not readable; a close before the open (`17:00`-`09:00`) is overnight, warned (HSDS has no
+    overnight sessions, so it may be swapped fields)."""
     opens_raw, closes_raw = s.get("opens_at"), s.get("closes_at")
     if opens_raw is None and closes_raw is None:
         return True, None
@@ -118,4 +121,17 @@ def read_session(s: dict[str, Any], path: str, notes: Notes) -> tuple[bool, Sess
     except ValueError as exc:
         notes.warn(f"{path}.opens_at", f"{exc}; schedule left out")
         return False, None
+    if opens == closes:
+        # navigator would read equal ends as the whole day; only 00:00-00:00 says that
+        notes.warn(
+            f"{path}.closes_at",
+            f"same as opens_at ({opens}): all day or not at all is not clear; schedule left out",
+        )
+        return False, None
+    if closes < opens and closes not in ("00:00", "24:00"):
+        notes.warn(
+            f"{path}.closes_at",
+            f"{closes} is before opens_at {opens}: read as overnight, {opens} to {closes} "
+            "the next morning",
+        )
     return True, (opens, closes)

@@ -10,7 +10,10 @@ Sources: HSDS 3.0 `schema/schedule.json` and `docs/hsds/field_guidance.md` (summ
 - any other WEEKLY/MONTHLY rule `rrule` can express -> `recurring` (schedules with the same
   rule share one entry, their hours as its sessions);
 - HSDS-UK 1.0 `holiday_schedules` -> a specified date for each day from `start_date` to
-  `end_date` (closed, or the given hours), at most `MAX_RANGE_DAYS` days;
+  `end_date` (closed, or the given hours), at most `MAX_RANGE_DAYS` days; a longer closure
+  (holiday or dated range) that has not ended by the load date closes the service
+  (`Opening.closed`: loaded as temporarily closed), one that has ended is left out, both
+  warned, so a long closure never silently ends after `MAX_RANGE_DAYS`;
 - `00:00`-`23:59` (or `00:00`/`24:00`) on all seven days -> `open_all_hours`.
 
 Everything else (`byweekno`, `byyearday`, another `freq`, `interval`/`count` without
@@ -39,7 +42,7 @@ from navigator.directory.oruk_schedule_values import (
     read_session,
 )
 from navigator.directory.oruk_terms import DAYS
-from navigator.directory.oruk_values import Notes, as_list, as_object, quote
+from navigator.directory.oruk_values import Notes, as_object, listed, quote
 from navigator.directory.recurrence import RuleError, parse_rule
 
 MAX_RANGE_DAYS = 366
@@ -69,9 +72,13 @@ class Timetable:
     bank_holidays: set[Session] = field(default_factory=set)
     dates: dict[str, set[Session]] = field(default_factory=dict)  # empty set: closed
     recurring: dict[RuleKey, set[Session]] = field(default_factory=dict)
+    today: date = field(default_factory=date.today)  # the load date (London)
+    closed: bool = False  # a long closure covers the load date
 
     def empty(self) -> bool:
-        return not (self.weekly or self.bank_holidays or self.dates or self.recurring)
+        return not (
+            self.weekly or self.bank_holidays or self.dates or self.recurring or self.closed
+        )
 
     def add_date(self, day: str, session: Session | None) -> None:
         sessions = self.dates.setdefault(day, set())
@@ -88,6 +95,7 @@ class Timetable:
             self.dates.setdefault(when, set()).update(sessions)
         for key, sessions in other.recurring.items():
             self.recurring.setdefault(key, set()).update(sessions)
+        self.closed = self.closed or other.closed
 
     def opening(self) -> dict[str, Any]:
         """The navigator-format `opening` block (`recurring` only when there is one)."""
@@ -121,14 +129,37 @@ def _dated(
     path: str,
     notes: Notes,
 ) -> None:
-    """A specified date for each day from `first` to `last` (at most MAX_RANGE_DAYS)."""
+    """A specified date for each day from `first` to `last` (at most MAX_RANGE_DAYS; `session`
+    None: closed). A longer closure is not cut at MAX_RANGE_DAYS, which would reopen the
+    service while the feed says closed: not ended by `timetable.today`, it closes the service
+    (`timetable.closed`); ended, it is left out."""
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     if end < start:
         notes.warn(path, f"ends ({last}) before it starts ({first}); schedule left out")
         return
+    if (end - start).days >= MAX_RANGE_DAYS and session is None:
+        if end < timetable.today:
+            notes.warn(
+                path,
+                f"closed {first} to {last} (over {MAX_RANGE_DAYS} days), ended before the "
+                f"load date {timetable.today}; left out",
+            )
+        else:
+            timetable.closed = True
+            notes.warn(
+                path,
+                f"closed {first} to {last} (over {MAX_RANGE_DAYS} days, more dates than "
+                f"navigator keeps), not ended by the load date {timetable.today}; the "
+                "service is loaded as temporarily closed",
+            )
+        return
     if (end - start).days >= MAX_RANGE_DAYS:
         end = start + timedelta(days=MAX_RANGE_DAYS - 1)
-        notes.warn(path, f"{first} to {last} capped at {MAX_RANGE_DAYS} days (to {end})")
+        notes.warn(
+            path,
+            f"{first} to {last} capped at {MAX_RANGE_DAYS} days (to {end}); after that the "
+            "service's other hours apply",
+        )
     day = start
     while day <= end:
         timetable.add_date(day.isoformat(), session)
@@ -289,12 +320,12 @@ def _holiday(h: dict[str, Any], path: str, timetable: Timetable, notes: Notes) -
 
 
 def _source(
-    holder: dict[str, Any], prefix: str, keys: tuple[str, ...], notes: Notes
+    holder: dict[str, Any], prefix: str, keys: tuple[str, ...], today: date, notes: Notes
 ) -> tuple[str, Timetable] | None:
-    timetable = Timetable()
+    timetable = Timetable(today=today)
     fields_used = []
     for key in keys:
-        items = as_list(holder.get(key))
+        items = listed(holder, key, f"{prefix}{key}", notes)
         if items:
             fields_used.append(f"{prefix}{key}")
         for i, item in enumerate(items):
@@ -309,26 +340,32 @@ def _source(
 SCHEDULE_KEYS = ("schedules", "regular_schedules", "regular_schedule", "holiday_schedules")
 
 
-def opening_from_service(service: dict[str, Any], notes: Notes) -> dict[str, Any]:
+def opening_from_service(
+    service: dict[str, Any], notes: Notes, today: date
+) -> tuple[dict[str, Any], bool]:
     """The navigator `opening` of an HSDS service (cleaned of empty values), from its own
-    schedules and those of its service_at_locations and their locations."""
+    schedules and those of its service_at_locations and their locations, loaded on `today`
+    (London); and whether a closure too long to hold as dates covers `today` (the service is
+    then temporarily closed)."""
     sources = []
-    for found in [_source(service, "", SCHEDULE_KEYS, notes)] + [
+    sals = [s for s in service.get("service_at_locations") or [] if isinstance(s, dict)]
+    for found in [_source(service, "", SCHEDULE_KEYS, today, notes)] + [
         source
-        for i, sal in enumerate(as_list(service.get("service_at_locations")))
+        for i, sal in enumerate(sals)
         for source in (
-            _source(sal, f"service_at_locations[{i}].", SCHEDULE_KEYS, notes),
+            _source(sal, f"service_at_locations[{i}].", SCHEDULE_KEYS, today, notes),
             _source(
                 as_object(sal.get("location")),
                 f"service_at_locations[{i}].location.",
                 SCHEDULE_KEYS,
+                today,
                 notes,
             ),
         )
     ]:
         if found is not None and not found[1].empty():
             sources.append(found)
-    merged = Timetable()
+    merged = Timetable(today=today)
     distinct: list[tuple[str, Timetable]] = []
     for where, timetable in sources:
         merged.merge(timetable)
@@ -340,4 +377,4 @@ def opening_from_service(service: dict[str, Any], notes: Notes) -> dict[str, Any
             "different timetables unioned into the service's one timetable "
             "(navigator keeps one per service)",
         )
-    return merged.opening()
+    return merged.opening(), merged.closed

@@ -7,10 +7,16 @@ from the feed is short and printable.
   in it is cut to `QUOTE_LIMIT` characters and loses control characters (ANSI escapes, bells,
   line breaks that would forge report lines).
 - `Notes`: the per-service warnings of one import, each `"field: message"`.
+- `sanitised`: every string of a loaded document (navigator format or ORUK, file or URL)
+  without the characters no directory text should hold (NUL and the other control characters
+  but tab and line breaks, lone surrogates, bidi embeddings/overrides/isolates), and no
+  document nested deeper than `MAX_DEPTH`.
+- `as_text` / `listed`: a feed field that should be text or a list, read or warned about.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +25,58 @@ from typing import Any
 QUOTE_LIMIT = 60
 REASON_LIMIT = 400
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# NUL (PostgreSQL text cannot hold it), the other C0 controls but tab, line feed and carriage
+# return, DEL, the C1 controls, lone surrogates (not encodable as UTF-8, so not storable), and
+# the bidi embedding, override and isolate characters (a feed could make text read backwards
+# in the console: "éfaC" shown for "Café").
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Deeper than any directory record (an HSDS service is about 8 levels deep) and far below
+# Python's recursion limit, so nothing after `sanitised` can overflow the stack.
+MAX_DEPTH = 64
+
+
+class TooDeep(ValueError):
+    """A document (or an item of one) nested deeper than `MAX_DEPTH`."""
+
+    def __init__(self) -> None:
+        super().__init__(f"nested more than {MAX_DEPTH} levels deep")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Stands in a document's list for an item that could not be read (`reason`), so that
+    item alone is rejected."""
+
+    reason: str
+
+
+def sanitised(value: Any, depth: int = 0) -> Any:
+    """`value` (parsed JSON or YAML) with `_UNSAFE` characters removed from every string and
+    object key; TooDeep if lists and objects nest more than `MAX_DEPTH` levels."""
+    if isinstance(value, str):
+        return _UNSAFE.sub("", value)
+    if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+        raise TooDeep
+    if isinstance(value, dict):
+        return {
+            (_UNSAFE.sub("", k) if isinstance(k, str) else k): sanitised(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [sanitised(v, depth + 1) for v in value]
+    return value
+
+
+def sanitised_items(items: list[Any], depth: int) -> list[Any]:
+    """A document's list of records sanitised one by one: an item nested too deeply becomes
+    `Unreadable`, not a reason to refuse the whole document."""
+    out: list[Any] = []
+    for item in items:
+        try:
+            out.append(sanitised(item, depth))
+        except TooDeep as exc:
+            out.append(Unreadable(str(exc)))
+    return out
 
 
 def printable(text: str, limit: int = REASON_LIMIT) -> str:
@@ -29,10 +87,56 @@ def printable(text: str, limit: int = REASON_LIMIT) -> str:
 
 
 def quote(value: Any) -> str:
-    """A feed value as a warning quotes it: `repr`-style quotes, at most `QUOTE_LIMIT`
-    characters of it, printable."""
-    text = value if isinstance(value, str) else repr(value)
+    """A feed value as a warning quotes it, at most `QUOTE_LIMIT` characters of it, printable:
+    text and numbers in single quotes (`'09:00'`, `'130'`), a list or object as its JSON
+    (`["MO", "TU"]`), never a Python repr."""
+    if isinstance(value, dict | list):
+        return printable(json.dumps(value, ensure_ascii=False, default=str), QUOTE_LIMIT)
+    if isinstance(value, str):
+        text = value
+    elif value is None or isinstance(value, bool):
+        text = json.dumps(value)
+    else:
+        text = str(value)
     return "'" + printable(text, QUOTE_LIMIT) + "'"
+
+
+def kind(value: Any) -> str:
+    """What a JSON value is, for a warning: "a list", "an object", "true", "a number"."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, bool):
+        return json.dumps(value)
+    return "a number" if isinstance(value, int | float) else "text"
+
+
+def as_text(value: Any, path: str, notes: Notes) -> str | None:
+    """A feed field that should be text: text as given, a number as its text (`12345`), None
+    when absent; a list, an object or true/false is left out with a warning (never stored as
+    its Python repr)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    notes.warn(path, f"{kind(value)} ({quote(value)}), not text; left out")
+    return None
+
+
+def listed(holder: Mapping[str, Any], key: str, path: str, notes: Notes) -> list[Any]:
+    """The objects of a feed field that should be a list of objects; a field that is not a
+    list, and each item that is not an object, is left out with a warning naming it."""
+    value = holder.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        notes.warn(path, f"{kind(value)} ({quote(value)}), not a list; left out")
+        return []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            notes.warn(f"{path}[{i}]", f"{quote(item)} is not an object; left out")
+    return [item for item in value if isinstance(item, dict)]
 
 
 def cleaned(value: Any) -> Any:

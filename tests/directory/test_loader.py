@@ -112,13 +112,16 @@ CARERS_GROUP = {"id": "http://id.esd.org.uk/service/298", "vocabulary": "esdServ
 LOCAL_TERM = {"id": "bccservicetype:78", "name": "Autism", "vocabulary": "BCC Service Types"}
 
 
-def _load_feed(session: Session, services: list[dict[str, Any]]) -> LoadReport:
+def _load_feed(
+    session: Session, services: list[dict[str, Any]], *, trust: bool = False
+) -> LoadReport:
     with transaction(session):
         return load_documents(
             session,
             [("feed.json", {"content": services})],
             vocab=VOCABULARY.get(),
             changed_by="load:feed.json",
+            trust_classification=trust,
         )
 
 
@@ -160,7 +163,11 @@ def test_reloading_a_feed_keeps_a_persons_classification(session: Session) -> No
     assert report.unclassified == {}  # a person classified it
 
 
-def test_a_feed_with_navigators_own_terms_overrides_a_person(session: Session) -> None:
+def test_only_a_trusted_feed_with_navigators_own_terms_overrides_a_person(
+    session: Session,
+) -> None:
+    """navigator's own terms in a feed are a classification only when the load trusts the
+    feed (another navigator's); from any other feed they change nothing (hazard H30)."""
     _load_feed(session, [_feed_service("n", [LOCAL_TERM])])
     _classify_as_person(session, "n")
     own = {
@@ -170,9 +177,34 @@ def test_a_feed_with_navigators_own_terms_overrides_a_person(session: Session) -
             "taxonomy": "navigator-service-types",
         }
     }
-    _load_feed(session, [_feed_service("n", [LOCAL_TERM], attributes=[own])])
+    untrusted = _load_feed(session, [_feed_service("n", [LOCAL_TERM], attributes=[own])])
+    record = read_services(session)["n"]
+    assert (record["service_type"], record["classified_by"]) == ("befriending", "person:alice")
+    assert any("not trusted from this feed" in w for w in untrusted.warnings["n"])
+    _load_feed(session, [_feed_service("n", [LOCAL_TERM], attributes=[own])], trust=True)
     record = read_services(session)["n"]
     assert (record["service_type"], record["classified_by"]) == ("carers_support", None)
+
+
+def test_a_kept_classification_whose_feed_ages_changed_is_warned(session: Session) -> None:
+    """Review of issue 15, finding 2: the feed now says 0-17 while the person's classification
+    (kept) says 65 and over; the report says so for that service ("kept with warnings"),
+    on every load while they differ, and not when the feed agrees."""
+    _load_feed(session, [_feed_service("e", [LOCAL_TERM], minimum_age=65)])
+    _classify_as_person(session, "e")
+    same = _load_feed(session, [_feed_service("e", [LOCAL_TERM], minimum_age=65)])
+    assert "e" not in same.warnings and same.services["unchanged"] == 1
+    children = [_feed_service("e", [LOCAL_TERM], minimum_age=0, maximum_age=17)]
+    for _ in range(2):
+        report = _load_feed(session, children)
+        assert report.warnings["e"] == [
+            "eligibility: kept as classified by alice; the feed now says ages 0–17"
+        ]
+        assert "  e: eligibility: kept as classified by alice; the feed now says ages 0–17" in (
+            report.lines()
+        )
+    record = read_services(session)["e"]
+    assert record["eligibility"]["min_age_days"] == 23742  # still the person's (65 years)
 
 
 def test_a_mapping_classification_is_in_the_change_history(session: Session) -> None:

@@ -17,19 +17,24 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from navigator.core.db import transaction
-from navigator.core.reference import VOCABULARY
+from navigator.core.db import transaction, utcnow
+from navigator.core.places import parse_postcode
+from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.loader import LoadReport, load_documents, load_path
 from navigator.directory.oruk_export import export_oruk
 from navigator.directory.oruk_import import looks_like_oruk, records_from_oruk
+from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.store import read_organisations, read_services
-from tests.builders import load_directory, service
+from navigator.navigation.service import navigate
+from navigator.rules.reference import RULESET
+from tests.builders import load_directory, organisation, service
 from tests.conftest import PROJECT_ROOT, _empty_all_tables
 
 BLMK = PROJECT_ROOT / "directory_of_services" / "blmk"
@@ -42,9 +47,23 @@ def example(path: str) -> Any:
     return json.loads((EXAMPLES / path).read_text(encoding="utf-8"))
 
 
-def load(session: Session, data: Any, source: str = "feed.json") -> LoadReport:
+def load(
+    session: Session,
+    data: Any,
+    source: str = "feed.json",
+    *,
+    trust: bool = False,
+    today: date | None = None,
+) -> LoadReport:
     with transaction(session):
-        return load_documents(session, [(source, data)], vocab=VOCABULARY.get(), changed_by="test")
+        return load_documents(
+            session,
+            [(source, data)],
+            vocab=VOCABULARY.get(),
+            changed_by="test",
+            trust_classification=trust,
+            today=today,
+        )
 
 
 def uk10_service(**extra: Any) -> dict[str, Any]:
@@ -128,10 +147,11 @@ def test_blmk_directory_round_trips_through_oruk(session: Session, database_url:
     exported = export_oruk(session, include_professional=True)
     session.close()
     _empty_all_tables(database_url)
-    report = load(session, exported, "oruk.json")
+    report = load(session, exported, "oruk.json", trust=True)  # navigator's own export
     assert report.services["rejected"] == 0, report.lines()
+    assert report.warnings == {}, report.lines()
     assert (read_organisations(session), read_services(session)) == before
-    assert not load(session, exported, "oruk.json").changed  # the same export again
+    assert not load(session, exported, "oruk.json", trust=True).changed  # the same export again
 
 
 def test_oruk_export_file_loads_with_the_cli_detection(tmp_path: Path, session: Session) -> None:
@@ -139,33 +159,42 @@ def test_oruk_export_file_loads_with_the_cli_detection(tmp_path: Path, session: 
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"contents": export_oruk(session, include_professional=True)}))
     with transaction(session):
-        report = load_path(session, path, vocab=VOCABULARY.get(), changed_by="test")
+        report = load_path(
+            session, path, vocab=VOCABULARY.get(), changed_by="test", trust_classification=True
+        )
     assert report.services["unchanged"] == 1
     assert report.lines()[1].startswith("services: created 0, updated 0, unchanged 1")
 
 
-def test_navigator_details_ids_name_the_record(app_ctx: Flask) -> None:
-    """When `navigator-details` carries navigator's slugs (the export's HSDS ids are UUIDs),
-    the record keeps the slugs."""
-    details = {"id": "my-slug", "organisation": "my-org", "service_type": "befriending"}
-    item = {
-        "id": "0d9c4f4e-7b1e-5b8e-9d51-4c6a8b5d2e11",
-        "name": "A",
-        "status": "active",
-        "organization": {"id": "9b2f6a51-0c44-5f9b-8d27-5f0e1a3c7d22", "name": "Org"},
-        "attributes": [
-            {"taxonomy_term": {"name": "navigator-details"}, "value": json.dumps(details)}
-        ],
-    }
-    result = records_from_oruk(item)
+def _with_details(item: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """An exported service whose `navigator-details` JSON is changed by `change` (a key whose
+    value is None is removed)."""
+    item = copy.deepcopy(item)
+    [attribute] = [
+        a for a in item["attributes"] if a["taxonomy_term"]["name"] == "navigator-details"
+    ]
+    details = json.loads(attribute["value"]) | change
+    attribute["value"] = json.dumps({k: v for k, v in details.items() if v is not None})
+    return item
+
+
+def test_navigator_details_ids_name_the_record(session: Session) -> None:
+    """When a trusted `navigator-details` carries navigator's slugs (the export's HSDS ids are
+    UUIDs), the record keeps the slugs."""
+    load_directory(services=[service(id="s", service_type="befriending", needs=["loneliness"])])
+    [exported] = export_oruk(session, include_professional=True)
+    item = _with_details(exported, {"id": "my-slug", "organisation": "my-org"})
+    result = records_from_oruk(item, trust_classification=True)
     assert (result.services[0]["id"], result.services[0]["organisation"]) == ("my-slug", "my-org")
     assert result.organisations[0]["id"] == "my-org"
+    assert result.services[0]["service_type"] == "befriending" and not result.warnings
 
 
 def test_third_party_hsds_is_mapped_from_its_fields(session: Session) -> None:
-    """navigator's feed without `navigator-details` is a third-party HSDS 3.0 feed: the type
-    comes from navigator's own taxonomy terms (classified by the source); an organisation whose
-    ODS code navigator already files under its slug is that organisation."""
+    """navigator's feed without `navigator-details` is read from its HSDS 3.0 fields. Its
+    navigator taxonomy terms classify it (classified by the source) only when the load trusts
+    the feed (hazard H30); an organisation whose ODS code navigator already files under
+    another id keeps its own id and loses the code, warned (never filed under the owner)."""
     load_directory(
         services=[service(id="s", opening={"weekly": {"tuesday": [["09:00", "17:00"]]}})]
     )
@@ -175,13 +204,32 @@ def test_third_party_hsds_is_mapped_from_its_fields(session: Session) -> None:
             a for a in item["attributes"] if a["taxonomy_term"]["name"] != "navigator-details"
         ]
         item["id"] = "third-party-" + item["id"]
+        item["organization"]["id"] = "third-party-org"
     report = load(session, feed, "third.json")
     assert report.services["created"] == 1, report.lines()
     [(sid, record)] = [(k, v) for k, v in read_services(session).items() if k != "s"]
     assert sid.startswith("third-party-")
+    assert (record["service_type"], record["classified_by"]) == ("unclassified", None)
+    assert record["needs"] == []
+    assert any(
+        w.startswith("attributes: navigator's own classification is not trusted")
+        for w in report.warnings[sid]
+    )
+    assert (
+        "not trusted: navigator-service-types urgent_community_response"
+        in (report.unclassified[sid])
+    )
+    assert record["organisation"] == "third-party-org"
+    assert read_organisations(session)["third-party-org"]["ods_code"] is None
+    assert (
+        "organization.organization_identifiers: ODS code RC9 is test-trust's in navigator; "
+        "left out (the service stays under third-party-org)"
+    ) in report.warnings[sid]
+
+    trusted = load(session, feed, "third.json", trust=True)
+    record = read_services(session)[sid]
     assert (record["service_type"], record["classified_by"]) == ("urgent_community_response", None)
-    assert record["organisation"] == "test-trust"
-    assert any("ODS code belongs to 'test-trust'" in w for w in report.warnings[sid])
+    assert sid not in trusted.unclassified
     assert record["opening"]["weekly"] == {"tuesday": [["09:00", "17:00"]]}
     assert record["coverage"]["places"] == ["bedford"]
     assert record["locations"][0]["postcode"] == "MK42 9DJ"
@@ -620,3 +668,329 @@ def test_deep_copies_of_the_input_are_not_changed(app_ctx: Flask) -> None:
     before = copy.deepcopy(data)
     records_from_oruk(data)
     assert data == before
+
+
+# --- review of issue 15 (attacker's findings) ------------------------------------------------
+
+FAKE_999 = {
+    "id": "aaa-fake-999",
+    "name": "Emergency ambulance (call this number)",
+    "status": "active",
+    "organization": {"id": "evil-org", "name": "Evil Org"},
+    "phones": [{"number": "01234 000000"}],
+    "attributes": [
+        {"taxonomy_term": {"taxonomy": "navigator-service-types", "code": "ambulance_999"}},
+        {"taxonomy_term": {"taxonomy": "navigator-needs", "code": "fall_no_injury"}},
+    ],
+    "service_areas": [{"name": "Bedford"}],
+    "schedules": [
+        {
+            "freq": "WEEKLY",
+            "byday": "MO,TU,WE,TH,FR,SA,SU",
+            "opens_at": "00:00",
+            "closes_at": "23:59",
+        }
+    ],
+    "service_at_locations": [{"location": {"name": "x", "latitude": 52.125, "longitude": -0.47}}],
+}
+
+
+def _red_flag_call(session: Session) -> dict[str, Any]:
+    located = GAZETTEER.get().locate(parse_postcode("MK42 9DJ", allow_outward=False))
+    now = utcnow()
+    with transaction(session):
+        return navigate(
+            session,
+            {
+                "caller_role": "public",
+                "red_flags": ["chest_pain"],
+                "age": 60,
+                "postcode": located,
+                "at": now,
+            },
+            created_by="tests",
+            index=directory_index(),
+            ruleset=RULESET.get(),
+            vocab=VOCABULARY.get(),
+            now=now,
+            stale_hours=stale_hours(),
+        )
+
+
+def test_a_feed_cannot_make_itself_the_999_service(session: Session) -> None:
+    """Review of issue 15, finding 1 (hazard H30): a third-party feed writing navigator's own
+    `ambulance_999` term is loaded unclassified, warned, never routed to; a red-flag call
+    still goes to the real 999 service. Only a trusted load takes the term as given."""
+    load_directory(
+        organisations=[organisation()],
+        services=[service(id="real-999", service_type="ambulance_999", needs=[])],
+    )
+    report = load(session, [FAKE_999], "fake999.json")
+    record = read_services(session)["aaa-fake-999"]
+    assert (record["service_type"], record["needs"]) == ("unclassified", [])
+    assert record["source_terms"] == []  # not republished as navigator's own terms
+    assert (
+        "attributes: navigator's own classification is not trusted from this feed (use "
+        "--trust-classification for navigator's own export); classified from its other terms"
+    ) in report.warnings["aaa-fake-999"]
+    assert "navigator-service-types ambulance_999" in report.unclassified["aaa-fake-999"]
+    result = _red_flag_call(session)
+    assert result["recommendation"]["service"]["id"] == "real-999"
+    assert "aaa-fake-999" not in {a["service"]["id"] for a in result["alternatives"]}
+
+    load(session, [FAKE_999], "fake999.json", trust=True)
+    assert read_services(session)["aaa-fake-999"]["service_type"] == "ambulance_999"
+
+
+def test_navigator_details_are_ignored_unless_trusted(session: Session) -> None:
+    """An exported service's `navigator-details` (type, needs, callers, ages) is taken only
+    from a trusted load; untrusted, the HSDS fields and the mappings classify it."""
+    load_directory(services=[service(id="s", eligibility={"caller_roles": ["professional"]})])
+    [exported] = export_oruk(session, include_professional=True)
+    untrusted = records_from_oruk(exported)
+    record = untrusted.services[0]
+    assert record["service_type"] == "unclassified"
+    assert record["eligibility"]["caller_roles"] == sorted(VOCABULARY.get().codes("caller_roles"))
+    assert any("not trusted" in w for w in untrusted.warnings[record["id"]])
+    trusted = records_from_oruk(exported, trust_classification=True)
+    assert trusted.services[0]["eligibility"]["caller_roles"] == ["professional"]
+    assert trusted.warnings == {}
+
+
+def test_trusted_but_partial_navigator_details_fall_back_to_hsds(app_ctx: Flask) -> None:
+    """Review of issue 15, finding 9: a partial `navigator-details` (no sector, no
+    eligibility) no longer rejects a service with an id and a name."""
+    item = {
+        "id": "svc-45",
+        "name": "x",
+        "status": "active",
+        "attributes": [
+            {
+                "taxonomy_term": {"name": "navigator-details"},
+                "value": json.dumps({"service_type": "gp_practice"}),
+            }
+        ],
+    }
+    result = records_from_oruk(item, trust_classification=True)
+    assert result.rejected == []
+    [record] = result.services
+    assert (record["id"], record["service_type"]) == ("svc-45", "unclassified")
+    [warning] = [w for w in result.warnings["svc-45"] if "navigator-details" in w]
+    assert warning.startswith("attributes: navigator-details is incomplete or not valid (")
+    assert "sector" in warning and warning.endswith("read from HSDS fields")
+
+
+def test_an_ods_code_claimed_by_a_feed_stays_with_its_owner(session: Session) -> None:
+    """Review of issue 15, finding 1 (ODS claim): the feed's organisation is kept, without
+    the code, and the service is not filed under the NHS trust."""
+    load_directory(
+        organisations=[organisation(id="bedfordshire-hospitals", ods_code="RC9")],
+        services=[service(id="real", organisation="bedfordshire-hospitals")],
+    )
+    hijack = {
+        "id": "ods-hijack",
+        "name": "Hijacked",
+        "status": "active",
+        "organization": {
+            "id": "some-uuid",
+            "name": "Not the trust",
+            "organization_identifiers": [{"identifier_scheme": "ODS", "identifier": "RC9"}],
+        },
+    }
+    report = load(session, [hijack])
+    assert report.organisations["created"] == 1 and report.organisations["rejected"] == 0
+    assert read_services(session)["ods-hijack"]["organisation"] == "some-uuid"
+    orgs = read_organisations(session)
+    assert orgs["some-uuid"]["ods_code"] is None and orgs["bedfordshire-hospitals"]["ods_code"]
+    assert report.warnings["ods-hijack"] == [
+        "organization.organization_identifiers: ODS code RC9 is bedfordshire-hospitals's in "
+        "navigator; left out (the service stays under some-uuid)"
+    ]
+
+
+def test_equal_and_reversed_hours_are_never_silently_widened(app_ctx: Flask) -> None:
+    """Review of issue 15, finding 3 (H31): 09:00-09:00 would be 24 hours in navigator; only
+    00:00-00:00 is documented as the whole day. 17:00-09:00 is overnight, said so."""
+    monday = {"freq": "WEEKLY", "byday": "MO"}
+    for ends in ("09:00", "12:00"):
+        opening, warnings = _opening([monday | {"opens_at": ends, "closes_at": ends}])
+        assert opening["weekly"] == {}, ends
+        assert warnings == [
+            f"schedules[0].closes_at: same as opens_at ({ends}): all day or not at all is not "
+            "clear; schedule left out"
+        ]
+    opening, warnings = _opening([monday | {"opens_at": "17:00", "closes_at": "09:00"}])
+    assert opening["weekly"] == {"monday": [["17:00", "09:00"]]}
+    assert warnings == [
+        "schedules[0].closes_at: 09:00 is before opens_at 17:00: read as overnight, 17:00 to "
+        "09:00 the next morning"
+    ]
+    for closes in ("00:00", "24:00"):  # open until midnight: nothing to say
+        opening, warnings = _opening([monday | {"opens_at": "22:00", "closes_at": closes}])
+        assert opening["weekly"] == {"monday": [["22:00", closes]]} and warnings == []
+    opening, warnings = _opening([monday | {"opens_at": "00:00", "closes_at": "00:00"}])
+    assert opening["weekly"] == {"monday": [["00:00", "24:00"]]} and warnings == []
+
+
+def test_a_closure_longer_than_the_cap_never_silently_reopens(session: Session) -> None:
+    """Review of issue 15, finding 4: a closed holiday schedule (or dated range) over 366 days
+    that has not ended by the load date closes the service; one that ended before it is left
+    out; both warned. The load date is injected."""
+    weekly = [{"freq": "WEEKLY", "byday": "MO", "opens_at": "09:00", "closes_at": "17:00"}]
+    forever = {"closed": True, "start_date": "2024-01-01", "end_date": "9999-12-31"}
+    item = {"id": "svc-49", "name": "x", "status": "active", "organization": ORG}
+    item["schedules"] = weekly
+    today = date(2026, 12, 1)
+    report = load(session, [item | {"holiday_schedules": [forever]}], today=today)
+    record = read_services(session)["svc-49"]
+    assert record["status"] == "temporarily_closed"
+    assert record["opening"]["specified_dates"] == []
+    assert report.warnings["svc-49"] == [
+        "holiday_schedules[0]: closed 2024-01-01 to 9999-12-31 (over 366 days, more dates than "
+        "navigator keeps), not ended by the load date 2026-12-01; the service is loaded as "
+        "temporarily closed"
+    ]
+    ended = {"closed": True, "start_date": "2020-01-01", "end_date": "2022-06-30"}
+    report = load(session, [item | {"holiday_schedules": [ended]}], today=today)
+    record = read_services(session)["svc-49"]
+    assert record["status"] == "active" and record["opening"]["specified_dates"] == []
+    assert report.warnings["svc-49"] == [
+        "holiday_schedules[0]: closed 2020-01-01 to 2022-06-30 (over 366 days), ended before "
+        "the load date 2026-12-01; left out"
+    ]
+    dated = {"valid_from": "2026-01-01", "valid_to": "2028-01-01"}  # no hours: closed
+    result = records_from_oruk([item | {"schedules": [*weekly, dated]}], today=today)
+    assert result.services[0]["status"] == "temporarily_closed"
+    defunct = records_from_oruk(
+        [item | {"status": "defunct", "holiday_schedules": [forever]}], today=today
+    )
+    assert defunct.services[0]["status"] == "defunct"
+
+
+UNSAFE = "A\x00b\x07c\x1b[31md\x7fe\x85f\u202eg\u2066h\u2069i\u202aj\ud800k"
+
+
+def test_unsafe_characters_are_removed_from_every_loaded_string(session: Session) -> None:
+    """Review of issue 15, findings 5 and the bidi remark: NUL (PostgreSQL refuses it, so one
+    aborted the whole load there), other C0/C1 controls, DEL, lone surrogates and bidi
+    embeddings/overrides/isolates go, in both formats, in names, descriptions, source terms
+    and keys; tab and line breaks stay. Runs on PostgreSQL when the tests do."""
+    term = {"id": "t", "taxonomy": {"id": f"local:{UNSAFE}", "vocabulary": "Local"}}
+    oruk = [
+        {"id": "ok-1", "name": "Fine service", "status": "active"},
+        {
+            "id": "nul-1",
+            "name": f"Bad{UNSAFE}",
+            "status": "active",
+            "description": f"line\tone\r\nline two {UNSAFE}",
+            "service_taxonomys": [term],
+        },
+    ]
+    report = load(session, oruk)
+    assert report.services["created"] == 2, report.lines()
+    records = read_services(session)
+    assert records["nul-1"]["name"] == "BadAbc[31mdefghijk"
+    assert records["nul-1"]["description"] == "line\tone\r\nline two Abc[31mdefghijk"
+    assert records["nul-1"]["source_terms"][0]["code"] == "local:Abc[31mdefghijk"
+    navigator_format = service(id="nav-1", description=f"x{UNSAFE}")
+    report = load_directory(services=[navigator_format])
+    assert report.services["created"] == 1, report.lines()
+    assert read_services(session)["nav-1"]["description"] == "xAbc[31mdefghijk"
+
+
+def test_an_item_that_is_not_a_service_object_is_rejected_alone(session: Session) -> None:
+    """Review of issue 15, finding 6: a `null` or a number among the services rejects only
+    that item, in a bare list and in a page; a rejected document is not counted as a
+    service."""
+    good = {"id": "good-1", "name": "Good", "status": "active"}
+    report = load(session, [good, None, 5], "mixed.json")
+    assert report.services["created"] == 1
+    assert [str(r) for r in report.rejections] == [
+        "rejected service item 2 (mixed.json): not a service object",
+        "rejected service item 3 (mixed.json): not a service object",
+    ]
+    page = load(session, {"contents": [good | {"id": "good-2"}, None]}, "page.json")
+    assert page.services["created"] == 1 and page.services["rejected"] == 1
+    junk = load(session, [None, 5], "junk.json")  # nothing in it is a service
+    assert junk.rejections[0].kind == "document" and junk.services["rejected"] == 0
+
+
+def test_a_service_nested_too_deeply_is_rejected_alone(session: Session) -> None:
+    """Review of issue 15, finding 8: deep junk inside one service of a list (as a URL feed
+    gives) rejects that service, not the feed, and never overflows the stack."""
+    junk: Any = "deep"
+    for _ in range(500):
+        junk = {"x": [junk]}
+    items = [
+        {"id": "fine", "name": "Fine", "status": "active"},
+        {"id": "deep", "name": "D", "status": "active", "extra": junk},
+    ]
+    report = load(session, items)
+    assert report.services["created"] == 1
+    assert [str(r) for r in report.rejections] == [
+        "rejected service item 2 (feed.json): nested more than 64 levels deep"
+    ]
+
+
+def test_fields_that_are_not_text_or_lists_are_never_stored_as_python(app_ctx: Flask) -> None:
+    """Review of issue 15, findings 13 and 17: a name that is a list or an object rejects the
+    service (no usable name); an optional text field that is one is left out, warned; a
+    number becomes its text; schedules that are not a list are warned about by field; no
+    warning quotes a Python repr."""
+    base = {"status": "active", "organization": ORG}
+    result = records_from_oruk(
+        [
+            base | {"id": "list-name", "name": ["list", "name"]},
+            base | {"id": "object-name", "name": {"nested": {"deep": [1, 2, {}]}}},
+            base
+            | {
+                "id": "number-name",
+                "name": 12345,
+                "description": {"not": "text"},
+                "alternate_name": ["x"],
+                "url": ["x"],
+                "phones": [{"number": 999}],
+                "schedules": {"not": "a list"},
+                "regular_schedules": "string",
+                "service_areas": [{"extent_type": "x"}],
+                "attributes": [{"taxonomy_term": {"code": 5}}, "junk"],
+            },
+        ]
+    )
+    assert result.rejected == [
+        ("list-name", "no usable name (a list, not text)"),
+        ("object-name", "no usable name (an object, not text)"),
+    ]
+    [record] = result.services
+    assert (record["name"], record["description"], record["public_name"]) == ("12345", "", None)
+    assert record["contact"]["website"] is None
+    warnings = result.warnings["number-name"]
+    for expected in (
+        'description: an object ({"not": "text"}), not text; left out',
+        'alternate_name: a list (["x"]), not text; left out',
+        'url: a list (["x"]), not text; left out',
+        'schedules: an object ({"not": "a list"}), not a list; left out',
+        "regular_schedules: text ('string'), not a list; left out",
+        "service_areas[0]: names no place (no name or uri); left out",
+        "attributes[1]: 'junk' is not an object; left out",
+    ):
+        assert expected in warnings, (expected, warnings)
+    assert not any("['" in w or "'None'" in w for w in warnings), warnings
+    _, days = _opening(
+        [{"freq": "WEEKLY", "byday": ["MO", "TU"], "opens_at": "09:00", "closes_at": "10:00"}]
+    )
+    assert days == [
+        'schedules[0].byday: ["MO", "TU"] is not a list of RFC 5545 days; schedule left out'
+    ]
+
+
+def test_a_service_id_given_twice_with_different_data_is_reported(session: Session) -> None:
+    """Review of issue 15, finding 14: within one ORUK document the first copy is kept and
+    the second rejected with its reason, listed in the report."""
+    first = {"id": "twice", "name": "First", "status": "active"}
+    report = load(session, [first, first | {"name": "Second"}, first])
+    assert report.services["created"] == 1 and report.services["rejected"] == 1
+    assert "rejected service twice (feed.json): id given twice with different data" in (
+        report.lines()
+    )
+    assert read_services(session)["twice"]["name"] == "First"
