@@ -1,10 +1,13 @@
 """Real HTTP servers on 127.0.0.1 for the ORUK-over-HTTP tests and bench: a WSGI app in a
-thread (werkzeug's threaded server), and `PagedFeed`, a configurable ORUK `/services` API."""
+thread (werkzeug's threaded server), `PagedFeed`, a configurable ORUK `/services` API, and
+`dripping`, a raw socket server that sends its answer a byte at a time."""
 
 from __future__ import annotations
 
 import json
 import math
+import socket
+import socketserver
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,6 +30,65 @@ def serving(app: WSGIApp) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()  # the listening socket too, not left for the garbage collector
+
+
+@contextmanager
+def dripping(
+    answer: bytes, interval: float, *, at_once: int = 0
+) -> Iterator[tuple[str, list[int]]]:
+    """(`http://127.0.0.1:PORT`, a list growing by one per request) of a server that reads each
+    request's head, sends the first `at_once` bytes of `answer` (a whole HTTP response, head
+    included) and then the rest one byte every `interval` seconds, until the client hangs up
+    or the block ends. A server that is slow on purpose: each byte comes well within any read
+    timeout, the whole answer never within a sensible one. (navigator's deadline is checked
+    between reads of the body, so tests drip the body: `head_length`.)"""
+    stop = threading.Event()
+    calls: list[int] = []
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            calls.append(1)
+            sock: socket.socket = self.request
+            head = b""
+            while b"\r\n\r\n" not in head and (chunk := sock.recv(4096)):
+                head += chunk
+            try:
+                sock.sendall(answer[:at_once])
+                for offset in range(at_once, len(answer)):
+                    if stop.wait(interval):
+                        return
+                    sock.sendall(answer[offset : offset + 1])
+            except OSError:  # the client gave up: what the test wants
+                return
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", calls
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def http_answer(body: bytes, content_type: str = "application/json") -> bytes:
+    """A whole HTTP/1.1 200 answer with `body`, its length given, for `dripping`."""
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def head_length(answer: bytes) -> int:
+    """The bytes of `answer`'s status line and headers: `dripping(..., at_once=that)` sends
+    them at once and drips only the body."""
+    return answer.index(b"\r\n\r\n") + 4
 
 
 def json_response(data: Any, status: int = 200, **headers: str) -> Response:

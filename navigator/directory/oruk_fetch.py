@@ -13,13 +13,23 @@ items are summaries, fetch `GET {base}/services/{id}` for each. Both paged envel
 Pages are numbered from 1 in both (HSDS `api_reference.md`; HSDS-UK 1.0 `open_api.json`).
 Paging stops at whichever comes first: a page flagged last (`last_page`/`last`), an empty page,
 page `total_pages`/`totalPages`, or a page that repeats services already seen (a server that
-ignores `?page=`; a warning says so). A feed that never ends is stopped by `max_pages` and
-`max_services` with a `FeedError`.
+ignores `?page=`; a warning says so). A feed that never ends is stopped with a `FeedError`:
+once more services were read than the first page announced (`total_items`/`totalElements`)
+plus a margin (`over_announced`), or at `max_pages` and `max_services`.
+
+**Ids.** An item's id is usable when it is non-blank text or a whole number (`item_id`). A
+service listed again with the same content is read once; with different content the first is
+kept and a warning names the id. Items without a usable id are passed on as they are (the
+loader rejects a service with no id).
 
 **Summaries.** HSDS list endpoints "carry one-to-one fields only" (NOTES §8): an item is a
 summary when none of `SERVICE_ARRAYS` (locations, schedules, taxonomy links in either shape)
 is present as a JSON array, and its `/services/{id}` is then fetched, 4 at a time. An item
 carrying any of them (navigator's own `/oruk/` lists give whole services) is taken as whole.
+A detail that is a 404, not an object, or another service's is left out with a warning naming
+the id, rather than loading the summary: a summary has no hours, places or taxonomy, and
+loading it would blank those of a service already stored (the loader never deletes, so the
+stored service stays as it was).
 
 The HTTP itself (allowed URLs, retries with backoff, timeouts, the size cap, one-line
 `FeedError` messages) is `navigator.directory.oruk_http`'s.
@@ -49,6 +59,9 @@ SERVICE_ARRAYS = (
 PER_PAGE = 100  # navigator's own /oruk/ allows at most 100; servers may give fewer
 MAX_PAGES = 10_000
 MAX_SERVICES = 100_000  # real council feeds hold hundreds; the loader keeps all in memory
+# Services read beyond what the first page announced before paging is refused: the feed may
+# grow while it is read, but not by this much.
+OVER_ANNOUNCED = (100, 0.1)  # (at least, fraction of the announced total)
 WORKERS = 4  # concurrent /services/{id} requests: a small, polite pool
 
 Progress = Callable[[int, int], None]
@@ -59,6 +72,37 @@ def is_summary(item: Any) -> bool:
     return isinstance(item, dict) and not any(
         isinstance(item.get(key), list) for key in SERVICE_ARRAYS
     )
+
+
+def item_id(item: Any) -> str | None:
+    """The id of a list item as text when it can name `/services/{id}`: non-blank text, or a
+    whole number. None for anything else (absent, blank, null, a boolean, an object…)."""
+    ident = item.get("id") if isinstance(item, dict) else None
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        return str(ident)
+    if isinstance(ident, str) and ident.strip():
+        return ident
+    return None
+
+
+def over_announced(announced: int) -> int:
+    """How many services may be read from a feed whose first page announced `announced`."""
+    least, fraction = OVER_ANNOUNCED
+    return announced + max(least, int(announced * fraction))
+
+
+def _same(one: Any, other: Any) -> bool:
+    """`one == other`, for JSON too deep for Python's comparison too (then: not the same)."""
+    try:
+        return bool(one == other)
+    except RecursionError:
+        return False
+
+
+def _shown(value: Any) -> str:
+    """A value from the feed in a warning: its repr (control characters escaped), cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 @dataclass
@@ -122,10 +166,10 @@ class OrukFetcher:
     """Reads one ORUK API. Thread-safe for the detail requests (a Session per thread).
 
     `timeout`, `retries`, `backoff` and `max_bytes` are the HTTP's (`FeedHttp`): `timeout` is
-    seconds to connect and between bytes of an answer; `retries` the retries per request
-    (connect, read and 429/5xx answers together): urllib3 retries the first at once, then waits
-    `backoff` × 2ⁿ⁻¹ seconds before retry n (at most 30 s), or the server's `Retry-After` (at
-    most `RETRY_AFTER_MAX`).
+    the longest one answer may take, from the request to its last byte (connect, redirects and
+    every read included); `retries` the retries per request (a connection error, a late or
+    broken answer, 429/5xx): the first at once, then `backoff` × 2ⁿ⁻¹ seconds before retry n
+    (at most 30 s), or the server's `Retry-After` (at most `RETRY_AFTER_MAX`).
     """
 
     def __init__(
@@ -175,11 +219,13 @@ class OrukFetcher:
         return f"{self.base}/services/{quote(str(ident), safe='')}"
 
     def list_services(self, progress: Progress | None = None) -> list[Any]:
-        """Every `/services` list item, in feed order, each id once (items without an id are
-        kept for the loader to reject)."""
+        """Every `/services` list item, in feed order, each id once (items without a usable id
+        are kept for the loader to reject; see the module doc for ids listed twice)."""
         items: list[Any] = []
-        seen: set[str] = set()
+        seen: dict[str, Any] = {}  # id → the item first listed with it
+        twice: set[str] = set()  # ids listed again with different content (warned once)
         total_items: int | None = None
+        limit = self.max_services
         page_number = 1
         while True:
             url = self.services_url()
@@ -193,23 +239,41 @@ class OrukFetcher:
                 )
             page = read_page(f"{url}?page={page_number}", data)
             self.stats.pages += 1
+            if page_number == 1 and page.total_items is not None:
+                limit = min(limit, over_announced(page.total_items))
             total_items = page.total_items if page.total_items is not None else total_items
-            ids = [str(i["id"]) for i in page.items if isinstance(i, dict) and "id" in i]
-            if page_number > 1 and ids and all(i in seen for i in ids):
+            ids, fresh = 0, []  # items not read before, those without a usable id included
+            for item in page.items:
+                ident = item_id(item)
+                if ident is not None:
+                    ids += 1
+                    if ident in seen:
+                        if not _same(item, seen[ident]) and ident not in twice:
+                            twice.add(ident)
+                            self.stats.warnings.append(
+                                f"{url}: service {_shown(ident)} is listed twice with different "
+                                "content; the first is kept, the second left out"
+                            )
+                        continue
+                    seen[ident] = item
+                fresh.append(item)
+            if page_number > 1 and ids and all(item_id(i) is None for i in fresh):
                 self.stats.warnings.append(
                     f"{url}?page={page_number} repeats services already read: stopped paging "
                     "(the server may ignore ?page=)"
                 )
                 break
-            for item in page.items:
-                ident = str(item["id"]) if isinstance(item, dict) and "id" in item else None
-                if ident is not None:
-                    if ident in seen:
-                        continue
-                    seen.add(ident)
-                items.append(item)
-            if len(items) > self.max_services:
-                raise FeedError(f"{url}: more than {self.max_services} services; refused")
+            items.extend(fresh)
+            if len(items) > limit:
+                announced = (
+                    f" although its first page announced {total_items}"
+                    if limit < self.max_services
+                    else ""
+                )
+                raise FeedError(
+                    f"{url}: more than {limit} services{announced}; refused "
+                    "(a feed that never ends?)"
+                )
             if progress:
                 whole = sum(1 for i in items if not is_summary(i))
                 progress(whole, max(total_items or 0, len(items)))
@@ -232,26 +296,43 @@ class OrukFetcher:
         self, items: list[Any], progress: Progress | None = None
     ) -> list[dict[str, Any]]:
         """The list items with every summary replaced by its `/services/{id}`, in order. A
-        summary whose detail is a 404 is left out with a warning (it went between requests)."""
-        wanted = [
-            i for i, item in enumerate(items) if is_summary(item) and item.get("id") is not None
-        ]
+        summary whose detail is a 404 (it went between requests), not a JSON object, or another
+        service's, is left out with a warning naming it (module doc). A summary without a
+        usable id is passed on as it is, for the loader to judge."""
+        wanted = [i for i, item in enumerate(items) if is_summary(item) and item_id(item)]
+        for item in items:
+            if (
+                is_summary(item)
+                and not item_id(item)
+                and not isinstance(item.get("id"), str | None)
+            ):
+                self.stats.warnings.append(
+                    f"{self.services_url()}: id {_shown(item['id'])} is neither text nor a "
+                    "whole number; its details were not fetched"
+                )
         done = len(items) - len(wanted)
         if progress:
             progress(done, len(items))
         details: dict[int, Any] = {}
+        left_out: dict[int, str] = {}  # index → the warning
 
         def one(index: int) -> tuple[int, Any]:
-            ident = items[index]["id"]
+            ident = item_id(items[index])
             url = self.service_url(ident)
             status, data = self.http.get_json(url)
             self._count("details")
+            why = None
             if status == 404:
-                return index, None
-            if not isinstance(data, dict) or str(data.get("id")) != str(ident):
-                got = data.get("id") if isinstance(data, dict) else type(data).__name__
-                raise FeedError(f"{url}: not the service asked for (id {got!r})")
-            return index, data
+                why = "HTTP 404 although listed"
+            elif not isinstance(data, dict):
+                why = f"answered a JSON {type(data).__name__}, not a service"
+            elif str(data.get("id")) != ident:
+                why = f"answered the service with id {_shown(data.get('id'))}"
+            if why is None:
+                return index, data
+            with self._lock:
+                left_out[index] = f"{url}: {why}; service {_shown(ident)} left out"
+            return index, None
 
         pool = ThreadPoolExecutor(max_workers=self.workers)
         try:
@@ -263,17 +344,10 @@ class OrukFetcher:
         finally:
             # After an error, drop the requests not yet started rather than make them all.
             pool.shutdown(wait=True, cancel_futures=True)
-        out: list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            if index not in details:
-                out.append(item)
-            elif details[index] is None:
-                self.stats.warnings.append(
-                    f"{self.service_url(item['id'])}: HTTP 404 although listed; service left out"
-                )
-            else:
-                out.append(details[index])
-        return out
+        self.stats.warnings.extend(left_out[i] for i in sorted(left_out))  # in feed order
+        return [
+            details.get(index, item) for index, item in enumerate(items) if index not in left_out
+        ]
 
     def fetch(self, progress: Progress | None = None) -> list[dict[str, Any]]:
         """Every service of the feed as a whole HSDS service object (see the module doc)."""

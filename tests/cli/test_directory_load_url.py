@@ -1,12 +1,14 @@
 """`navigator directory load URL`: a whole directory from another navigator's open `/oruk/`
 feed over real HTTP (every service arrives, records equal but for what the open feed never
-publishes, a second load changes nothing), `--report`, and the command's errors: one line and
-a non-zero exit, never a traceback."""
+publishes, a second load changes nothing), `--report`, one bad service in a feed costing only
+itself, and the command's errors (JSON too deep to parse, a server that drips, a redirect off
+https): one line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,15 @@ from tests.builders import directory_document, service
 from tests.cli.conftest import run
 from tests.conftest import PROJECT_ROOT
 from tests.directory.council_feed import council_feed
-from tests.local_http import PagedFeed, serving, uk1_service
+from tests.local_http import (
+    PagedFeed,
+    dripping,
+    head_length,
+    http_answer,
+    json_response,
+    serving,
+    uk1_service,
+)
 
 BLMK = PROJECT_ROOT / "directory_of_services" / "blmk"
 
@@ -70,7 +80,9 @@ def test_another_navigators_oruk_feed_loads_every_service(
     other, base = other_navigator
     source = _services(other)
     report_file = tmp_path / "report.json"
-    output = run(app, "directory", "load", base, "--report", str(report_file))
+    output = run(
+        app, "directory", "load", base, "--trust-classification", "--report", str(report_file)
+    )
     n = len(source)
     assert f"services: created {n}, updated 0, unchanged 0, rejected 0" in output
     assert f"fetched {n} services from {base.rstrip('/')}/ in" in output
@@ -83,7 +95,7 @@ def test_another_navigators_oruk_feed_loads_every_service(
     assert written["services"] == {"created": n, "updated": 0, "unchanged": 0, "rejected": 0}
     assert written["rejected"] == [] and written["unclassified"] == {}
 
-    again = run(app, "directory", "load", base)
+    again = run(app, "directory", "load", base, "--trust-classification")
     assert f"services: created 0, updated 0, unchanged {n}, rejected 0" in again
 
 
@@ -168,3 +180,105 @@ def test_a_feed_error_is_one_line_and_exit_1(app: Flask, session: Session) -> No
         "(give the API's base, the URL whose /services lists services)"
     ]
     assert "Traceback" not in result.output and not read_services(session)
+
+
+def test_one_bad_service_in_a_url_feed_costs_only_itself(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    """Review 15 findings 7, 8 and 14 over real HTTP: a summary with `"id": ""`, a
+    `/services/{id}` answering another service, a service nested 900 levels deep and a second,
+    different copy of an id each cost that one service (rejected, left out or warned, by id),
+    and the rest of the feed loads with exit 0. Before, the first two stopped the whole load."""
+    services = [uk1_service(n) for n in range(1, 5)]
+    feed = PagedFeed(services, summaries=True)
+    feed.by_id["svc-0002"] = uk1_service(9)
+    extra = [
+        {"id": "", "name": "   ", "status": "active"},
+        dict(uk1_service(5), extra=json.loads("[" * 900 + "]" * 900)),
+        dict(uk1_service(1), name="A second svc-0001"),
+    ]
+    real_page = feed.page
+
+    def page(number: int, per_page: int) -> dict[str, Any]:
+        body = real_page(number, per_page)
+        return body | {"contents": [*body["contents"], *extra], "total_items": 7}
+
+    feed.page = page  # type: ignore[method-assign]
+    report_file = tmp_path / "report.json"
+    with serving(feed) as base:
+        output = run(app, "directory", "load", base, "--report", str(report_file))
+    assert "/services/" not in feed.seen  # the blank id was never fetched as a service
+    assert (
+        f"warning: {base}/services/svc-0002: answered the service with id 'svc-0009'; "
+        "service 'svc-0002' left out"
+    ) in output
+    assert (
+        f"warning: {base}/services: service 'svc-0001' is listed twice with different content"
+    ) in output
+    assert sorted(read_services(session)) == ["svc-0001", "svc-0003", "svc-0004"]
+    assert read_services(session)["svc-0001"]["name"] == "Service 1"
+    written = json.loads(report_file.read_text())
+    assert written["services"]["created"] == 3 and written["services"]["rejected"] == 2
+    assert any("nested" in r["reason"] for r in written["rejected"]), written["rejected"]
+
+
+def _one_line_error(result: Any, expected: str) -> None:
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == [expected]
+    assert "Traceback" not in result.output
+
+
+def test_json_too_deep_to_parse_is_one_line_and_exit_1(app: Flask, session: Session) -> None:
+    """Review 15 finding 8 (URL): `[`×100000 was a RecursionError traceback."""
+
+    def deep(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"[" * 100_000]
+
+    with serving(deep) as base:
+        result = app.test_cli_runner().invoke(args=["directory", "load", base])
+    _one_line_error(
+        result,
+        f"Error: {base}/services?page=1&per_page=100: the answer is nested too deeply: "
+        "not an ORUK API",
+    )
+    assert not read_services(session)
+
+
+def test_a_server_that_drips_stops_at_timeout(app: Flask, session: Session) -> None:
+    """Review 15 finding 11: a byte every 0.05 s kept `directory load URL --timeout 2` going
+    for ever; `--timeout` is now the longest one answer may take, start to finish (the body
+    is checked as it arrives: a read that blocks may end it up to one read timeout late)."""
+    body = json.dumps({"contents": [uk1_service(n) for n in range(5)], "last_page": True})
+    started = time.perf_counter()
+    answer = http_answer(body.encode())
+    with dripping(answer, 0.05, at_once=head_length(answer)) as (base, calls):
+        result = app.test_cli_runner().invoke(
+            args=["directory", "load", base, "--timeout", "1", "--retries", "0"]
+        )
+    assert time.perf_counter() - started < 5 and len(calls) == 1
+    _one_line_error(
+        result,
+        f"Error: {base}/services?page=1&per_page=100: no complete answer within 1 s, "
+        "no retries (--timeout)",
+    )
+    assert not read_services(session)
+
+
+def test_a_redirect_off_https_is_refused_before_it_is_followed(app: Flask) -> None:
+    """Review 15 finding 12: a 302 to plain http elsewhere was followed (the error was the
+    DNS lookup's); it is refused, naming the target, without connecting to it."""
+
+    def moved(environ: dict[str, Any], start_response: Any) -> Any:
+        response = json_response({}, 302, Location="http://example.com/services")
+        return response(environ, start_response)
+
+    with serving(moved) as base:
+        result = app.test_cli_runner().invoke(args=["directory", "load", base])
+    _one_line_error(
+        result,
+        f"Error: {base}/services?page=1&per_page=100: redirect to http://example.com/services "
+        "refused: plain http is allowed only to this machine (127.0.0.1, ::1, localhost); a "
+        "real feed must be fetched over https so that what is loaded is what was published",
+    )
