@@ -160,7 +160,7 @@ def _record_values(record: Record) -> dict[str, Any]:
         "service_type": "" if unclassified else record["service_type"],
         "sector": "" if unclassified else record["sector"],
         "needs": record["needs"],
-        "caller_roles": elig["caller_roles"],
+        "caller_roles": [] if unclassified else elig["caller_roles"],  # none pre-ticked
         "min_age_years": str(years_for_min_age_days(elig["min_age_days"])),
         "max_age_years": "" if maximum is None else str(years_for_max_age_days(maximum)),
         "sex": elig["sex"],

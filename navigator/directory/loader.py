@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.core.clock import years_for_max_age_days, years_for_min_age_days
@@ -19,7 +20,8 @@ from navigator.core.schemas import message_lines
 from navigator.core.vocabulary import UNCLASSIFIED, Vocabulary
 from navigator.directory.documents import read_documents, sanitised_document
 from navigator.directory.load_report import LoadReport
-from navigator.directory.oruk_import import oruk_services, records_from_oruk
+from navigator.directory.models import Organisation, Service
+from navigator.directory.oruk_import import KeptElsewhere, oruk_services, records_from_oruk
 from navigator.directory.oruk_values import (
     TooDeep,
     Unreadable,
@@ -46,28 +48,61 @@ from navigator.directory.store import (
 NAVIGATOR_FORMAT = "navigator-directory/1"
 
 
+def kept_elsewhere(session: Session) -> KeptElsewhere:
+    """What an untrusted feed must not update (review of issue 15, H1: a feed id that
+    lowercased to a hand-kept service's replaced it; a feed organisation renamed a hospital
+    and wiped its ODS code). With no provenance column, told apart by what only an untrusted
+    feed leaves: its services always have `classified_by` (`mapping:…`, `person:…`) or type
+    `unclassified`; a service from a navigator-format file or a trusted feed has neither.
+    An organisation is kept elsewhere when any of its services is, or when it has none (an
+    untrusted feed never creates an organisation without a service: `load_documents`). Cost:
+    one query of four columns of every service, one of every organisation's id."""
+    services: set[str] = set()
+    with_services: set[str] = set()
+    organisations: set[str] = set()
+    rows = session.execute(
+        select(Service.id, Service.organisation_id, Service.classified_by, Service.service_type)
+    )
+    for sid, org, classified_by, service_type in rows:
+        with_services.add(org)
+        if classified_by is None and service_type != UNCLASSIFIED:
+            services.add(sid)
+            organisations.add(org)
+    organisations |= set(session.scalars(select(Organisation.id))) - with_services
+    return KeptElsewhere(frozenset(services), frozenset(organisations))
+
+
 def _split(
     documents: list[tuple[str, Any]],
     report: LoadReport,
     vocab: Vocabulary | None = None,
     *,
     trust_classification: bool = False,
+    kept: KeptElsewhere | None = None,
     today: date | None = None,
 ) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], set[str]]:
     """Sort the raw records of every document into organisations and services. A document is
     navigator format (it has `format`) or ORUK services in any shape `oruk_import` accepts
     (a list, a page, an organization with services, one service); the import's warnings and
     unclassified reasons go into `report` (pruned to the services kept by `load_documents`).
-    Returns (organisations, services, ids of the organisations read from ORUK documents)."""
+    `kept`: ids the ORUK documents must not take (`kept_elsewhere`; None: a trusted load),
+    to which the ids of this load's navigator-format documents are added. Returns
+    (organisations, services, ids of the organisations read from ORUK documents)."""
     oruk_orgs: set[str] = set()
     orgs: list[tuple[str, Any]] = []
     services: list[tuple[str, Any]] = []
+    sanitised: list[tuple[str, Any]] = []
     for source, raw_data in documents:
         try:
-            data = sanitised_document(raw_data)
+            sanitised.append((source, sanitised_document(raw_data)))
         except TooDeep as exc:
             report.reject("document", source, source, str(exc))
-            continue
+    if kept is not None:
+        kept = KeptElsewhere(
+            kept.services | _navigator_ids(sanitised, "services"),
+            kept.organisations | _navigator_ids(sanitised, "organisations"),
+        )
+    for source, data in sanitised:
         if isinstance(data, dict) and "format" in data:
             if data["format"] != NAVIGATOR_FORMAT:
                 report.reject("document", source, source, f"unknown format {data['format']!r}")
@@ -80,7 +115,7 @@ def _split(
             services += [(source, raw) for raw in data.get("services") or []]
         elif oruk_services(data) is not None:
             result = records_from_oruk(
-                data, vocab, trust_classification=trust_classification, today=today
+                data, vocab, trust_classification=trust_classification, kept=kept, today=today
             )
             orgs += [(source, raw) for raw in result.organisations]
             oruk_orgs |= {raw["id"] for raw in result.organisations}
@@ -99,6 +134,18 @@ def _split(
                 "a page with contents/content/services, or one service object)",
             )
     return orgs, services, oruk_orgs
+
+
+def _navigator_ids(documents: list[tuple[str, Any]], key: str) -> frozenset[str]:
+    """The ids of the `key` records ("services", "organisations") of the navigator-format
+    documents."""
+    return frozenset(
+        raw["id"]
+        for _, data in documents
+        if isinstance(data, dict) and "format" in data and isinstance(data.get(key), list)
+        for raw in data[key]
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str)
+    )
 
 
 def _validate(schema: Any, raw: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -123,12 +170,19 @@ def load_documents(
 ) -> LoadReport:
     """Load parsed documents (source name, data): navigator format, or ORUK services read by
     `oruk_import.records_from_oruk` (`trust_classification`: the ORUK feeds are navigator's
-    own export or another navigator's, whose classification is taken as given; `today`: the
+    own export or another navigator's, whose classification is taken as given, and which may
+    update any record; without it a feed's record whose id navigator keeps from another
+    source is loaded under a derived id instead, warned: `kept_elsewhere`; `today`: the
     load date for long closures, default now). Validates every record, writes the good ones
     in `session` (no commit) and reports the rest."""
     report = LoadReport()
     raw_orgs, raw_services, oruk_orgs = _split(
-        documents, report, vocab, trust_classification=trust_classification, today=today
+        documents,
+        report,
+        vocab,
+        trust_classification=trust_classification,
+        kept=None if trust_classification else kept_elsewhere(session),
+        today=today,
     )
     # An ORUK feed's organisation that gives an ODS code navigator already files under another
     # id keeps its own id and loses the code (warned on each of its services): a feed must not
@@ -179,10 +233,6 @@ def load_documents(
             report.organisations["updated"] += 1
         else:
             report.organisations["unchanged"] += 1
-    insert_organisations(session, list(new_orgs.values()))
-    for record in changed_orgs:
-        update_organisation(session, record)
-
     known_orgs = set(existing_orgs) | set(new_orgs)
     service_schema = ServiceSchema()
     valid: dict[str, Record] = {}
@@ -213,6 +263,17 @@ def load_documents(
             report.reject("service", ident, source, "id given twice with different data")
         else:
             valid[record["id"]] = record
+
+    # An ORUK document's organisation named only by services that were all rejected is not
+    # created, so an organisation without services is never a feed's (`kept_elsewhere`).
+    used = {record["organisation"] for record in valid.values()}
+    unused = [oid for oid in new_orgs if oid in oruk_orgs and oid not in used]
+    for oid in unused:
+        del new_orgs[oid]
+    report.organisations["created"] -= len(unused)
+    insert_organisations(session, list(new_orgs.values()))
+    for record in changed_orgs:
+        update_organisation(session, record)
 
     existing: dict[str, Record] = {}
     for batch in chunks(list(valid)):

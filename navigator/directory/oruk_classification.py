@@ -10,6 +10,11 @@
 - A third-party service is classified by the taxonomy mappings (`taxonomy_mapping`), else kept
   `unclassified` with the reason; its own terms (navigator's taxonomies excepted) are kept as
   `source_terms`.
+- Caller roles (review of issue 15, H2): a mapped service takes the roles its type's terms
+  name (`Classification.caller_roles`, default professional only); so does one a trusted feed
+  classifies by navigator's terms without `navigator-details` (HSDS has no caller roles, so
+  the default). An unclassified service keeps every role: it is never routed to, and the
+  person who classifies it sets its roles.
 """
 
 from __future__ import annotations
@@ -32,7 +37,12 @@ from navigator.directory.oruk_values import (
     sanitised,
 )
 from navigator.directory.records import ServiceSchema, canonical_service, vocabulary_errors
-from navigator.directory.taxonomy_mapping import FeedTerm, Mapping, classify
+from navigator.directory.taxonomy_mapping import (
+    DEFAULT_CALLER_ROLES,
+    FeedTerm,
+    Mapping,
+    classify,
+)
 
 TERMS_IN_REASON = 5
 NOT_TRUSTED = (
@@ -110,9 +120,10 @@ def classification(
     *,
     trusted: bool,
 ) -> tuple[dict[str, Any], str | None]:
-    """(service_type, sector, needs, classified_by, source_terms) of a service read from its
-    HSDS fields and, if unclassified, why. navigator's own terms classify it (`classified_by`
-    None: its source did) only when `trusted`."""
+    """(service_type, sector, needs, classified_by, source_terms, caller_roles) of a service
+    read from its HSDS fields and, if unclassified, why. navigator's own terms classify it
+    (`classified_by` None: its source did) only when `trusted`. `caller_roles` is for the
+    record's `eligibility`, not a record field."""
     own, terms = oruk_fields.feed_terms(service)
     labels = {t.label.lower(): c for c, t in vocab.terms["service_types"].items()}
     claims = own_claims(service)
@@ -134,8 +145,10 @@ def classification(
     own_types = [t for t in valid("service_types", own["service_types"]) if t != UNCLASSIFIED]
     needs = valid("needs", own["needs"])
     reason = None
+    roles = sorted(vocab.codes("caller_roles"))  # unclassified: never routed to (above)
     if own_types:
         service_type, classified_by = own_types[0], None
+        roles = sorted(DEFAULT_CALLER_ROLES)
     else:
         found = classify(terms, mappings)
         needs += [n for n in found.needs if n not in needs]
@@ -147,7 +160,9 @@ def classification(
                 f"{found.service_type} used",
             )
         service_type = found.service_type or UNCLASSIFIED
-        if found.service_type is None:
+        if found.service_type is not None:
+            roles = found.caller_roles()
+        else:
             reason = _unclassified_reason(terms, found.mappings, [] if trusted else claims)
     sectors = valid("sectors", own["sectors"])
     term = vocab.terms["service_types"].get(service_type)
@@ -167,6 +182,7 @@ def classification(
         "needs": needs,
         "classified_by": classified_by,
         "source_terms": [t.stored() for t in terms],
+        "caller_roles": roles,
     }, reason
 
 

@@ -26,16 +26,19 @@ from navigator.directory.oruk_values import (
     as_object,
     as_text,
     present,
+    printable,
     quote,
 )
 from navigator.directory.records import (
     MAX_AGE_DAYS,
     ContactSchema,
     LocationSchema,
+    OrganisationSchema,
 )
 from navigator.directory.taxonomy_mapping import FeedTerm
 
 MAX_AGE_YEARS = 130
+MAX_NAME = 300  # characters of a service's or organisation's name (records.py)
 _ANY_TAXONOMY = "unspecified"
 PLAIN_REASONS = {
     "email": " is not an email address",
@@ -64,6 +67,37 @@ def without_invalid(
             notes.warn(paths.get(name, name), f"{quote(data[name])}{reason}; left out")
             data[name] = None
     return data
+
+
+def organisation(service: dict[str, Any], org_id: str, sector: str, notes: Notes) -> dict[str, Any]:
+    """The organisation record of the service's HSDS organization (3.0 `website`, HSDS-UK 1.0
+    `url`; ODS code and charity number from `organization_identifiers`)."""
+    org = as_object(service.get("organization"))
+    identifiers = {
+        str(i.get("identifier_scheme") or i.get("identifier_type") or "").upper(): i.get(
+            "identifier"
+        )
+        for i in as_list(org.get("organization_identifiers"))
+    }
+    name = as_text(org.get("name"), "organization.name", notes)
+    if name is None:
+        notes.warn("organization.name", f"not given; named {org_id!r}")
+    data = {
+        "id": org_id,
+        "name": printable(name or org_id, MAX_NAME),
+        "ods_code": as_text(identifiers.get("ODS"), "organization.organization_identifiers", notes),
+        "charity_number": as_text(
+            identifiers.get("GB-CHC"), "organization.organization_identifiers", notes
+        ),
+        "sector": sector,
+        "website": as_text(present(org, "website", "url"), "organization.website", notes),
+    }
+    paths = {
+        "ods_code": "organization.organization_identifiers",
+        "charity_number": "organization.organization_identifiers",
+        "website": "organization.website",
+    }
+    return without_invalid(OrganisationSchema(), data, paths, notes)
 
 
 def _number(value: Any) -> float | None:

@@ -32,12 +32,12 @@ from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory import oruk_fields
 from navigator.directory.oruk_classification import classification, trusted_details
+from navigator.directory.oruk_fields import MAX_NAME
 from navigator.directory.oruk_schedules import opening_from_service
 from navigator.directory.oruk_terms import STATUS_FROM_HSDS
 from navigator.directory.oruk_values import (
     Notes,
     Unreadable,
-    as_list,
     as_object,
     as_text,
     cleaned,
@@ -47,10 +47,7 @@ from navigator.directory.oruk_values import (
     printable,
     quote,
 )
-from navigator.directory.records import (
-    SLUG,
-    OrganisationSchema,
-)
+from navigator.directory.records import SLUG
 from navigator.directory.taxonomy_mapping import TAXONOMY_MAPPINGS, Mapping
 
 # A key only a service object has (not an organization, location, taxonomy or term), so a
@@ -81,7 +78,6 @@ PLACEHOLDER_ORGANISATION = {
     "sector": "voluntary",
     "website": None,
 }
-MAX_NAME = 300
 TERMS_IN_REASON = 5
 
 
@@ -156,8 +152,47 @@ def navigator_id(value: Any, path: str, notes: Notes) -> str:
     return ident
 
 
-def _organisation_id(service: dict[str, Any], notes: Notes) -> str | None:
-    """navigator's id of the service's organization; None (warned) when it names none."""
+@dataclass(frozen=True)
+class KeptElsewhere:
+    """Ids of the services and organisations navigator keeps from another source than an
+    untrusted feed (a navigator-format file, a trusted feed), which an untrusted feed must not
+    update (`loader.kept_elsewhere`; review of issue 15, H1)."""
+
+    services: frozenset[str] = frozenset()
+    organisations: frozenset[str] = frozenset()
+
+
+def feed_id(ident: str, original: str) -> str:
+    """The id an untrusted feed's record gets when `ident` (navigator's reading of the feed's
+    `original` id) is a record navigator keeps from another source: `<ident>-feed-<8 hex digits
+    of the original id's SHA-1>`, cut to fit `records.SLUG`. Stable, so loading the feed again
+    updates the same record."""
+    digest = hashlib.sha1(original.encode("utf-8")).hexdigest()[:8]  # noqa: S324 (not security)
+    return f"{ident[:86].rstrip('-')}-feed-{digest}"
+
+
+def _not_kept(ident: str, original: Any, kept: frozenset[str], path: str, notes: Notes) -> str:
+    """`ident`, or its `feed_id` (warned at `path`, which says whether it is the service's or
+    its organisation's id) when it is in `kept`."""
+    if ident not in kept:
+        return ident
+    text = str(original).strip()
+    derived = feed_id(ident, text)
+    what = "a service" if path == "id" else "an organisation"
+    notes.warn(
+        path,
+        f"{quote(text)} is the id of {what} navigator keeps from another source; "
+        f"loaded as {derived!r}",
+    )
+    return derived
+
+
+def _organisation_id(
+    service: dict[str, Any], kept: KeptElsewhere, notes: Notes
+) -> tuple[str, bool]:
+    """navigator's id of the service's organization, and whether it is the placeholder (the
+    service names none: warned); a `feed_id` when navigator keeps that id from another
+    source."""
     org = as_object(service.get("organization"))
     raw = present(org, "id") or service.get("organization_id")
     if raw is None:
@@ -165,41 +200,10 @@ def _organisation_id(service: dict[str, Any], notes: Notes) -> str | None:
             "organization",
             f"not given; the service is filed under {PLACEHOLDER_ORGANISATION['id']!r}",
         )
-        return None
-    return navigator_id(raw, "organization.id", notes)
-
-
-def _organisation(
-    service: dict[str, Any], org_id: str, sector: str, notes: Notes
-) -> dict[str, Any]:
-    """The organisation record of the service's HSDS organization (3.0 `website`, HSDS-UK 1.0
-    `url`; ODS code and charity number from `organization_identifiers`)."""
-    org = as_object(service.get("organization"))
-    identifiers = {
-        str(i.get("identifier_scheme") or i.get("identifier_type") or "").upper(): i.get(
-            "identifier"
-        )
-        for i in as_list(org.get("organization_identifiers"))
-    }
-    name = as_text(org.get("name"), "organization.name", notes)
-    if name is None:
-        notes.warn("organization.name", f"not given; named {org_id!r}")
-    data = {
-        "id": org_id,
-        "name": printable(name or org_id, MAX_NAME),
-        "ods_code": as_text(identifiers.get("ODS"), "organization.organization_identifiers", notes),
-        "charity_number": as_text(
-            identifiers.get("GB-CHC"), "organization.organization_identifiers", notes
-        ),
-        "sector": sector,
-        "website": as_text(present(org, "website", "url"), "organization.website", notes),
-    }
-    paths = {
-        "ods_code": "organization.organization_identifiers",
-        "charity_number": "organization.organization_identifiers",
-        "website": "organization.website",
-    }
-    return oruk_fields.without_invalid(OrganisationSchema(), data, paths, notes)
+        ident = str(PLACEHOLDER_ORGANISATION["id"])
+        return _not_kept(ident, ident, kept.organisations, "organization", notes), True
+    ident = navigator_id(raw, "organization.id", notes)
+    return _not_kept(ident, raw, kept.organisations, "organization.id", notes), False
 
 
 def _status(service: dict[str, Any], notes: Notes) -> str:
@@ -235,6 +239,7 @@ def _third_party(
     for key in ARRAY_FIELDS:
         listed(service, key, key, notes)
     classified, reason = classification(service, vocab, mappings, notes, trusted=trusted)
+    caller_roles = classified.pop("caller_roles")
     min_days, max_days = oruk_fields.age_days(service, notes)
     name = str(service["name"])
     if len(name) > MAX_NAME:
@@ -253,7 +258,7 @@ def _third_party(
         "eligibility": {
             "min_age_days": min_days,
             "max_age_days": max_days,
-            "caller_roles": sorted(vocab.codes("caller_roles")),
+            "caller_roles": caller_roles,
         },
         "coverage": oruk_fields.coverage(service, vocab, notes),
         "locations": oruk_fields.locations(service, notes),
@@ -288,20 +293,24 @@ def records_from_oruk(
     mappings: tuple[Mapping, ...] | None = None,
     *,
     trust_classification: bool = False,
+    kept: KeptElsewhere | None = None,
     today: date | None = None,
 ) -> OrukImport:
     """Raw navigator-format organisation and service dicts, for the loader to validate
     (the app's vocabulary and taxonomy mappings unless given). `trust_classification`: the
     feed is navigator's own export or another navigator's, so its `navigator-details` and
-    navigator taxonomy terms classify its services (else they are ignored, warned). `today`:
-    the load date (London) that long closures are judged against; default now. ValueError if
-    `data` is not ORUK services (`looks_like_oruk`)."""
+    navigator taxonomy terms classify its services (else they are ignored, warned). `kept`:
+    ids navigator keeps from other sources, which the feed's services and organisations do
+    not take (they are loaded under a `feed_id`, warned; the loader gives them for an
+    untrusted load). `today`: the load date (London) that long closures are judged against;
+    default now. ValueError if `data` is not ORUK services (`looks_like_oruk`)."""
     items = oruk_services(data)
     if items is None:
         raise ValueError("not Open Referral UK services")
     vocab = vocab or VOCABULARY.get()
     mappings = TAXONOMY_MAPPINGS.get() if mappings is None else mappings
     today = today or to_local(utcnow()).date()
+    kept = kept or KeptElsewhere()
     result = OrukImport()
     seen_orgs: set[str] = set()
     for index, raw in enumerate(items):
@@ -348,21 +357,25 @@ def records_from_oruk(
                 "status": _status(service, notes),
             }
         else:
-            ident = navigator_id(service["id"], "id", notes)
+            ident = _not_kept(
+                navigator_id(service["id"], "id", notes), service["id"], kept.services, "id", notes
+            )
             org_id = None
             record, reason = _third_party(
                 service, vocab, mappings, notes, trusted=trust_classification, today=today
             )
             org_sector = record["sector"]
-        named = str(org_id) if org_id else _organisation_id(service, notes)
-        if named is None:
-            org_id = str(PLACEHOLDER_ORGANISATION["id"])
-            if org_id not in seen_orgs:
-                result.organisations.append(dict(PLACEHOLDER_ORGANISATION))
+        placeholder = False
+        if org_id:
+            org_id = str(org_id)
         else:
-            org_id = named
-            if org_id not in seen_orgs:  # the first service to name it describes it
-                result.organisations.append(_organisation(service, org_id, org_sector, notes))
+            org_id, placeholder = _organisation_id(service, kept, notes)
+        if org_id not in seen_orgs:  # the first service to name it describes it
+            result.organisations.append(
+                PLACEHOLDER_ORGANISATION | {"id": org_id}
+                if placeholder
+                else oruk_fields.organisation(service, org_id, org_sector, notes)
+            )
         seen_orgs.add(org_id)
         record = {"id": ident, "organisation": org_id} | record
         result.services.append(record)

@@ -5,7 +5,8 @@ Sources: HSDS 3.0 `schema/schedule.json` and `docs/hsds/field_guidance.md` (summ
 `tests/data/oruk/NOTES.md` §2); RFC 5545 for the recurrence fields, checked with
 `python-dateutil`'s `rrule`. Where each schedule goes:
 
-- WEEKLY, interval 1, plain `byday`, no `dtstart`/`until`/`count`/`valid_*` -> `weekly`;
+- WEEKLY, interval 1, plain `byday`, no `dtstart`/`until`/`count`/`valid_*` -> `weekly`
+  (also with a `dtstart`/`valid_from` on or before the load date, for whole-day hours);
 - one date (`valid_from == valid_to`, no `freq`) -> `specified_dates` (no hours: closed);
 - any other WEEKLY/MONTHLY rule `rrule` can express -> `recurring` (schedules with the same
   rule share one entry, their hours as its sessions);
@@ -14,7 +15,9 @@ Sources: HSDS 3.0 `schema/schedule.json` and `docs/hsds/field_guidance.md` (summ
   (holiday or dated range) that has not ended by the load date closes the service
   (`Opening.closed`: loaded as temporarily closed), one that has ended is left out, both
   warned, so a long closure never silently ends after `MAX_RANGE_DAYS`;
-- `00:00`-`23:59` (or `00:00`/`24:00`) on all seven days -> `open_all_hours`.
+- `00:00`-`23:59` (or `00:00`/`24:00`) is the whole day (00:00-24:00) in every form; on all
+  seven days of a weekly schedule above it is `open_all_hours`; bounded (a later start, an
+  end, a count) it stays recurring whole days, warned (closed on bank holidays).
 
 Everything else (`byweekno`, `byyearday`, another `freq`, `interval`/`count` without
 `dtstart`, hours without both ends, a description only) is left out with a warning naming the
@@ -32,6 +35,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from navigator.core.clock import WEEKDAYS
+from navigator.directory.opening_records import RECURRING_RULE_KEYS
 from navigator.directory.oruk_schedule_values import (
     WHOLE_DAY,
     Session,
@@ -51,17 +55,6 @@ MAX_RANGE_DAYS = 366
 BANK_HOLIDAY_TEXT = "Bank holidays (England and Wales)"
 
 RuleKey = tuple[Any, ...]
-RULE_FIELDS = (
-    "freq",
-    "interval",
-    "byday",
-    "bymonthday",
-    "dtstart",
-    "until",
-    "count",
-    "valid_from",
-    "valid_to",
-)
 
 
 @dataclass
@@ -115,7 +108,8 @@ class Timetable:
         }
         if self.recurring:
             opening["recurring"] = [
-                dict(zip(RULE_FIELDS, key, strict=True)) | {"sessions": sorted(map(list, sessions))}
+                dict(zip(RECURRING_RULE_KEYS, key, strict=True))
+                | {"sessions": sorted(map(list, sessions))}
                 for key, sessions in sorted(self.recurring.items(), key=lambda kv: repr(kv[0]))
             ]
         return opening
@@ -276,12 +270,22 @@ def _recurrence(
     except RuleError as exc:
         notes.warn(f"{path}.{exc.field}", f"{exc}; schedule left out")
         return
-    plain = (
-        rule.freq == "WEEKLY"
-        and rule.interval == 1
-        and rule.byday is not None
-        and not (any(dates.values()) or count)
-    )
+    every_week = rule.freq == "WEEKLY" and rule.interval == 1 and rule.byday is not None
+    starts = [d for d in (dates.get("dtstart"), valid_from) if d]
+    bounds = ((f"until {fields['until']}", fields["until"]), (f"to {valid_to}", valid_to))
+    ends = [text for text, given in (*bounds, (f"for {count} days", count)) if given]
+    late_start = [f"from {d}" for d in starts if d > timetable.today.isoformat()]
+    # A whole-day schedule whose only bound is a start on or before the load date is the same
+    # as no bound from then on (feeds write dtstart/valid_from on every schedule: review of
+    # issue 15, H3); hours other than the whole day stay recurring, exactly as written.
+    plain = every_week and not ends and (not starts or (session == WHOLE_DAY and not late_start))
+    if every_week and session == WHOLE_DAY and len({c for _, c in byday}) == 7 and not plain:
+        notes.warn(
+            path,
+            f"24 hours on all seven days, but only {' '.join(late_start + ends)}: kept as whole "
+            "days on those dates, not open all hours (which has no dates), so bank holidays "
+            "follow navigator's bank-holiday rule (closed unless bank-holiday hours are given)",
+        )
     if plain:
         for _, code in byday:
             timetable.weekly.setdefault(WEEKDAYS[DAYS.index(code)], set()).add(session)

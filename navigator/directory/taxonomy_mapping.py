@@ -5,13 +5,16 @@ as navigator service types and needs, from data files in
 A mapping file (its own header documents the format) names its `lists` — each with the names
 a feed may give the list (`taxonomy`, `vocabulary`, `taxonomy_id`, list URI), the CURIE
 prefixes and the URI prefixes of its terms — and its `terms`, each `{list, code, label,
-service_type?, needs?}`. A feed term matches an entry when it names the list and the code in
-any of the forms real feeds use (`tests/data/oruk/NOTES.md` §7): the full term URI
-(`http://id.esd.org.uk/service/242`, http or https), a CURIE (`esdServiceType:242`), or the
-list's name as taxonomy/vocabulary with the bare code (`esdServiceTypes` + `242`).
+service_type?, needs?, caller_roles?}`. A feed term matches an entry when it names the list
+and the code in any of the forms real feeds use (`tests/data/oruk/NOTES.md` §7): the full
+term URI (`http://id.esd.org.uk/service/242`, http or https), a CURIE (`esdServiceType:242`),
+or the list's name as taxonomy/vocabulary with the bare code (`esdServiceTypes` + `242`).
 
 A service classified this way records `classified_by: "mapping:<name>"`, so the change
-history names the mapping that set its type.
+history names the mapping that set its type. Its caller roles are the union of the
+`caller_roles` of the terms that gave it that type, else `DEFAULT_CALLER_ROLES` (review of
+issue 15, H2: a mapped service is routable, and admitting every role would offer a CMHT or a
+care home to a member of the public on the word of a council's taxonomy).
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from navigator.core.reference import Reference, data_dir
 from navigator.core.vocabulary import UNCLASSIFIED, Vocabulary, load_vocabulary
 
 MAPPINGS_FOLDER = "taxonomy_mappings"
+# The roles of a mapped service when none of its type's terms names any: a professional can
+# judge whether a service they do not know fits (and has other routes if it does not); the
+# public route, and relatives' and care homes', need the service's own word that it takes them.
+DEFAULT_CALLER_ROLES = ("professional",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class MappedTerm:
     label: str
     service_type: str | None
     needs: tuple[str, ...]
+    caller_roles: tuple[str, ...] = ()  # empty: the term does not say
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,20 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
                 label=str(raw["label"]),
                 service_type=raw.get("service_type"),
                 needs=tuple(_strings(raw.get("needs"))),
+                caller_roles=tuple(_strings(raw.get("caller_roles"))),
             )
+            if "caller_roles" in raw and not (
+                isinstance(raw["caller_roles"], list) and entry.caller_roles
+            ):
+                raise ValueError(
+                    f"term {entry.list} {entry.code}: caller_roles is not a list of roles"
+                )
+            if entry.caller_roles and not entry.service_type:
+                # Roles matter only to a routable service; needs alone leave it unclassified,
+                # and the person who classifies it sets its roles.
+                raise ValueError(
+                    f"term {entry.list} {entry.code}: caller_roles without a service_type"
+                )
             if entry.list not in known:
                 raise ValueError(f"term {entry.code}: unknown list {entry.list!r}")
             if not entry.service_type and not entry.needs:
@@ -150,8 +171,8 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
 
 
 def mapping_errors(mapping: Mapping, vocab: Vocabulary) -> list[str]:
-    """Service types and needs a mapping names that the vocabulary lacks (or `unclassified`,
-    which a mapping must not give: leaving a term out says that)."""
+    """Service types, needs and caller roles a mapping names that the vocabulary lacks (or
+    `unclassified`, which a mapping must not give: leaving a term out says that)."""
     errors = []
     for entry in mapping.terms.values():
         where = f"{mapping.name} {entry.list} {entry.code}"
@@ -163,6 +184,11 @@ def mapping_errors(mapping: Mapping, vocab: Vocabulary) -> list[str]:
             f"{where}: {need!r} is not a known need"
             for need in entry.needs
             if not vocab.has("needs", need)
+        ]
+        errors += [
+            f"{where}: {role!r} is not a known caller role"
+            for role in entry.caller_roles
+            if not vocab.has("caller_roles", role)
         ]
     return errors
 
@@ -196,13 +222,20 @@ TAXONOMY_MAPPINGS: Reference[tuple[Mapping, ...]] = Reference(
 @dataclass
 class Classification:
     """What the mappings make of a service's feed terms: the first mapped service type (None
-    if none), every mapped need, and the mapping names that gave them."""
+    if none), every mapped need, the caller roles the terms giving that type name, and the
+    mapping names that gave them."""
 
     service_type: str | None = None
     needs: list[str] = field(default_factory=list)
     other_types: list[str] = field(default_factory=list)
     mappings: list[str] = field(default_factory=list)
     type_mapping: str | None = None
+    type_roles: set[str] = field(default_factory=set)
+
+    def caller_roles(self) -> list[str]:
+        """The mapped service's caller roles, sorted: the union of `caller_roles` over the
+        terms that gave its service type, else `DEFAULT_CALLER_ROLES`."""
+        return sorted(self.type_roles or DEFAULT_CALLER_ROLES)
 
     def classified_by(self) -> str | None:
         """`mapping:<name>` of the mapping that gave the type (else the needs), or None."""
@@ -223,6 +256,8 @@ def classify(terms: list[FeedTerm], mappings: tuple[Mapping, ...]) -> Classifica
             if entry.service_type:
                 if result.service_type is None:
                     result.service_type, result.type_mapping = entry.service_type, mapping.name
+                if entry.service_type == result.service_type:
+                    result.type_roles.update(entry.caller_roles)
                 elif entry.service_type not in (result.service_type, *result.other_types):
                     result.other_types.append(entry.service_type)
             result.needs += [n for n in entry.needs if n not in result.needs]

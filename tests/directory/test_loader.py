@@ -1,7 +1,9 @@
-"""`navigator directory load`: idempotent, updates in place, keeps good records."""
+"""`navigator directory load`: idempotent, updates in place, keeps good records, and never
+lets an untrusted feed overwrite what navigator keeps from another source."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -12,7 +14,7 @@ from navigator.core.db import transaction
 from navigator.core.reference import VOCABULARY
 from navigator.directory.loader import LoadReport, load_documents
 from navigator.directory.models import Service, ServiceChange
-from navigator.directory.store import read_services, update_service
+from navigator.directory.store import read_organisations, read_services, update_service
 from tests.builders import load_directory, organisation, service
 
 
@@ -243,3 +245,116 @@ def test_the_report_lists_warnings_and_unclassified_in_lines_and_json(session: S
     assert "kept with warnings: 2 services" in lines
     assert "  w: email: 'not-an-email' is not an email address; left out" in lines
     assert any(line.startswith("unclassified") for line in lines)
+
+
+# --- review of issue 15, H1: a feed never overwrites what navigator keeps from elsewhere ---
+
+
+def _derived(ident: str, original: str) -> str:
+    """The id the rule in FORMAT.md ("Ids") gives a feed's record that meets a kept id."""
+    digest = hashlib.sha1(original.encode()).hexdigest()[:8]  # noqa: S324 (an id, not security)
+    return f"{ident}-feed-{digest}"
+
+
+def _hand_kept(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The BLMK directory's shape of it: Bedford Hospital (ODS RC1) runs the urgent community
+    response `ucr-bedford`, open all hours; both from a navigator-format file."""
+    load_directory(
+        organisations=[
+            organisation(id="bedford-hospital", ods_code="RC1", name="Bedford Hospital")
+        ],
+        services=[service(id="ucr-bedford", organisation="bedford-hospital")],
+    )
+    return read_services(session)["ucr-bedford"], read_organisations(session)["bedford-hospital"]
+
+
+def test_a_feed_service_and_organisation_never_overwrite_hand_kept_ones(session: Session) -> None:
+    """A council feed's service `UCR-Bedford` (lowercased, the id of the hand-kept urgent
+    community response) under an organization `Bedford-Hospital` (the hand-kept hospital's id)
+    used to replace the curated service and rename the hospital, wiping its ODS code, without
+    a word. Neither is rejected nor overwritten: both load under stable derived ids, the
+    service under the derived organisation, each warned naming its field; loading the same
+    feed again updates those same records (unchanged)."""
+    kept_service, kept_org = _hand_kept(session)
+    feed = [
+        _feed_service("UCR-Bedford", [LOCAL_TERM], name="Lunch club")
+        | {"organization": {"id": "Bedford-Hospital", "name": "Lunch club org"}}
+    ]
+    report = _load_feed(session, feed)
+    sid, oid = (
+        _derived("ucr-bedford", "UCR-Bedford"),
+        _derived("bedford-hospital", "Bedford-Hospital"),
+    )
+    assert read_services(session)["ucr-bedford"] == kept_service
+    assert read_organisations(session)["bedford-hospital"] == kept_org
+    assert kept_org["ods_code"] == "RC1"
+    loaded = read_services(session)[sid]
+    assert (loaded["name"], loaded["organisation"]) == ("Lunch club", oid)
+    assert read_organisations(session)[oid]["name"] == "Lunch club org"
+    assert (report.services["created"], report.organisations["created"]) == (1, 1)
+    assert report.rejections == []
+    assert report.warnings[sid][:2] == [
+        f"id: 'UCR-Bedford' is the id of a service navigator keeps from another source; "
+        f"loaded as {sid!r}",
+        f"organization.id: 'Bedford-Hospital' is the id of an organisation navigator keeps "
+        f"from another source; loaded as {oid!r}",
+    ]
+    again = _load_feed(session, feed)
+    assert (again.services["unchanged"], again.organisations["unchanged"]) == (1, 1)
+    assert not again.changed
+    renamed = _load_feed(session, [feed[0] | {"name": "Lunch club (Tuesdays)"}])
+    assert (renamed.services["updated"], renamed.services["created"]) == (1, 0)
+    assert read_services(session)["ucr-bedford"] == kept_service
+
+
+def test_an_organisation_is_kept_elsewhere_by_its_services_or_when_it_has_none(
+    session: Session,
+) -> None:
+    """An organisation with a hand-kept service, or with no service at all (nothing says a
+    feed made it), keeps its id from a feed; one whose services all came from untrusted
+    feeds is the feeds' to update. A feed never leaves an organisation without services
+    behind: one named only by rejected services is not created."""
+    _, kept_org = _hand_kept(session)
+    load_directory(organisations=[organisation(id="empty-org", ods_code=None)], services=[])
+    report = _load_feed(
+        session,
+        [
+            _feed_service("new-1", [LOCAL_TERM]) | {"organization": {"id": "bedford-hospital"}},
+            _feed_service("new-2", [LOCAL_TERM]) | {"organization": {"id": "empty-org"}},
+            _feed_service("new-3", [LOCAL_TERM]),  # under feed-org
+            _feed_service("gone", [LOCAL_TERM], name="")
+            | {"organization": {"id": "rejected-only-org", "name": "R"}},
+        ],
+    )
+    services = read_services(session)
+    assert services["new-1"]["organisation"] == _derived("bedford-hospital", "bedford-hospital")
+    assert services["new-2"]["organisation"] == _derived("empty-org", "empty-org")
+    assert services["new-3"]["organisation"] == "feed-org"
+    assert read_organisations(session)["bedford-hospital"] == kept_org
+    assert "rejected-only-org" not in read_organisations(session)
+    assert report.organisations["created"] == 3
+    renamed = _load_feed(
+        session,
+        [
+            _feed_service("new-3", [LOCAL_TERM])
+            | {"organization": {"id": "feed-org", "name": "New name"}}
+        ],
+    )
+    assert renamed.organisations["updated"] == 1
+    assert read_organisations(session)["feed-org"]["name"] == "New name"
+
+
+def test_a_feed_may_update_services_from_feeds_and_a_trusted_one_anything(
+    session: Session,
+) -> None:
+    """The rule reads provenance from the record: a feed's service (a mapping's type, a
+    person's, or unclassified) is updated in place by a later untrusted load; a hand-kept one
+    only by a trusted load (`--trust-classification`: navigator's own export)."""
+    _hand_kept(session)
+    _load_feed(session, [_feed_service("m", [CARERS_GROUP])])
+    assert read_services(session)["m"]["classified_by"] == "mapping:esd"
+    report = _load_feed(session, [_feed_service("m", [CARERS_GROUP], name="Renamed")])
+    assert report.services["updated"] == 1 and set(report.warnings) == set()
+    assert read_services(session)["m"]["name"] == "Renamed"
+    _load_feed(session, [_feed_service("UCR-Bedford", [LOCAL_TERM])], trust=True)
+    assert read_services(session)["ucr-bedford"]["service_type"] == "unclassified"

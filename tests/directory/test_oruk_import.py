@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from navigator.core.clock import LONDON
 from navigator.core.db import transaction, utcnow
 from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.directory.loader import LoadReport, load_documents, load_path
+from navigator.directory.opening import schedule_from_opening
 from navigator.directory.oruk_export import export_oruk
 from navigator.directory.oruk_import import looks_like_oruk, records_from_oruk
 from navigator.directory.reference import directory_index, stale_hours
@@ -457,6 +460,135 @@ def test_all_day_every_day_is_open_all_hours(app_ctx: Flask) -> None:
     assert opening["weekly"]["monday"] == [["00:00", "24:00"]]
 
 
+EVERY_DAY_ALL_DAY = {
+    "freq": "WEEKLY",
+    "byday": "MO,TU,WE,TH,FR,SA,SU",
+    "opens_at": "00:00",
+    "closes_at": "23:59",
+}
+LOAD_DAY = date(2026, 5, 1)
+
+
+def london(
+    year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
+
+
+def _opening_on(schedules: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    result = records_from_oruk(
+        [{"id": "s", "name": "S", "status": "active", "organization": ORG, "schedules": schedules}],
+        today=LOAD_DAY,
+    )
+    return result.services[0]["opening"], result.warnings.get("s", [])
+
+
+def test_a_24_hour_schedule_with_a_past_start_is_open_all_hours(app_ctx: Flask) -> None:
+    """Review of issue 15, H3: feeds write `dtstart` and `valid_from` on every schedule (the
+    HSDS 3.0 field guidance's example does), and 00:00-23:59 on all seven days with such a
+    start used to become a recurring entry: not open all hours, closed on every bank holiday,
+    silently. A start on or before the load date is no bound from then on, so the service is
+    open all hours (HSDS field guidance: 00:00-23:59 is "a strong signal" of 24 hours), open
+    on Christmas Day and at 23:59:30. A start after the load date is a bound (below)."""
+    christmas, late = london(2026, 12, 25, 12), london(2026, 6, 3, 23, 59, 30)
+    for start in (
+        {"dtstart": "2020-01-01"},
+        {"valid_from": "2024-04-01"},
+        {"dtstart": "2026-05-01"},
+    ):
+        opening, warnings = _opening_on([EVERY_DAY_ALL_DAY | start])
+        assert opening["open_all_hours"] and "recurring" not in opening, start
+        assert warnings == [], start
+        schedule = schedule_from_opening(opening)
+        assert schedule.is_open(christmas) and schedule.is_open(late), start
+    # Whole days on some days only: weekly whole days, as without the start.
+    opening, _ = _opening_on([EVERY_DAY_ALL_DAY | {"byday": "SA,SU", "dtstart": "2020-01-01"}])
+    assert opening["weekly"] == {"saturday": [["00:00", "24:00"]], "sunday": [["00:00", "24:00"]]}
+    # Other hours with a start stay recurring exactly as written (review finding M2).
+    opening, _ = _opening_on(
+        [
+            {"freq": "WEEKLY", "byday": "MO", "opens_at": "09:00", "closes_at": "17:00"}
+            | {"dtstart": "2020-01-01"}
+        ]
+    )
+    assert opening["weekly"] == {} and opening["recurring"][0]["dtstart"] == "2020-01-01"
+
+
+@pytest.mark.parametrize(
+    ("bound", "said"),
+    [
+        ({"valid_to": "2027-01-31"}, "to 2027-01-31"),
+        ({"dtstart": "2020-01-01", "until": "2027-01-31"}, "until 2027-01-31"),
+        ({"valid_from": "2026-06-01"}, "from 2026-06-01"),
+        ({"dtstart": "2026-12-01", "count": 60}, "from 2026-12-01 for 60 days"),
+    ],
+)
+def test_a_bounded_24_hour_schedule_is_whole_days_and_says_so(
+    app_ctx: Flask, bound: dict[str, Any], said: str
+) -> None:
+    """Review of issue 15, H3: 24 hours every day between dates cannot be `open_all_hours`,
+    which has no dates. It stays a recurring entry whose session is the whole day (00:00 to
+    24:00: open at 23:59:30, no gap before midnight), and the report says that bank holidays
+    then follow navigator's bank-holiday rule (closed: HSDS gives no bank-holiday hours)."""
+    opening, warnings = _opening_on([EVERY_DAY_ALL_DAY | bound])
+    assert not opening["open_all_hours"] and opening["weekly"] == {}
+    (entry,) = opening["recurring"]
+    assert entry["sessions"] == [["00:00", "24:00"]]
+    assert {k: entry[k] for k in bound} == bound
+    assert warnings == [
+        f"schedules[0]: 24 hours on all seven days, but only {said}: kept as whole days on "
+        "those dates, not open all hours (which has no dates), so bank holidays follow "
+        "navigator's bank-holiday rule (closed unless bank-holiday hours are given)"
+    ]
+    schedule = schedule_from_opening(opening)
+    assert schedule.is_open(london(2026, 12, 3, 23, 59, 30))  # a Thursday inside every bound
+    assert schedule.is_open(london(2026, 12, 4, 0, 0, 30))
+    assert not schedule.is_open(london(2026, 12, 25, 12))  # Christmas Day: a bank holiday
+
+
+def test_00_00_to_23_59_is_the_whole_day_in_every_schedule_form(app_ctx: Flask) -> None:
+    """FORMAT.md: `00:00`-`23:59` is the whole day (00:00-24:00) in every form: a monthly
+    rule's session, a dated range's, an HSDS-UK 1.0 holiday schedule's."""
+    whole = [["00:00", "24:00"]]
+    opening, _ = _opening_on(
+        [{"freq": "MONTHLY", "byday": "1SA", "opens_at": "00:00", "closes_at": "23:59"}]
+    )
+    assert opening["recurring"][0]["sessions"] == whole
+    opening, _ = _opening_on(
+        [
+            {
+                "valid_from": "2026-07-01",
+                "valid_to": "2026-07-01",
+                "opens_at": "00:00",
+                "closes_at": "23:59",
+            }
+        ]
+    )
+    assert opening["specified_dates"] == [
+        {"date": "2026-07-01", "closed": False, "sessions": whole}
+    ]
+    result = records_from_oruk(
+        [
+            uk10_service(
+                regular_schedules=[],
+                holiday_schedules=[
+                    {
+                        "closed": False,
+                        "opens_at": "00:00",
+                        "closes_at": "23:59",
+                        "start_date": "2026-12-25",
+                        "end_date": "2026-12-25",
+                    }
+                ],
+            )
+        ],
+        today=LOAD_DAY,
+    )
+    assert result.services[0]["opening"]["specified_dates"] == [
+        {"date": "2026-12-25", "closed": False, "sessions": whole}
+    ]
+
+
 def test_what_cannot_be_represented_is_warned_with_its_field(app_ctx: Flask) -> None:
     """Every schedule left out says why, naming the field; the HSDS 3.0 example's field-filler
     schedule (byweekno, byyearday, until with count, timezone 3) does not crash the import."""
@@ -755,6 +887,32 @@ def test_navigator_details_are_ignored_unless_trusted(session: Session) -> None:
     trusted = records_from_oruk(exported, trust_classification=True)
     assert trusted.services[0]["eligibility"]["caller_roles"] == ["professional"]
     assert trusted.warnings == {}
+
+
+def _esd(code: str) -> dict[str, Any]:
+    return {"taxonomy_term": {"taxonomy": "esdServiceTypes", "code": code, "name": code}}
+
+
+def test_a_mapped_service_admits_only_the_callers_its_terms_name(app_ctx: Flask) -> None:
+    """Review of issue 15, H2: a mapped service used to admit every caller role, so a council
+    feed's ESD 1284 "Mental health support" became a CMHT that routing offered to a member of
+    the public. Now: the roles `esd.yaml` gives the terms that set its type (for 1284, as
+    BLMK's hand-kept CMHTs take: care homes, NHS 111, professionals); a trusted feed's
+    navigator term with no `navigator-details` (HSDS has no caller roles) admits
+    professionals only; an unclassified service keeps every role (never routed to; the person
+    who classifies it chooses)."""
+
+    def roles(attributes: list[dict[str, Any]], *, trust: bool = False) -> list[str]:
+        item = {"id": "s", "name": "S", "status": "active", "attributes": attributes}
+        result = records_from_oruk([item], trust_classification=trust)
+        return list(result.services[0]["eligibility"]["caller_roles"])
+
+    assert roles([_esd("1284")]) == ["care_home", "nhs111", "professional"]
+    assert roles([_esd("298")]) == ["nhs111", "professional", "public", "relative"]
+    assert roles([_esd("292"), _esd("298")]) == ["nhs111", "professional"]  # care_home's terms
+    own = {"taxonomy_term": {"taxonomy": "navigator-service-types", "code": "befriending"}}
+    assert roles([own], trust=True) == ["professional"]
+    assert roles([_esd("9999999")]) == sorted(VOCABULARY.get().codes("caller_roles"))
 
 
 def test_trusted_but_partial_navigator_details_fall_back_to_hsds(app_ctx: Flask) -> None:

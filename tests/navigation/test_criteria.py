@@ -178,7 +178,9 @@ def test_an_unclassified_service_is_neither_a_match_nor_a_gap(blmk: None) -> Non
     assert postcode is not None
     located = index.gazetteer.locate(postcode)
     at = datetime.fromisoformat(MONDAY_10.replace("Z", "+00:00"))
-    facts = Facts("loneliness", frozenset(), "professional", age_in_days(80), "female", located.place, at)
+    facts = Facts(
+        "loneliness", frozenset(), "professional", age_in_days(80), "female", located.place, at
+    )
     call = Call(facts, located)
     entry = index.by_id[PCN_LINK_WORKERS]
     assert assess(entry, call, timedelta(0), set(), Memo()) is not None

@@ -4,8 +4,10 @@ classification bumps the directory's revision, so routing's index sees it at onc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from navigator.core.db import transaction, utcnow
@@ -16,7 +18,15 @@ from navigator.directory.loader import load_documents
 from navigator.directory.reference import directory_index, stale_hours
 from navigator.navigation.service import navigate
 from navigator.rules.reference import RULESET
-from tests.builders import ALL_ROLES, load_directory, navigate_fall, organisation, service
+from tests.builders import (
+    ALL_ROLES,
+    console_user,
+    load_directory,
+    navigate_fall,
+    organisation,
+    service,
+)
+from tests.console.conftest import post_form
 
 FEED_TERM = {"taxonomy": "esdServiceTypes", "code": "http://id.esd.org.uk/service/1", "name": "X"}
 
@@ -149,3 +159,48 @@ def test_a_service_the_esd_mapping_classifies_is_routed_to(session: Session) -> 
         )
     result = carer_call()
     assert result["recommendation"]["service"]["id"] == service_id
+
+
+def _ticked(page: str, name: str) -> list[str]:
+    """The values of the checkboxes called `name` that a page renders ticked."""
+    ticked = []
+    for box in re.findall(rf'<input[^>]*\bname="{name}"[^>]*>', page):
+        value = re.search(r'value="([^"]*)"', box)
+        if value and " checked" in box:
+            ticked.append(value[1])
+    return ticked
+
+
+def test_the_classify_form_ticks_no_caller_for_an_unclassified_service(
+    session: Session, client: FlaskClient
+) -> None:
+    """Review of issue 15, H2: an unclassified service holds every caller role only as a
+    placeholder (it is never routed to), so the classify form used to offer a hurried
+    supervisor every role ticked, public included. It ticks none: the person classifying
+    chooses. A mapped service's form shows the roles its mapping gave it."""
+    load_directory(
+        organisations=[organisation()],
+        services=[
+            service(
+                id="feed-unclassified",
+                service_type="unclassified",
+                sector="voluntary",
+                source_terms=[FEED_TERM],
+            ),
+            service(
+                id="feed-mapped",
+                service_type="carers_support",
+                classified_by="mapping:esd",
+                eligibility={"caller_roles": ["professional", "relative"]},
+                source_terms=[FEED_TERM],
+            ),
+        ],
+    )
+    email, password = console_user(role="supervisor")
+    assert post_form(client, "/login", {"email": email, "password": password}).status_code == 302
+    page = client.get("/directory/feed-unclassified/classify")
+    assert page.status_code == 200
+    assert len(re.findall(r'name="caller_roles"', page.text)) == len(ALL_ROLES)
+    assert _ticked(page.text, "caller_roles") == []
+    mapped = client.get("/directory/feed-mapped/classify").text
+    assert sorted(_ticked(mapped, "caller_roles")) == ["professional", "relative"]
