@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the migration check."""
 
 from navigator.auth.models import ApiClient, AuthFailure, ConsoleSession, User
+from navigator.bars.models import BarsOutboxMessage, BarsReferral, BarsRequest
 from navigator.core.db import Base
 from navigator.directory.models import (
     DirectoryState,
@@ -21,6 +22,9 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "AuthFailure",
+    "BarsOutboxMessage",
+    "BarsReferral",
+    "BarsRequest",
     "Base",
     "CallbackTask",
     "ConsoleSession",

@@ -124,6 +124,23 @@ def settings_from_env() -> dict[str, Any]:
                 ("routine", 1440),
             )
         },
+        # BaRS (issue 16). Status responses go to a sender's `MessageHeader.source.endpoint`
+        # only when it is an https (or loopback http) URL starting with one of these prefixes
+        # (comma-separated); a referral naming any other endpoint is refused with 422, so a
+        # client cannot make navigator post patient data to a host nobody registered.
+        "BARS_SENDER_ENDPOINTS": tuple(
+            p.strip() for p in os.environ.get("BARS_SENDER_ENDPOINTS", "").split(",") if p.strip()
+        ),
+        # A retry of an X-Request-Id still being processed this many seconds after it was
+        # claimed takes the claim over (the first attempt died); before that it gets 425.
+        "BARS_PROCESSING_LEASE_SECONDS": _float("BARS_PROCESSING_LEASE_SECONDS", 30.0),
+        # The outbox of servicerequest-response messages, sent by `navigator scheduler`.
+        "BARS_HTTP_TIMEOUT_SECONDS": _float("BARS_HTTP_TIMEOUT_SECONDS", 10.0),
+        "BARS_MAX_ATTEMPTS": _int("BARS_MAX_ATTEMPTS", 10),
+        "BARS_RETRY_BASE_SECONDS": _float("BARS_RETRY_BASE_SECONDS", 30.0),
+        "BARS_RETRY_MAX_SECONDS": _float("BARS_RETRY_MAX_SECONDS", 1800.0),
+        "BARS_SENDING_LEASE_SECONDS": _float("BARS_SENDING_LEASE_SECONDS", 120.0),
+        "BARS_DISPATCH_INTERVAL_SECONDS": _float("BARS_DISPATCH_INTERVAL_SECONDS", 5.0),
         # Console sessions: signed out after this many idle minutes; cookies only over HTTPS
         # unless PUBLIC_BASE_URL is plain http (local use).
         "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),
