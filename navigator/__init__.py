@@ -69,6 +69,7 @@ def _declare_provider_links() -> None:
 def _register_blueprints(app: Flask) -> None:
     from navigator.directory.oruk_views import blp as oruk_blp
     from navigator.directory.views import blp as services_blp
+    from navigator.fhir.app import init_fhir
     from navigator.metrics.views import blp as metrics_blp
     from navigator.navigation.views import blp as navigations_blp
     from navigator.patients.views import blp as patients_blp
@@ -92,5 +93,6 @@ def _register_blueprints(app: Flask) -> None:
         openapi.register_blueprint(blueprint)
     app.register_blueprint(docs_blp)
     app.register_blueprint(oruk_blp)
+    init_fhir(app)  # BaRS and the FHIR directory search, under /fhir/
     init_console(app)
     app.register_blueprint(sms_webhooks_blp)  # authenticated by Twilio's signature

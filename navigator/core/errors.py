@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -20,12 +21,31 @@ PROBLEM_JSON = "application/problem+json"
 # (fetched by a page, never shown as one): their errors are always problem+json. Every other
 # path is a person's browser on the console, which gets the console's HTML error page (its
 # text escaped, hazard H26).
-MACHINE_PREFIXES = ("api", "oruk", "webhooks", "static")
+MACHINE_PREFIXES = ("api", "oruk", "webhooks", "static", "fhir")
 
 HtmlErrorPage = Callable[[int, str, str], ResponseReturnValue]
 """Renders an error for a person: (status, title, detail) → an HTML response."""
 
 _HTML_ERROR_PAGE = "navigator.html_error_page"
+_ERROR_RENDERERS = "navigator.error_renderers"
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """One error as every renderer sees it: what `problem_response` is given."""
+
+    status: int
+    title: str
+    detail: str | None
+    errors: Mapping[str, Any] | None
+    code: str | None
+    headers: Mapping[str, str]
+    extensions: Mapping[str, Any] | None
+
+
+ErrorRenderer = Callable[[ErrorDetails], Response]
+"""Renders an error for the programs under one path prefix in their own format (e.g. FHIR's
+OperationOutcome under `/fhir/`) instead of problem+json."""
 
 
 class Problem(Exception):
@@ -80,6 +100,18 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> Response:
+    if request and (renderer := _renderer_for(request.path)) is not None:
+        return renderer(
+            ErrorDetails(
+                status,
+                title or HTTPStatus(status).phrase,
+                detail,
+                errors,
+                code,
+                dict(headers or {}),
+                extensions,
+            )
+        )
     body: dict[str, Any] = {
         **(extensions or {}),
         "type": "about:blank",
@@ -103,6 +135,19 @@ def problem_response(
 def for_machines(path: str) -> bool:
     """True for `/api/…`, `/oruk/…`, `/webhooks/…` and `/static/…`: errors as problem+json."""
     return path.lstrip("/").split("/", 1)[0] in MACHINE_PREFIXES
+
+
+def set_error_renderer(app: App, prefix: str, renderer: ErrorRenderer) -> None:
+    """Errors on paths under `/<prefix>/` (one of `MACHINE_PREFIXES`) are rendered by
+    `renderer` rather than as problem+json: every error, from the edge's 413 to a view's
+    Problem, an unknown route and an unexpected exception, goes through `problem_response`."""
+    assert prefix in MACHINE_PREFIXES, prefix
+    app.extensions.setdefault(_ERROR_RENDERERS, {})[prefix] = renderer
+
+
+def _renderer_for(path: str) -> ErrorRenderer | None:
+    renderers: dict[str, ErrorRenderer] = current_app.extensions.get(_ERROR_RENDERERS, {})
+    return renderers.get(path.lstrip("/").split("/", 1)[0])
 
 
 def set_html_error_page(app: App, page: HtmlErrorPage) -> None:
