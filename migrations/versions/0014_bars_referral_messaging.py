@@ -9,7 +9,10 @@ navigator keeps of each referral's sender, and the outbox of status responses to
 - `bars_outbox`: `servicerequest-response` messages to senders, each with its own fixed
   `X-Request-Id`, sent by the scheduler with retries.
 
-Three new tables; nothing existing changes. Downgrade drops them (and the BaRS history).
+- `navigations.symptom_group`, `navigations.symptom_discriminator`: the NHS Pathways codes a
+  call came with (a 111 referral carries them); NULL for existing calls.
+
+Three new tables and two nullable columns. Downgrade drops them (and the BaRS history).
 
 Revision ID: 0014
 Revises: 0013
@@ -28,6 +31,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("navigations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("symptom_group", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("symptom_discriminator", sa.String(length=20), nullable=True))
     op.create_table(
         "bars_outbox",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -66,6 +72,7 @@ def upgrade() -> None:
         sa.Column("service_request_id", sa.String(length=200), nullable=False),
         sa.Column("sender_endpoint", sa.String(length=500), nullable=False),
         sa.Column("sender_name", sa.String(length=200), nullable=True),
+        sa.Column("request_message_id", sa.String(length=200), nullable=False),
         sa.Column("target_identifier", sa.String(length=200), nullable=False),
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("patient_instruction", sa.Text(), nullable=True),
@@ -128,3 +135,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bars_outbox_referral_id"))
 
     op.drop_table("bars_outbox")
+    with op.batch_alter_table("navigations", schema=None) as batch_op:
+        batch_op.drop_column("symptom_discriminator")
+        batch_op.drop_column("symptom_group")

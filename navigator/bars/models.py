@@ -56,6 +56,8 @@ class BarsReferral(Base):
     service_request_id: Mapped[str] = mapped_column(String(200), index=True)  # sender's SR id
     sender_endpoint: Mapped[str] = mapped_column(String(500))  # MessageHeader.source.endpoint
     sender_name: Mapped[str | None] = mapped_column(String(200))
+    # The referral request's MessageHeader id (what a response's `response.identifier` names).
+    request_message_id: Mapped[str] = mapped_column(String(200))
     target_identifier: Mapped[str] = mapped_column(String(200))  # NHSD-Target-Identifier
     # [{"category": "safeguarding" | "reasonable_adjustment" | ..., "code", "display", "text"}]
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

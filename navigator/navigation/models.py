@@ -32,6 +32,10 @@ class Navigation(Base):
     place: Mapped[str | None] = mapped_column(String(40))
     gp_practice_ods: Mapped[str | None] = mapped_column(String(20))
     disposition: Mapped[str | None] = mapped_column(String(10))
+    # NHS Pathways symptom group and discriminator codes (e.g. SG1011, SD4052) when the call
+    # came with them, as a BaRS referral from 111 does (issue 16).
+    symptom_group: Mapped[str | None] = mapped_column(String(20))
+    symptom_discriminator: Mapped[str | None] = mapped_column(String(20))
     lives_in_care_home: Mapped[bool] = mapped_column(default=False)
     care_home_service_id: Mapped[str | None] = mapped_column(String(100))
     case_ref: Mapped[str | None] = mapped_column(String(100), index=True)
