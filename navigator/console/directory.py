@@ -24,10 +24,10 @@ from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import VOCABULARY
-from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES, UNCLASSIFIED
+from navigator.core.vocabulary import PATIENT_SEXES, REFERRAL_METHODS, STATUSES
 from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.capacity import update_capacity
-from navigator.directory.classify import classifiable
+from navigator.directory.classify import classifiable, unclassified_count
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
 from navigator.directory.models import Service
 from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
@@ -88,8 +88,10 @@ def directory() -> ResponseReturnValue:
     if values.get("checks") == "1":
         items = [item for item in items if item["needs_checking"]]
     vocab = VOCABULARY.get()
-    # Supervisors and admins see how many services wait in the "To classify" queue.
-    to_classify = len(index.by_type.get(UNCLASSIFIED, ())) if can("classify_services") else None
+    # Supervisors and admins see how many services wait in the "To classify" queue, counted
+    # from the tables as the queue itself is, so the two never disagree while this worker's
+    # index catches up with a classification made elsewhere.
+    to_classify = unclassified_count(current_session()) if can("classify_services") else None
     return render_template(
         "console/directory.jinja",
         title="Directory",

@@ -25,8 +25,10 @@ from navigator.core.clock import WEEKDAYS, years_for_max_age_days, years_for_min
 from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.oruk_terms import (
+    BANK_HOLIDAY_TEXT,
     DAYS,
     DETAILS_TERM,
+    DETAILS_TERM_OBJECT,
     STATUS_TO_HSDS,
     hsds_id,
     stable_id,
@@ -73,7 +75,7 @@ def _schedules(service_id: str, opening: Record) -> list[dict[str, Any]]:
         for opens, closes in periods:
             add(freq="WEEKLY", byday=DAYS[WEEKDAYS.index(day)], opens_at=opens, closes_at=closes)
     for opens, closes in opening["bank_holidays"]:
-        add(opens_at=opens, closes_at=closes, description="Bank holidays (England and Wales)")
+        add(opens_at=opens, closes_at=closes, description=BANK_HOLIDAY_TEXT)
     for entry in opening["specified_dates"]:
         if entry["closed"]:
             add(valid_from=entry["date"], valid_to=entry["date"], description="Closed")
@@ -266,12 +268,7 @@ def service_to_oruk(
             sid,
             hsds,
             (DETAILS_TERM,),
-            {
-                "id": stable_id("term", DETAILS_TERM),
-                "name": DETAILS_TERM,
-                "term": DETAILS_TERM,
-                "description": "navigator fields HSDS cannot carry (JSON in value)",
-            },
+            DETAILS_TERM_OBJECT,
         )
         | {"value": json.dumps(details, sort_keys=True)}
     )

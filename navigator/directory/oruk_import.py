@@ -78,7 +78,6 @@ PLACEHOLDER_ORGANISATION = {
     "sector": "voluntary",
     "website": None,
 }
-TERMS_IN_REASON = 5
 
 
 @dataclass

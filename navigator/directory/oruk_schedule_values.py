@@ -49,11 +49,16 @@ def read_time(value: Any, path: str, notes: Notes) -> str | None:
 def read_date(value: Any, path: str, notes: Notes) -> str | None:
     """An HSDS date (or the date part of a date-time) as "YYYY-MM-DD"; None (with a warning)
     when it is not one."""
-    text = value[:10] if isinstance(value, str) else None
-    try:
-        return date.fromisoformat(text).isoformat() if text else None
-    except ValueError:
-        pass
+    if value is None:
+        notes.warn(path, "missing: a date (YYYY-MM-DD) is needed; schedule left out")
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            pass
+    # Every value that is not a date reaches this warning (a number, an object, ""): the
+    # callers drop the schedule on None and rely on it having been said (issue 15 review).
     notes.warn(path, f"{quote(value)} is not a date (YYYY-MM-DD); schedule left out")
     return None
 

@@ -45,14 +45,11 @@ from navigator.directory.oruk_schedule_values import (
     read_positive_int,
     read_session,
 )
-from navigator.directory.oruk_terms import DAYS
-from navigator.directory.oruk_values import Notes, as_object, listed, quote
+from navigator.directory.oruk_terms import BANK_HOLIDAY_TEXT, DAYS
+from navigator.directory.oruk_values import Notes, as_list, as_object, listed, quote
 from navigator.directory.recurrence import RuleError, parse_rule
 
 MAX_RANGE_DAYS = 366
-# navigator's own export writes bank-holiday hours as a schedule with this description and no
-# recurrence (`oruk_export`); read back, it is bank-holiday hours again.
-BANK_HOLIDAY_TEXT = "Bank holidays (England and Wales)"
 
 RuleKey = tuple[Any, ...]
 
@@ -352,7 +349,9 @@ def opening_from_service(
     (London); and whether a closure too long to hold as dates covers `today` (the service is
     then temporarily closed)."""
     sources = []
-    sals = [s for s in service.get("service_at_locations") or [] if isinstance(s, dict)]
+    # `as_list`, as everywhere else: a number or a boolean here is one bad field, warned by
+    # the third-party check, not a TypeError that loses the whole feed.
+    sals = as_list(service.get("service_at_locations"))
     for found in [_source(service, "", SCHEDULE_KEYS, today, notes)] + [
         source
         for i, sal in enumerate(sals)

@@ -24,6 +24,10 @@ TAXONOMIES = {
     "sectors": ("navigator-sectors", "Sectors of care"),
 }
 DETAILS_TERM = "navigator-details"
+# navigator's own export writes bank-holiday hours as a schedule with this description and no
+# recurrence; the import reads such a schedule back as bank-holiday hours. One constant, so a
+# rewording on one side cannot turn them into "schedule left out" on the other.
+BANK_HOLIDAY_TEXT = "Bank holidays (England and Wales)"
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # in WEEKDAYS order (Monday first)
 STATUS_TO_HSDS = {
     "active": "active",
@@ -36,6 +40,16 @@ STATUS_FROM_HSDS = {v: k for k, v in STATUS_TO_HSDS.items()} | {"inactive": "def
 def stable_id(*parts: str) -> str:
     """A UUID string for the HSDS object named by `parts` (e.g. service id, "phone", "public")."""
     return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
+
+
+# The taxonomy term of the `navigator-details` attribute: the services carry it and
+# `/oruk/taxonomy_terms` lists it, so both read this one object.
+DETAILS_TERM_OBJECT = {
+    "id": stable_id("term", DETAILS_TERM),
+    "name": DETAILS_TERM,
+    "term": DETAILS_TERM,
+    "description": "navigator fields HSDS cannot carry (JSON in value)",
+}
 
 
 def is_uuid(text: str) -> bool:

@@ -44,10 +44,9 @@ from navigator.directory.oruk_query import (
     paged,
 )
 from navigator.directory.oruk_terms import (
-    DETAILS_TERM,
+    DETAILS_TERM_OBJECT,
     TAXONOMIES,
     hsds_id,
-    stable_id,
     taxonomy_object,
     term_object,
 )
@@ -71,12 +70,6 @@ OPEN_DATA = (
     "Open Referral UK open data: the UK profile requires no authentication; public directory "
     "fields only, no patient data and no professional-only details"
 )
-DETAILS_TERM_OBJECT = {
-    "id": stable_id("term", DETAILS_TERM),
-    "name": DETAILS_TERM,
-    "term": DETAILS_TERM,
-    "description": "navigator fields HSDS cannot carry (JSON in value)",
-}
 
 
 @blp.after_request

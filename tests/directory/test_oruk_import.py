@@ -650,6 +650,38 @@ def test_what_cannot_be_represented_is_warned_with_its_field(app_ctx: Flask) -> 
     )
 
 
+def test_a_date_that_is_not_text_is_warned_never_dropped_silently(app_ctx: Flask) -> None:
+    """Review of issue 15 (the rule "nothing silently widened or dropped"): a `valid_from`
+    written as a number, a `dtstart` as an object, and a holiday schedule with no
+    `start_date` each used to drop their schedule with no warning at all."""
+    weekly = {"freq": "WEEKLY", "byday": "MO", "opens_at": "09:00", "closes_at": "17:00"}
+    for key, value in (("valid_from", 20250101), ("dtstart", {"date": "2025-01-01"})):
+        opening, warnings = _opening([weekly | {key: value}])
+        assert opening["weekly"] == {} and "recurring" not in opening
+        assert any(
+            w.startswith(f"schedules[0].{key}:") and w.endswith("schedule left out")
+            for w in warnings
+        ), (key, warnings)
+    _, warnings = _opening([], holiday_schedules=[{"closed": True}])
+    assert any(w.startswith("holiday_schedules[0].start_date: missing") for w in warnings)
+
+
+def test_a_malformed_service_at_locations_is_one_bad_field_not_a_lost_feed(
+    app_ctx: Flask,
+) -> None:
+    """Review of issue 15: `"service_at_locations": 5` raised TypeError out of the import, so
+    one bad field lost every service of the feed."""
+    for bad in (5, True, "x"):
+        result = records_from_oruk(
+            [
+                {"id": "s", "name": "S", "status": "active", "organization": ORG,
+                 "service_at_locations": bad},
+                {"id": "t", "name": "T", "status": "active", "organization": ORG},
+            ]
+        )  # fmt: skip
+        assert [r["id"] for r in result.services] == ["s", "t"], bad
+
+
 def test_fortnightly_monthly_and_dated_schedules(app_ctx: Flask) -> None:
     opening, warnings = _opening(
         [
