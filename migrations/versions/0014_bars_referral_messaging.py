@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("service_request_id", sa.String(length=200), nullable=False),
         sa.Column("sender_endpoint", sa.String(length=500), nullable=False),
         sa.Column("sender_name", sa.String(length=200), nullable=True),
+        sa.Column("sender_phone", sa.String(length=40), nullable=True),
         sa.Column("request_message_id", sa.String(length=200), nullable=False),
         sa.Column("target_identifier", sa.String(length=200), nullable=False),
         sa.Column("flags", sa.JSON(), nullable=False),

@@ -56,6 +56,9 @@ class BarsReferral(Base):
     service_request_id: Mapped[str] = mapped_column(String(200), index=True)  # sender's SR id
     sender_endpoint: Mapped[str] = mapped_column(String(500))  # MessageHeader.source.endpoint
     sender_name: Mapped[str | None] = mapped_column(String(200))
+    # MessageHeader.source.contact (phone), so a navigator can ring the sender when a status
+    # response cannot be delivered.
+    sender_phone: Mapped[str | None] = mapped_column(String(40))
     # The referral request's MessageHeader id (what a response's `response.identifier` names).
     request_message_id: Mapped[str] = mapped_column(String(200))
     target_identifier: Mapped[str] = mapped_column(String(200))  # NHSD-Target-Identifier

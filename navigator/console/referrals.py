@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from navigator.bars.shown import deliveries, flag_markers, referral_shown
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.forms import body_from_form, form_values, load_or_errors, problem_errors
@@ -46,6 +47,8 @@ def referrals() -> ResponseReturnValue:
         title="Referrals",
         overdue=overdue,
         others=others,
+        # BaRS referrals with safeguarding or reasonable-adjustment flags (categories only).
+        flag_markers=flag_markers(session, [r.id for r in rows]),
         names=service_names(),
         to_local=to_local,
         values={},
@@ -61,12 +64,17 @@ def _referral_page(
         referral = load_referral(session, referral_id)
         audit_record(session, referral, actor=me().caller.label, action="read", entity="referral")
         data = referral_dict(session, referral, now, history=True)
+        # Part of the referral read (and audited) above: None unless it came by BaRS.
+        bars = referral_shown(session, referral.id)
+        bars_deliveries = deliveries(session, referral.id) if bars else []
     entry = directory_index().by_id.get(referral.service_id)
     return (
         render_template(
             "console/referral.jinja",
             title="Referral",
             referral=data,
+            bars=bars,
+            bars_deliveries=bars_deliveries,
             service_name=entry.record["name"] if entry else referral.service_id,
             next_statuses=[(s, s.replace("_", " ").capitalize()) for s in NEXT[data["status"]]],
             reasons=[(r, r.replace("_", " ").capitalize()) for r in REJECTION_REASONS],

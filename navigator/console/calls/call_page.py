@@ -9,6 +9,7 @@ from typing import Any
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
+from navigator.bars.shown import BarsShown, call_shown
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.calls.shared import service_name
@@ -29,7 +30,7 @@ from navigator.navigation.decisions import (
 )
 from navigator.navigation.models import Navigation
 from navigator.navigation.service import get_navigation
-from navigator.patients.audit import audit_record
+from navigator.patients.audit import audit, audit_record
 from navigator.patients.models import Patient
 from navigator.referrals.service import open_referrals
 from navigator.rules.reference import RULESET
@@ -55,6 +56,7 @@ def render_call_page(
         # Only an undecided call has the hand-over form that lists them.
         options = [] if navigation.decision else _override_options(navigation, open_to, now)
         chosen = _chosen_service(navigation, now)
+        bars = _read_bars(navigation.id)
     return (
         render_template(
             "console/call.jinja",
@@ -65,6 +67,7 @@ def render_call_page(
             patient=patient,
             timeline=timeline,
             referrals=referrals,
+            bars=bars,
             open_referrals=open_to,
             service_names={r.service_id: service_name(r.service_id) for r in referrals},
             values=values,
@@ -87,6 +90,25 @@ def _read_call(navigation_id: str) -> tuple[Navigation, Patient | None]:
     if patient is not None:
         audit_record(session, patient, actor=actor, action="read", entity="patient")
     return navigation, patient
+
+
+def _read_bars(navigation_id: str) -> BarsShown | None:
+    """What came with the call's referrals received by BaRS (flags, sender, 111's
+    safety-netting); None when none came by BaRS. The flags are the patient's (safeguarding,
+    reasonable adjustments), so each referral they came with is audited as read here, as the
+    referral page audits its own."""
+    session, actor = current_session(), me().caller.label
+    bars = call_shown(session, navigation_id)
+    for referral_id, patient_id in bars.referrals if bars else ():
+        audit(
+            session,
+            actor=actor,
+            action="read",
+            entity="referral",
+            entity_id=referral_id,
+            patient_id=patient_id,
+        )
+    return bars
 
 
 def _override_options(
