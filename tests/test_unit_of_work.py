@@ -288,11 +288,15 @@ UNIT_OF_WORK = frozenset({"transaction", "retry_on_conflict"})
 OWNERS = {
     "*/views.py": "API views: one request, one unit of work",
     "*/oruk_views.py": "the ORUK feed's views",
+    "fhir/messaging_views.py": "BaRS $process-message: the X-Request-Id claim, the message and "
+    "the claim's release each in a unit of work of its own (navigator.bars.received)",
     "console/*": "console pages; also Flask-Login's loader (console/access.py load_user), "
     "which commits at once because checking a session may end it or move its last-seen on",
     "cli/*": "CLI commands",
     "sms/webhooks.py": "Twilio's webhooks (views)",
     "sms/worker.py": "the SMS scheduler, a process of its own: one unit of work per job",
+    "bars/worker.py": "the scheduler's BaRS response job: claims committed before each send, "
+    "like the SMS worker",
     "core/db.py": "`transaction` and `retry_on_conflict` themselves",
     "core/migrations.py": "runs Alembic, which owns the migrations' transactions",
 }

@@ -119,13 +119,20 @@ def navigate(  # returns the navigation as the API shows it
     now: datetime,
     stale_hours: int,
     follow_ups: FollowUpPlan | None = None,
+    require_postcode: bool = True,
 ) -> dict[str, Any]:
     """Route one call and record it: `body` is what `NavigationRequestSchema` loaded (its
     `warnings` go into the answer as they are). A call without a caller role or postcode is
     answered only when it has a red flag (the schema lets no other through); otherwise it is
-    a 422 naming the field."""
+    a 422 naming the field. `require_postcode=False`: a referral another system has already
+    routed (a BaRS referral from NHS 111, issue 16) is recorded even when its patient's
+    address gives no usable postcode, routed from nowhere in particular.
+
+    `body` may also carry `symptom_group` and `symptom_discriminator` (NHS Pathways codes,
+    e.g. SG1010, SD4389), stored on the navigation."""
     if not body.get("red_flags"):
-        for name in ("caller_role", "postcode"):
+        required = ("caller_role", "postcode") if require_postcode else ("caller_role",)
+        for name in required:
             if body.get(name) is None:
                 raise field_error(name, "Missing data for required field.")
     located: Located = body.get("postcode") or NO_POSTCODE
@@ -199,6 +206,8 @@ def navigate(  # returns the navigation as the API shows it
         place=located.place,
         gp_practice_ods=body.get("gp_practice_ods"),
         disposition=facts.disposition,
+        symptom_group=body.get("symptom_group"),
+        symptom_discriminator=body.get("symptom_discriminator"),
         lives_in_care_home=facts.lives_in_care_home,
         care_home_service_id=care_home,
         case_ref=body.get("case_ref"),
@@ -304,7 +313,9 @@ def day_range(start: Any, end: Any) -> tuple[datetime, datetime]:
 
 # The entry point views use: `navigate` bound to the running app's directory, rules, vocabulary
 # and follow-up plan, so the API and the console route a call in exactly the same way.
-def navigate_call(session: Session, body: Mapping[str, Any], *, created_by: str) -> dict[str, Any]:
+def navigate_call(
+    session: Session, body: Mapping[str, Any], *, created_by: str, require_postcode: bool = True
+) -> dict[str, Any]:
     """Route and record one call in the caller's transaction (follow-up texts included)."""
     return navigate(
         session,
@@ -316,4 +327,5 @@ def navigate_call(session: Session, body: Mapping[str, Any], *, created_by: str)
         now=utcnow(),
         stale_hours=stale_hours(),
         follow_ups=FOLLOW_UP_PLAN.get(),
+        require_postcode=require_postcode,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, column, select, table, update
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
+from navigator.bars import outbox as bars_outbox
 from navigator.core.clock import local_month
 from navigator.core.db import load_or_404
 from navigator.core.errors import Problem, field_error
@@ -260,6 +261,8 @@ def change_status(
         referral.outcome = body["outcome"]
     referral.status, referral.updated_at = to, now
     audit_record(session, referral, actor=actor, action="update", entity="referral")
+    # A referral that came by BaRS: its sender hears of it, written in this transaction.
+    bars_outbox.referral_status_changed(session, referral, reason=body.get("reason"), now=now)
     return referral
 
 

@@ -149,6 +149,11 @@ def sweep_job() -> None:
     _run("sweep")
 
 
+def _enter_app_context(app: Flask) -> None:
+    """A scheduler thread's initializer: the app's context for the thread's whole life."""
+    app.app_context().push()
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     global _app
     _app = app
@@ -159,7 +164,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
                 url=config["SQLALCHEMY_DATABASE_URI"], tablename=JOBS_TABLE
             )
         },
-        executors={"default": ThreadPoolExecutor(2)},
+        # Each worker thread enters the app's context when it starts, so jobs named by
+        # reference from packages sms may not import (navigator.bars.worker) find the app
+        # through `current_app` without this module knowing them.
+        executors={
+            "default": ThreadPoolExecutor(
+                3, pool_kwargs={"initializer": _enter_app_context, "initargs": (app,)}
+            )
+        },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone="UTC",
     )
@@ -173,6 +185,12 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
             config["SMS_DISPATCH_INTERVAL_SECONDS"],
         ),
         ("sms-sweep", "navigator.sms.worker:sweep_job", config["SMS_SWEEP_INTERVAL_SECONDS"]),
+        # BaRS servicerequest-response messages to referral senders (issue 16).
+        (
+            "bars-dispatch",
+            "navigator.bars.worker:dispatch_job",
+            config["BARS_DISPATCH_INTERVAL_SECONDS"],
+        ),
     ]
     for job_id, func, seconds in jobs:
         options: dict[str, Any] = {"seconds": float(seconds)}

@@ -158,7 +158,14 @@ def test_every_route_refuses_an_oversized_body_with_413_before_reading_it(
             content_type="application/x-www-form-urlencoded",
         )
         machine = path.startswith(("/api/", "/oruk/", "/webhooks/", "/static/"))
-        expected = PROBLEM if machine else "text/html"  # the console answers with a page
+        # Under /fhir/ every error is a FHIR OperationOutcome (navigator/fhir/outcome.py).
+        expected = (
+            "application/fhir+json"
+            if path.startswith("/fhir/")
+            else PROBLEM
+            if machine
+            else "text/html"  # the console answers with a page
+        )
         if response.status_code != 413 or response.mimetype != expected:
             wrong.append((method, path, response.status_code, response.mimetype))
     assert not wrong
@@ -354,8 +361,8 @@ def test_nul_in_a_query_string_or_path_is_refused_on_every_get_route(
         if method != "GET":
             continue
         query = client.get(f"{path}?zz=a%00b", headers=auth["admin"])
-        # The ORUK feed answers every bad query with 400, its own convention.
-        if query.status_code != (400 if path.startswith("/oruk/") else 422):
+        # The ORUK feed and the FHIR API answer every bad query with 400, their convention.
+        if query.status_code != (400 if path.startswith(("/oruk/", "/fhir/")) else 422):
             wrong.append((path, "query", query.status_code))
         if "/x" in path:
             in_path = client.get(path.replace("/x", "/a%00b", 1), headers=auth["admin"])

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from navigator.auth.models import API_ROLES
 from navigator.core.vocabulary import SCHEMES, load_vocabulary
+from navigator.fhir.outcome import ISSUE_TYPES
 from navigator.referrals.service import REJECTION_REASONS
 from navigator.web.edge import NUL_MESSAGE
 from navigator.web.openapi import PROBLEM_CODES
@@ -209,10 +210,14 @@ def test_reasons_are_enums_from_their_source_of_truth(spec: dict[str, Any]) -> N
     assert schemas["Problem"]["properties"]["code"]["enum"] == list(PROBLEM_CODES)
 
 
-def _problem_codes_in_the_package() -> set[str]:
-    """Every literal `code=` given to `Problem(...)` anywhere in `navigator/`."""
+def _problem_codes_in_the_package(*, fhir: bool = False) -> set[str]:
+    """Every literal `code=` given to `Problem(...)` in `navigator/` outside `navigator/fhir/`
+    and `navigator/bars/` (whose errors are OperationOutcomes, their codes FHIR IssueTypes),
+    or only in those two."""
     found: set[str] = set()
     for source in (PROJECT_ROOT / "navigator").rglob("*.py"):
+        if (source.parent.name in ("fhir", "bars")) != fhir:
+            continue
         for node in ast.walk(ast.parse(source.read_text(), str(source))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem":
                 for keyword in node.keywords:
@@ -226,6 +231,10 @@ def test_the_problem_code_enum_lists_every_code_the_package_raises() -> None:
     raised = _problem_codes_in_the_package()
     assert "open_referral_exists" in raised  # the walk really finds them
     assert raised <= set(PROBLEM_CODES), raised - set(PROBLEM_CODES)
+    # Under /fhir/ the code is the OperationOutcome's issue type (navigator/fhir/outcome.py).
+    issue_types = _problem_codes_in_the_package(fhir=True)
+    assert "duplicate" in issue_types
+    assert issue_types <= ISSUE_TYPES, issue_types - ISSUE_TYPES
 
 
 def test_a_rejection_reason_outside_the_enum_is_refused_whatever_the_status(

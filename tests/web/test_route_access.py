@@ -32,6 +32,7 @@ from werkzeug.routing import Rule
 
 from navigator import create_app
 from navigator.core.errors import PROBLEM_JSON
+from navigator.fhir.outcome import FHIR_JSON
 from navigator.web.access import AccessRule, access_rule, declarations, public
 from navigator.web.auth import require_roles
 
@@ -56,6 +57,8 @@ ORUK = (
 )
 HEALTH = "liveness for load balancers and monitors: says only ok or unavailable, no data"
 DOCS = "the API reference, drawn from the public OpenAPI document: no data"
+FHIR_METADATA = "the FHIR API's CapabilityStatement: describes the API, no data"
+FHIR_CODESYSTEMS = "navigator's vocabularies as FHIR CodeSystems: published codes, no data"
 LOGIN = "the sign-in page: throttled per source address, locked per account"
 LOGOUT = "signing out needs no sign-in: ends the session sent, if any; CSRF-checked POST"
 HOME = "only redirects to the new-call page, which requires sign-in"
@@ -66,6 +69,16 @@ ROUTE_RULES: dict[str, AccessRule | None] = {
     "api-docs.openapi_json GET": NONE,
     "api_docs.docs GET": PUBLIC(DOCS),
     "health.health GET": PUBLIC(HEALTH),
+    "fhir_directory.metadata GET": PUBLIC(FHIR_METADATA),
+    "fhir_directory.read_codesystem GET": PUBLIC(FHIR_CODESYSTEMS),
+    "fhir_directory.read_healthcare_service GET": API_KEY("any role"),
+    "fhir_directory.read_organization GET": API_KEY("any role"),
+    "fhir_directory.search_healthcare_services GET": API_KEY("any role"),
+    "fhir_directory.search_organizations GET": API_KEY("any role"),
+    "fhir_messaging.process_message POST": API_KEY("integrator"),
+    "fhir_messaging.read_service_request_view GET": API_KEY(
+        "integrator, navigator, admin, provider"
+    ),
     "metrics.cisp_metrics GET": API_KEY("any role"),
     "navigations.create_navigation POST": API_KEY("integrator, navigator, admin"),
     "navigations.gaps GET": API_KEY("navigator, admin"),
@@ -281,7 +294,9 @@ def test_signed_out_every_api_endpoint_answers_401(app: Flask, client: FlaskClie
     for rule, method, url in of_kind(app, "api_key"):
         body = {} if method in METHODS_WITH_BODY else None
         response = client.open(url, method=method, json=body)
-        if response.status_code != 401 or response.mimetype != PROBLEM_JSON:
+        # Under /fhir/ every error is an OperationOutcome (navigator.fhir.outcome).
+        expected = FHIR_JSON if url.startswith("/fhir/") else PROBLEM_JSON
+        if response.status_code != 401 or response.mimetype != expected:
             wrong.append((rule.endpoint, method, url, response.status_code, response.mimetype))
     assert wrong == []
 
