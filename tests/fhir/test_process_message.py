@@ -83,7 +83,11 @@ def post(
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
     body = bundle if isinstance(bundle, bytes | str) else json.dumps(bundle)
     response = client.post(URL, data=body, headers=headers)
-    return response.status_code, response.get_json(force=True), dict(response.headers)
+    answer = response.get_json(force=True)
+    # Every answer navigator gives is valid FHIR R4B: checked here, for every test's answer,
+    # rather than at run time on the hot path (`process_message.response_bundle`).
+    (Bundle if response.status_code == 200 else OperationOutcome).model_validate(answer)
+    return response.status_code, answer, dict(response.headers)
 
 
 def assert_outcome(
