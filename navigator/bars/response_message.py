@@ -61,8 +61,15 @@ EVENT = "servicerequest-response"
 APPLICATION_VERSION = "1.0.0-beta"
 
 # The referral statuses that go back to the sender, and the receiver's Encounter status each
-# becomes (Response-Payload guidance and REFRESP02/03).
-ENCOUNTER_STATUS = {"accepted": "planned", "rejected": "cancelled", "completed": "finished"}
+# becomes (Response-Payload guidance and REFRESP02/03). The issue names accept, reject and
+# complete; a cancellation by navigator (not by the sender, whose own needs no answer) goes
+# back too, or 111 would believe a cancelled referral was still live (review of issue 16).
+ENCOUNTER_STATUS = {
+    "accepted": "planned",
+    "rejected": "cancelled",
+    "completed": "finished",
+    "cancelled": "cancelled",
+}
 # navigator's rejection reasons → (BaRS rejected-reasons code, its display, navigator's words).
 # The code system has RRNA, FC and OTH; every other reason is OTH with navigator's words.
 REJECTION = {
@@ -73,6 +80,9 @@ REJECTION = {
     "other": ("OTH", "Other", "Rejected by the service for another reason"),
 }
 REJECTION_UNKNOWN = ("OTH", "Other", "Rejected by the service")
+# A cancellation by the receiving service: the same code system, with navigator's words (no
+# free text: a navigator's note may name the patient).
+CANCELLATION = ("OTH", "Other", "Cancelled by the receiving service")
 
 
 @dataclass(frozen=True)
@@ -137,8 +147,12 @@ def build_response(facts: ResponseFacts) -> dict[str, Any]:
         "serviceProvider": {"reference": navigator_org},
         "period": {"start": facts.referral_created_at.isoformat()},
     }
-    if status == "rejected":
-        code, display, words = REJECTION.get(facts.rejection_reason or "", REJECTION_UNKNOWN)
+    if status in ("rejected", "cancelled"):
+        code, display, words = (
+            REJECTION.get(facts.rejection_reason or "", REJECTION_UNKNOWN)
+            if status == "rejected"
+            else CANCELLATION
+        )
         encounter_resource["reasonCode"] = [
             {
                 "coding": [{"system": REJECTED_REASONS_SYSTEM, "code": code, "display": display}],

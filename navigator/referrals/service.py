@@ -228,8 +228,20 @@ def load_referral(
 
 
 def change_status(
-    session: Session, referral: Referral, body: Mapping[str, Any], *, actor: str, now: datetime
+    session: Session,
+    referral: Referral,
+    body: Mapping[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    by_bars_sender: bool = False,
 ) -> Referral:
+    """Move `referral` to `body["status"]` (with `reason`, `note`, `outcome`), recorded as an
+    event by `actor` and audited. 409 `illegal_transition` outside the lifecycle (`NEXT`);
+    422 naming `reason` (a rejection without one of `REJECTION_REASONS`) or `outcome` (a
+    completion without one). A referral that came by BaRS has the change sent back to its
+    sender (`navigator.bars.outbox`), unless `by_bars_sender`: the sender's own cancellation
+    needs no answer but its 200."""
     to = body["status"]
     if to not in NEXT[referral.status]:
         allowed = ", ".join(NEXT[referral.status]) or "none (it is closed)"
@@ -268,7 +280,8 @@ def change_status(
     referral.status, referral.updated_at = to, now
     audit_record(session, referral, actor=actor, action="update", entity="referral")
     # A referral that came by BaRS: its sender hears of it, written in this transaction.
-    bars_outbox.referral_status_changed(session, referral, reason=body.get("reason"), now=now)
+    if not by_bars_sender:
+        bars_outbox.referral_status_changed(session, referral, reason=body.get("reason"), now=now)
     return referral
 
 

@@ -244,6 +244,8 @@ def test_the_message_is_lost_with_the_status_change_it_belongs_to(
 def test_referrals_that_did_not_come_by_bars_and_other_statuses_write_nothing(
     session: Session, directory: None
 ) -> None:
+    """On hold is not sent back, and a cancellation by the sender itself is answered by the
+    200 to its own message, not by a response."""
     plain, _ = make_referral(session, endpoint=None)
     held, _ = make_referral(session, endpoint="https://111.example/bars")
     cancelled, _ = make_referral(session, endpoint="https://111.example/bars")
@@ -251,9 +253,43 @@ def test_referrals_that_did_not_come_by_bars_and_other_statuses_write_nothing(
     accept(session, plain)
     with transaction(session):
         change_status(session, held, {"status": "on_hold"}, actor="tests", now=utcnow())
-        change_status(session, cancelled, {"status": "cancelled"}, actor="tests", now=utcnow())
+        change_status(
+            session,
+            cancelled,
+            {"status": "cancelled"},
+            actor="tests",
+            now=utcnow(),
+            by_bars_sender=True,
+        )
     assert outbox(session) == []
     assert responses_for(session, plain.id) == []
+
+
+def test_a_cancellation_by_navigator_goes_back_to_the_sender(
+    session: Session, directory: None
+) -> None:
+    """Review of issue 16: a referral navigator cancels (console or API) is no longer live,
+    and 111 must hear it, or it believes the patient is being seen; the reason is navigator's
+    words only (a note may name the patient)."""
+    cancelled, _ = make_referral(session, endpoint="https://111.example/bars")
+    session.commit()
+    with transaction(session):
+        change_status(
+            session,
+            cancelled,
+            {"status": "cancelled", "note": "Mrs Smith"},
+            actor="t",
+            now=utcnow(),
+        )
+    [message] = outbox(session)
+    assert message.referral_status == "cancelled"
+    encounter = next(
+        e["resource"] for e in message.bundle["entry"]
+        if e["resource"]["resourceType"] == "Encounter"
+    )  # fmt: skip
+    assert encounter["status"] == "cancelled"
+    assert encounter["reasonCode"][0]["text"] == "Cancelled by the receiving service"
+    assert "Mrs Smith" not in json.dumps(message.bundle)
 
 
 # --- sending -----------------------------------------------------------------------------------
