@@ -18,7 +18,9 @@ Misbehaviour on demand, so tests can prove "exactly once":
 - `answer_late(n, seconds)`: the next n messages are recorded (the message is taken) but the
   answer comes only after `seconds`, later than the client waits.
 `messages` lists what was accepted (request id, correlation id, headers, bundle) and `attempts`
-counts every POST that reached it. Listens on loopback only.
+counts every POST that reached it; `GET {base}/_fake/messages` shows the same read-only, as JSON
+(`listing()`), for a person trying it by hand (`navigator fake-bars-sender`). Listens on
+loopback only.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 OPERATION = "/$process-message"
+LISTING = "/_fake/messages"  # GET: what was accepted, read-only
 REC_CODES_SYSTEM = "https://fhir.nhs.uk/Codesystem/http-error-codes"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -180,6 +183,27 @@ class FakeBarsSender:
         with self.lock:
             return [m for m in self.messages if request_id is None or m.request_id == request_id]
 
+    def listing(self) -> dict[str, Any]:
+        """What `GET /_fake/messages` answers: `{"attempts": int, "messages": [{"request_id",
+        "correlation_id", "path", "event", "bundle"}]}`, oldest first (`event` is the
+        MessageHeader's event code, e.g. `servicerequest-response`)."""
+        with self.lock:
+            return {
+                "attempts": self.attempts,
+                "messages": [
+                    {
+                        "request_id": m.request_id,
+                        "correlation_id": m.correlation_id,
+                        "path": m.path,
+                        "event": m.bundle["entry"][0]["resource"]
+                        .get("eventCoding", {})
+                        .get("code"),
+                        "bundle": m.bundle,
+                    }
+                    for m in self.messages
+                ],
+            }
+
     # --- HTTP --------------------------------------------------------------------------------
 
     def _handle(self, path: str, headers: dict[str, str], body: bytes) -> _Answer:
@@ -237,6 +261,19 @@ class FakeBarsSender:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # no request lines (they carry ids) on stderr
+
+            def do_GET(self) -> None:
+                if self.path.split("?")[0].rstrip("/") != LISTING:
+                    body, status = operation_outcome("not-found", "REC_NOT_FOUND", "unknown"), 404
+                else:
+                    body, status = json.dumps(fake.listing(), indent=2).encode(), 200
+                self.send_response(status)
+                self.send_header(
+                    "Content-Type", "application/json" if status == 200 else "application/fhir+json"
+                )
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

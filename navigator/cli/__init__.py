@@ -15,6 +15,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from navigator.cli.bars import fake_bars_sender
 from navigator.cli.db import db_group
 from navigator.cli.demo import demo
 from navigator.cli.directory import directory_group
@@ -59,3 +60,5 @@ def main() -> None:
 
 # Added to the group itself, not app.cli, so they work even when the rules stop the app loading.
 main.add_command(rules_group)
+# Needs no app, database or settings either (a loopback fake for trying BaRS by hand).
+main.add_command(fake_bars_sender)

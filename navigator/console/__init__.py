@@ -11,6 +11,7 @@ from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from navigator.core.extensions import csrf, login_manager
+from navigator.core.text import without_unsafe
 
 
 def configure_templates(app: Flask) -> None:
@@ -24,11 +25,16 @@ def configure_templates(app: Flask) -> None:
     output) is `Markup` already, with its own `{{ }}` escaped, so the NHS.UK macros' `html`
     params still work; nothing that came from outside is ever marked safe.
 
+    Every `{{ }}` is also `finalize`d through `core.text.without_unsafe`: escaping leaves bidi
+    overrides and control characters alone, and a BaRS message, an SMS or a feed could use them
+    to make a safeguarding flag or a name read backwards (review of issue 16).
+
     ChainableUndefined is what the NHS.UK macros expect (they read optional nested params).
     """
     app.jinja_options = {
         **app.jinja_options,
         "autoescape": True,
+        "finalize": without_unsafe,
         "undefined": ChainableUndefined,
         "loader": ChoiceLoader(
             [

@@ -92,7 +92,10 @@ def twilio_settings() -> dict[str, Any]:
 def settings_from_env() -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's error (and its log line) never carries the
+        # values bound to it, which are patient data on most tables (review of issue 16: a
+        # DataError logged a BaRS message's safety-netting text and flags).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SECRET_KEY": secret_key(),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "NAVIGATOR_DIRECTORY_DATA": os.environ.get(

@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from navigator.core.text import UNSAFE_CHARACTERS
+
 QUOTE_LIMIT = 60
 REASON_LIMIT = 400
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# NUL (PostgreSQL text cannot hold it), the other C0 controls but tab, line feed and carriage
-# return, DEL, the C1 controls, lone surrogates (not encodable as UTF-8, so not storable), and
-# the bidi embedding, override and isolate characters (a feed could make text read backwards
-# in the console: "éfaC" shown for "Café").
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# What no loaded string may keep (`navigator.core.text`: NUL, controls, lone surrogates, bidi
+# overrides).
+_UNSAFE = UNSAFE_CHARACTERS
 # Deeper than any directory record (an HSDS service is about 8 levels deep) and far below
 # Python's recursion limit, so nothing after `sanitised` can overflow the stack.
 MAX_DEPTH = 64

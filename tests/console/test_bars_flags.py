@@ -296,6 +296,23 @@ def test_hostile_text_from_the_sender_is_only_shown_escaped(
     )
 
 
+def test_bidi_overrides_never_reach_the_page(app: Flask, navigator_client: FlaskClient) -> None:
+    """Review of issue 16 (attack): escaping leaves U+202E alone, so a sender could make a
+    safeguarding flag or its own name read backwards; every `{{ }}` of the console drops
+    bidi overrides and control characters (`core.text.without_unsafe` as Jinja's finalize)."""
+    spoof = "Safe\u202egnidraugefas\u202c \u2066x\u2069\x07"
+    navigation_id, referral_id = bars_case(
+        app,
+        flags=[{"category": "safeguarding", "code": "SG", "display": spoof, "text": spoof}],
+        sender_name=spoof,
+        patient_instruction=spoof,
+    )
+    for path in (f"/referrals/{referral_id}", f"/calls/{navigation_id}", "/referrals"):
+        page = navigator_client.get(path).text
+        assert not any(c in page for c in "\u202e\u202c\u2066\u2069\x07"), path
+    assert "Safegnidraugefas x" in navigator_client.get(f"/referrals/{referral_id}").text
+
+
 def test_a_referral_not_received_by_bars_looks_as_before(
     app: Flask, navigator_client: FlaskClient
 ) -> None:

@@ -28,6 +28,26 @@ def add_user(session: Session, email: str) -> User:
     return user
 
 
+def test_a_failed_statement_never_carries_its_values(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review of issue 16 (attack): a DataError logged the BaRS message's safety-netting text
+    with the statement's parameters. The engine hides bound values (`hide_parameters`), so
+    neither the exception nor any log line carries patient data."""
+    add_user(session, "taken@test")
+    session.commit()
+    secret = "Julie Jones 9434765919"
+    def duplicate() -> None:
+        with transaction(session):
+            session.add(User(email="taken@test", password_hash=secret, role="navigator"))
+            session.flush()
+
+    with pytest.raises(IntegrityError) as failed:
+        duplicate()
+    assert secret not in str(failed.value)
+    assert secret not in caplog.text
+
+
 def test_a_transaction_commits_on_success_and_rolls_back_on_error(session: Session) -> None:
     with transaction(session):
         add_user(session, "kept@test")
