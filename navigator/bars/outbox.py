@@ -9,8 +9,8 @@ The guarantee:
 - Never lost: `referral_status_changed` is called by `referrals.service.change_status`, so the
   message row is written in the same transaction as the referral's new status. It stays
   `scheduled` until a receiver has it or `BARS_MAX_ATTEMPTS` attempts failed (`failed`, shown
-  on the referral's page through `responses_for`), or the receiver refused it for good (a 4xx
-  other than 408/409 duplicate/425/429).
+  on the referral's page through `navigator.bars.shown.deliveries`), or the receiver refused
+  it for good (a 4xx other than 408/409 duplicate/425/429).
 - Never twice: each message's `X-Request-Id` (`request_id`) is fixed when the row is written,
   so every retry, including one after an ambiguous failure (a timeout after the receiver took
   the message, a worker that died mid-send, found by the sweep after
@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -358,43 +358,3 @@ def requeue_stuck(session: Session, settings: OutboxSettings, *, now: datetime) 
         )
     )
     return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(requeued, "rowcount", 0) or 0)
-
-
-# --- what the console shows ---------------------------------------------------------------------
-
-
-class ResponseState(NamedTuple):
-    """One response message to a referral's sender, as the console shows it."""
-
-    referral_status: str  # accepted | rejected | completed
-    state: str  # scheduled | sending | sent | failed
-    attempts: int
-    last_error: str | None
-    sent_at: datetime | None
-    created_at: datetime
-
-
-def responses_for(session: Session, referral_id: str) -> list[ResponseState]:
-    """The BaRS responses to `referral_id`'s sender, oldest first ([] for a referral that did
-    not come by BaRS)."""
-    rows = session.execute(
-        select(
-            BarsOutboxMessage.referral_status,
-            BarsOutboxMessage.state,
-            BarsOutboxMessage.attempts,
-            BarsOutboxMessage.last_error,
-            BarsOutboxMessage.sent_at,
-            BarsOutboxMessage.created_at,
-        )
-        .where(BarsOutboxMessage.referral_id == referral_id)
-        .order_by(BarsOutboxMessage.created_at, BarsOutboxMessage.id)
-    )
-    return [ResponseState(*row) for row in rows]
-
-
-def message_counts(session: Session) -> dict[str, int]:
-    """How many response messages are in each state, e.g. {"sent": 3, "failed": 1}."""
-    rows = session.execute(
-        select(BarsOutboxMessage.state, func.count()).group_by(BarsOutboxMessage.state)
-    )
-    return {state: count for state, count in rows}

@@ -100,16 +100,16 @@ class BarsShown:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ResponseDelivery:
     """One status response to the sender and where it has got to.
 
-    `state` is the outbox row's (scheduled, sending, sent, failed); `status` the referral
-    status it reports (accepted, rejected, completed, …); `attempts` the tries made so far;
+    `state` is the outbox row's (scheduled, sending, sent, failed); `referral_status` the
+    referral status it reports (accepted, rejected, completed, …); `attempts` the tries made so far;
     `next_attempt_at` when a waiting one is tried next, `sent_at` when one was delivered and
     `created_at` when the status changed (aware UTC datetimes; templates show London time);
     `last_error` the last failure as the outbox recorded it (never patient data)."""
 
-    status: str
+    referral_status: str
     state: str
     attempts: int
     created_at: datetime
@@ -119,7 +119,7 @@ class Delivery:
 
     @property
     def status_label(self) -> str:
-        return self.status.replace("_", " ").capitalize()
+        return self.referral_status.replace("_", " ").capitalize()
 
     @property
     def delivered(self) -> bool:
@@ -186,11 +186,6 @@ def _shown(rows: Sequence[tuple[BarsReferral, str]]) -> BarsShown | None:
     )
 
 
-def bars_referral(session: Session, referral_id: str) -> BarsReferral | None:
-    """The referral's BaRS record, or None when it did not come by BaRS."""
-    return session.get(BarsReferral, referral_id)
-
-
 def referral_shown(session: Session, referral_id: str) -> BarsShown | None:
     """What the referral page shows of a BaRS referral; None for any other referral."""
     rows = session.execute(
@@ -233,18 +228,19 @@ def flag_markers(session: Session, referral_ids: Sequence[str]) -> dict[str, lis
     return markers
 
 
-def deliveries(session: Session, referral_id: str) -> list[Delivery]:
+def deliveries(session: Session, referral_id: str) -> list[ResponseDelivery]:
     """The referral's status responses to its BaRS sender, oldest first, each with its
     delivery state from the outbox; empty for a referral not received by BaRS or whose status
-    has not changed since."""
+    has not changed since. The one reading of a referral's responses: the console shows it,
+    the tests check the outbox through it."""
     rows = session.scalars(
         select(BarsOutboxMessage)
         .where(BarsOutboxMessage.referral_id == referral_id)
         .order_by(BarsOutboxMessage.created_at, BarsOutboxMessage.id)
     )
     return [
-        Delivery(
-            status=row.referral_status,
+        ResponseDelivery(
+            referral_status=row.referral_status,
             state=row.state,
             attempts=row.attempts,
             created_at=row.created_at,

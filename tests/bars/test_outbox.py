@@ -37,9 +37,9 @@ from navigator.bars.outbox import (
     OutboxSettings,
     claim_due,
     requeue_stuck,
-    responses_for,
     send_claimed,
 )
+from navigator.bars.shown import deliveries as responses_for
 from navigator.bars.worker import dispatch_due, run_once
 from navigator.core.clock import local_month
 from navigator.core.db import transaction, utcnow
@@ -314,7 +314,13 @@ def test_a_message_is_posted_to_the_senders_process_message_with_the_bars_header
     assert got.bundle == row.bundle
     assert (row.state, row.attempts, row.response_status, row.last_error) == (SENT, 1, 200, None)
     assert row.sent_at is not None
-    assert responses_for(session, referral.id)[0][:4] == ("accepted", SENT, 1, None)
+    [state] = responses_for(session, referral.id)
+    assert (state.referral_status, state.state, state.attempts, state.last_error) == (
+        "accepted",
+        SENT,
+        1,
+        None,
+    )
 
 
 def test_a_sender_down_for_a_while_then_up_gets_the_message_exactly_once(

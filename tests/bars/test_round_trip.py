@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from navigator.bars.fake_sender import FakeBarsSender
 from navigator.bars.models import FAILED, SCHEDULED, SENT, BarsOutboxMessage, BarsRequest
-from navigator.bars.outbox import responses_for
 from navigator.bars.response_message import EVENT
+from navigator.bars.shown import deliveries as responses_for
 from navigator.sms.worker import _enter_app_context, build_scheduler
 from tests.bars.test_outbox import make_referral
 from tests.builders import load_directory, organisation, service

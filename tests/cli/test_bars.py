@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from navigator.bars.models import BarsReferral
-from navigator.bars.outbox import responses_for
+from navigator.bars.shown import deliveries as responses_for
 from tests.cli.conftest import run
 from tests.conftest import PROJECT_ROOT
 from tests.fhir.bars_messages import bars_headers, target_header

@@ -33,8 +33,8 @@ from werkzeug.test import TestResponse
 
 from navigator.bars.fake_sender import FakeBarsSender
 from navigator.bars.models import SCHEDULED, SENT, BarsOutboxMessage, BarsReferral
-from navigator.bars.outbox import responses_for
 from navigator.bars.response_message import EVENT
+from navigator.bars.shown import deliveries as responses_for
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
 from navigator.referrals.models import Referral
