@@ -9,6 +9,11 @@ the navigation, create the referral, keep the Bundle, audit, commit, answer. Thr
 Flask stack in-process (no HTTP server), on the BLMK directory. Target: p99 < 50 ms.
 
     .venv/bin/python bench/bars_process_message.py [--requests 1000] [--database-url URL]
+        [--profile]
+
+`--profile` runs the timed requests under cProfile and prints the top functions by cumulative
+and own time, and the SQL statements each request sends (what to look at first on PostgreSQL,
+where each round trip costs about 1 ms).
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import cProfile
 import json
+import pstats
 import uuid
+from collections import Counter
 from typing import Any
 
 from common import ROOT, blmk_documents, fresh_app, load, summary, timed
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import event
 
 from navigator.auth.keys import create_api_client
 from navigator.core.db import transaction
@@ -59,7 +68,7 @@ def message(template: dict[str, Any], i: int) -> str:
     return json.dumps(data)
 
 
-def run(database_url: str | None, requests: int) -> None:
+def run(database_url: str | None, requests: int, profile: bool = False) -> None:
     backend = "postgresql" if database_url else "sqlite"
     app, _ = fresh_app(database_url)
     app.config["BARS_SENDER_ENDPOINTS"] = (SENDER,)
@@ -70,7 +79,7 @@ def run(database_url: str | None, requests: int) -> None:
         system = service_id_system()
     target = base64.b64encode(json.dumps({"value": TARGET, "system": system}).encode()).decode()
     template = message_template()
-    bodies = iter([message(template, i) for i in range(requests + 50)])
+    bodies = iter([message(template, i) for i in range(requests + 60)])
     client = app.test_client()
     failures: list[int] = []
 
@@ -91,6 +100,9 @@ def run(database_url: str | None, requests: int) -> None:
             failures.append(response.status_code)
 
     timed(one, 50)  # warm up: the directory index, the rule set, fhir.resources' models
+    if profile:
+        _profile(app, one, requests)
+        return
     samples = timed(one, requests)
     assert not failures, f"non-200 answers: {sorted(set(failures))}"
     print(
@@ -99,9 +111,38 @@ def run(database_url: str | None, requests: int) -> None:
     )
 
 
+def _profile(app: Any, one: Any, requests: int) -> None:
+    """The SQL statements of two requests (one of each kind), then cProfile over `requests`
+    requests."""
+    statements: Counter[str] = Counter()
+    with app.app_context():
+        engine = current_session().get_bind()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements[" ".join(statement.split())[:110]] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    for kind in ("with an NHS number", "without"):  # the bench alternates the two
+        statements.clear()
+        one()
+        print(f"SQL statements of one request {kind}: {sum(statements.values())}")
+        for statement, n in statements.most_common():
+            print(f"  {n} x {statement}")
+    event.remove(engine, "before_cursor_execute", count)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        one()
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(30)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--profile", action="store_true", help="cProfile and SQL statements")
     args = parser.parse_args()
-    run(args.database_url, args.requests)
+    run(args.database_url, args.requests, args.profile)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from navigator.bars.models import PROCESSED, PROCESSING, BarsReferral, BarsRequest
@@ -25,6 +25,7 @@ from navigator.core.db import insert_unless_exists
 from navigator.core.errors import Problem
 
 REQUESTS = cast(Table, BarsRequest.__table__)
+_INSERT_REFERRAL = insert(cast(Table, BarsReferral.__table__))
 
 DUPLICATE = "This message has been recognised as having already been successfully processed."
 TOO_EARLY = "A message with this X-Request-Id is still being processed: retry later."
@@ -156,26 +157,28 @@ def record_bars_referral(
     patient_instruction: str | None,
     sender_updated_at: datetime,
     now: datetime,
-) -> BarsReferral:
+) -> None:
     """Keep what navigator needs of the referral's sender: where its status responses go
     (`sender_endpoint`, already checked against `BARS_SENDER_ENDPOINTS`) and under which
     correlation id, and the Flags and safety-netting the console shows."""
-    row = BarsReferral(
-        referral_id=referral_id,
-        correlation_id=correlation_id,
-        service_request_id=service_request_id,
-        sender_endpoint=sender_endpoint,
-        sender_name=sender_name,
-        request_message_id=request_message_id,
-        target_identifier=target_identifier[:200],
-        flags=[dict(f) for f in flags],
-        patient_instruction=patient_instruction,
-        sender_updated_at=sender_updated_at,
-        created_at=now,
+    # A Core insert on the session's connection (same transaction): nobody reads the row
+    # back in this unit of work, so no ORM object and no flush of its own (~0.3 ms).
+    session.connection().execute(
+        _INSERT_REFERRAL,
+        {
+            "referral_id": referral_id,
+            "correlation_id": correlation_id,
+            "service_request_id": service_request_id,
+            "sender_endpoint": sender_endpoint,
+            "sender_name": sender_name,
+            "request_message_id": request_message_id,
+            "target_identifier": target_identifier[:200],
+            "flags": [dict(f) for f in flags],
+            "patient_instruction": patient_instruction,
+            "sender_updated_at": sender_updated_at,
+            "created_at": now,
+        },
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def latest_bundle(session: Session, referral_id: str) -> str | None:

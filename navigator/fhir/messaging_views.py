@@ -86,10 +86,9 @@ def process_message() -> ResponseReturnValue:
                 ),
             )
         else:
+            index = directory_index()
             entry, target = target_service(
-                request.headers.get(TARGET_HEADER),
-                directory_index(),
-                service_id_system(),
+                request.headers.get(TARGET_HEADER), index, service_id_system()
             )
             answer = retry_on_conflict(
                 session,
@@ -98,6 +97,7 @@ def process_message() -> ResponseReturnValue:
                     message,
                     caller=caller,
                     entry=entry,
+                    index=index,
                     target_identifier=target,
                     ids=ids,
                     claimed_at=claimed_at,

@@ -43,7 +43,6 @@ from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER
 from navigator.core.vocabulary import UNCLASSIFIED
 from navigator.directory.index import DirectoryIndex, Entry
-from navigator.directory.reference import directory_index
 from navigator.fhir.bars_bundle import (
     BarsMessage,
     clinical,
@@ -224,6 +223,7 @@ def receive_referral(
     *,
     caller: Caller,
     entry: Entry,
+    index: DirectoryIndex,
     target_identifier: str,
     ids: RequestIds,
     claimed_at: datetime,
@@ -235,6 +235,9 @@ def receive_referral(
     `/api/v1` does (NHS number when given, else a new record, never merged), a navigation from
     the message's clinical content, a referral to `entry`, the sender's `BarsReferral`, the
     request marked processed with its Bundle, and an audit event. Returns the 200 answer.
+    `index`: the directory index `entry` was found in, used throughout (each
+    `directory_index()` call reads the directory's revision: one round trip, ~1 ms on
+    PostgreSQL, saved twice per referral).
 
     422 `not-supported`: `MessageHeader.source.endpoint` not registered
     (`BARS_SENDER_ENDPOINTS`), or no routing rule covers the referral. 409 `duplicate`: the
@@ -275,62 +278,70 @@ def receive_referral(
         "warnings": [],
     }
     body["need"] = _routable_need(body, entry)
-    navigation = navigate_call(session, body, created_by=caller.label, require_postcode=False)
-    notes = f"Reason for referral: {facts.reason}"
-    if facts.patient_instruction:
-        notes += f"\nSafety-netting given to the patient: {facts.patient_instruction}"
-    referral, _ = create_referral(
-        session,
-        {
-            "navigation_id": navigation["id"],
-            "service_id": entry.id,
-            "patient": patient,
-            "reason": facts.reason,
-            "urgency": navigation["urgency"],
-            "consent": True,  # BaRS referrals are for direct care (Consent DRC, REFREQ01)
-            "notes": notes[:4000],
-        },
-        caller=caller,
-        idempotency_key=f"bars:{message.service_request_id}"[:200],
-        index=directory_index(),
-        gazetteer=GAZETTEER.get(),
-        ack_minutes=config["REFERRAL_ACK_MINUTES"],
-        now=now,
-        new_navigation=True,
-    )
-    recommended = navigation["recommendation"]["service"]["id"]
-    session.execute(
-        update(Navigation)
-        .where(Navigation.id == navigation["id"])
-        .values(
-            notes=notes,
-            patient_id=referral.patient_id,
-            # The sender chose the service: recorded as the call's decision, so the call
-            # page shows the referral and nobody is asked to decide the call again.
-            decision="accepted" if recommended == entry.id else "overridden",
-            chosen_service_id=entry.id,
-            override_reason=None
-            if recommended == entry.id
-            else "Referred to this service by the sender (BaRS).",
-            decided_by=caller.label,
-            decided_at=now,
+    # No autoflush: the audit events written on the way (the navigation's, the patient's, the
+    # referral's) wait for the next explicit flush and go in one multi-row INSERT instead of
+    # each being flushed by the next query (one round trip less, ~1 ms on PostgreSQL). The
+    # queries in between read no audit events; every other row is flushed explicitly before
+    # anything reads or references it (the patient, its source, the referral).
+    with session.no_autoflush:
+        navigation = navigate_call(
+            session, body, created_by=caller.label, require_postcode=False, index=index
         )
-    )
-    record_bars_referral(
-        session,
-        referral_id=referral.id,
-        correlation_id=ids.correlation_id,
-        service_request_id=message.service_request_id,
-        sender_endpoint=endpoint,
-        sender_name=message.sender_name,
-        request_message_id=message.message_id,
-        target_identifier=target_identifier,
-        flags=flags(message),
-        patient_instruction=facts.patient_instruction,
-        sender_updated_at=message.time,
-        now=now,
-    )
-    _finish(session, message, referral, ids, claimed_at, body_text, caller, now)
+        notes = f"Reason for referral: {facts.reason}"
+        if facts.patient_instruction:
+            notes += f"\nSafety-netting given to the patient: {facts.patient_instruction}"
+        referral, _ = create_referral(
+            session,
+            {
+                "navigation_id": navigation["id"],
+                "service_id": entry.id,
+                "patient": patient,
+                "reason": facts.reason,
+                "urgency": navigation["urgency"],
+                "consent": True,  # BaRS referrals are for direct care (Consent DRC, REFREQ01)
+                "notes": notes[:4000],
+            },
+            caller=caller,
+            idempotency_key=f"bars:{message.service_request_id}"[:200],
+            index=index,
+            gazetteer=GAZETTEER.get(),
+            ack_minutes=config["REFERRAL_ACK_MINUTES"],
+            now=now,
+            new_navigation=True,
+        )
+        recommended = navigation["recommendation"]["service"]["id"]
+        session.execute(
+            update(Navigation)
+            .where(Navigation.id == navigation["id"])
+            .values(
+                notes=notes,
+                patient_id=referral.patient_id,
+                # The sender chose the service: recorded as the call's decision, so the call
+                # page shows the referral and nobody is asked to decide the call again.
+                decision="accepted" if recommended == entry.id else "overridden",
+                chosen_service_id=entry.id,
+                override_reason=None
+                if recommended == entry.id
+                else "Referred to this service by the sender (BaRS).",
+                decided_by=caller.label,
+                decided_at=now,
+            )
+        )
+        record_bars_referral(
+            session,
+            referral_id=referral.id,
+            correlation_id=ids.correlation_id,
+            service_request_id=message.service_request_id,
+            sender_endpoint=endpoint,
+            sender_name=message.sender_name,
+            request_message_id=message.message_id,
+            target_identifier=target_identifier,
+            flags=flags(message),
+            patient_instruction=facts.patient_instruction,
+            sender_updated_at=message.time,
+            now=now,
+        )
+        _finish(session, message, referral, ids, claimed_at, body_text, caller, now)
     return response_bundle(
         message, referral, config=config, navigation_id=navigation["id"], now=now
     )
@@ -387,6 +398,7 @@ def receive_cancellation(
         },
         actor=f"{caller.label} (BaRS: {sender})"[:200],
         now=now,
+        by_bars_sender=True,  # the sender's own cancellation: its answer is this 200
     )
     bars.sender_updated_at = message.time
     _finish(session, message, referral, ids, claimed_at, body_text, caller, now)

@@ -314,14 +314,21 @@ def day_range(start: Any, end: Any) -> tuple[datetime, datetime]:
 # The entry point views use: `navigate` bound to the running app's directory, rules, vocabulary
 # and follow-up plan, so the API and the console route a call in exactly the same way.
 def navigate_call(
-    session: Session, body: Mapping[str, Any], *, created_by: str, require_postcode: bool = True
+    session: Session,
+    body: Mapping[str, Any],
+    *,
+    created_by: str,
+    require_postcode: bool = True,
+    index: DirectoryIndex | None = None,
 ) -> dict[str, Any]:
-    """Route and record one call in the caller's transaction (follow-up texts included)."""
+    """Route and record one call in the caller's transaction (follow-up texts included).
+    `index`: the directory index the caller already has for this request (`directory_index`
+    reads the directory's revision each time it is asked: a round trip saved)."""
     return navigate(
         session,
         body,
         created_by=created_by,
-        index=directory_index(),
+        index=index if index is not None else directory_index(),
         ruleset=RULESET.get(),
         vocab=VOCABULARY.get(),
         now=utcnow(),
