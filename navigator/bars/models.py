@@ -61,7 +61,9 @@ class BarsReferral(Base):
     sender_phone: Mapped[str | None] = mapped_column(String(40))
     # The referral request's MessageHeader id (what a response's `response.identifier` names).
     request_message_id: Mapped[str] = mapped_column(String(200))
-    target_identifier: Mapped[str] = mapped_column(String(200))  # NHSD-Target-Identifier
+    # The NHSD-Target-Identifier as decoded, `system|value` (navigator's service id system and
+    # the service id): what the status responses' HealthcareService identifier carries.
+    target_identifier: Mapped[str] = mapped_column(String(200))
     # [{"category": "safeguarding" | "reasonable_adjustment" | ..., "code", "display", "text"}]
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     patient_instruction: Mapped[str | None] = mapped_column(Text)

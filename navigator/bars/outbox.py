@@ -52,12 +52,8 @@ from navigator.bars.models import (
     BarsReferral,
     BarsRequest,
 )
-from navigator.bars.response_message import (
-    ENCOUNTER_STATUS,
-    NHS_NUMBER_SYSTEM,
-    ResponseFacts,
-    build_response,
-)
+from navigator.bars.response_message import ENCOUNTER_STATUS, ResponseFacts, build_response
+from navigator.bars.terms import NHS_NUMBER_SYSTEM
 from navigator.core.db import utcnow
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, column, delete, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from navigator.bars.models import PROCESSED, PROCESSING, BarsReferral, BarsRequest
@@ -26,6 +26,8 @@ from navigator.core.errors import Problem
 
 REQUESTS = cast(Table, BarsRequest.__table__)
 _INSERT_REFERRAL = insert(cast(Table, BarsReferral.__table__))
+# The referrals table's owner column (navigator.referrals sits above navigator.bars).
+REFERRALS = table("referrals", column("id"), column("client_id"))
 
 DUPLICATE = "This message has been recognised as having already been successfully processed."
 TOO_EARLY = "A message with this X-Request-Id is still being processed: retry later."
@@ -130,17 +132,25 @@ def mark_processed(
 
 
 def find_bars_referral(
-    session: Session, service_request_id: str, *, for_update: bool = False
+    session: Session, client_id: str, service_request_id: str, *, for_update: bool = False
 ) -> BarsReferral | None:
-    """The referral navigator made for the sender's ServiceRequest id (the newest, should a
-    sender reuse one)."""
+    """The referral navigator made for this client's ServiceRequest id (the newest, should a
+    sender reuse one), or None. Scoped to the client (the API key's client reference, the
+    referral's `client_id`), as the referral's idempotency key (client_id, `bars:<SR id>`) is:
+    another client's ServiceRequest of the same id is never found, so neither a duplicate
+    check nor a cancellation tells one integrator that another's id exists (review of issue
+    16)."""
     query = (
         select(BarsReferral)
-        .where(BarsReferral.service_request_id == service_request_id)
+        .join(REFERRALS, REFERRALS.c.id == BarsReferral.referral_id)
+        .where(
+            BarsReferral.service_request_id == service_request_id,
+            REFERRALS.c.client_id == client_id,
+        )
         .order_by(BarsReferral.created_at.desc())
         .limit(1)
     )
-    return session.scalar(query.with_for_update() if for_update else query)
+    return session.scalar(query.with_for_update(of=BarsReferral) if for_update else query)
 
 
 def record_bars_referral(
@@ -152,6 +162,7 @@ def record_bars_referral(
     sender_endpoint: str,
     sender_name: str | None,
     request_message_id: str,
+    sender_phone: str | None = None,
     target_identifier: str,
     flags: Sequence[Mapping[str, Any]],
     patient_instruction: str | None,
@@ -160,7 +171,10 @@ def record_bars_referral(
 ) -> None:
     """Keep what navigator needs of the referral's sender: where its status responses go
     (`sender_endpoint`, already checked against `BARS_SENDER_ENDPOINTS`) and under which
-    correlation id, and the Flags and safety-netting the console shows."""
+    correlation id, `sender_phone` (`MessageHeader.source.contact`, at most 40 characters:
+    the number the console gives when a status response cannot be delivered), the
+    NHSD-Target-Identifier as `system|value`, and the Flags and safety-netting the console
+    shows."""
     # A Core insert on the session's connection (same transaction): nobody reads the row
     # back in this unit of work, so no ORM object and no flush of its own (~0.3 ms).
     session.connection().execute(
@@ -171,6 +185,7 @@ def record_bars_referral(
             "service_request_id": service_request_id,
             "sender_endpoint": sender_endpoint,
             "sender_name": sender_name,
+            "sender_phone": sender_phone[:40] if sender_phone else None,
             "request_message_id": request_message_id,
             "target_identifier": target_identifier[:200],
             "flags": [dict(f) for f in flags],

@@ -21,8 +21,9 @@ What the message carries, and nothing more:
 - ServiceRequest: the sender's own id, `status = active` (BaRS allows only active / revoked /
   entered-in-error on a ServiceRequest; navigator's decision is carried by the Encounter),
   intent `plan`, category `referral`, subject, performer.
-- Encounter (navigator's, id = the referral id, identifier = the referral id under navigator's
-  base): status `planned` (accepted), `finished` (completed) or `cancelled` (rejected, with
+- Encounter (navigator's, id = the referral id, class EMER, identifier =
+  `terms.referral_identifier`, the one the 200 answer and the ServiceRequest read carry):
+  status `planned` (accepted), `finished` (completed) or `cancelled` (rejected, with
   `reasonCode`: the BaRS rejected-reason code and navigator's reason in words), `basedOn` the
   ServiceRequest. navigator's free-text notes are never sent (they may hold patient data).
 - Patient: only the NHS number, and only when the sender's own request carried one (echoed so
@@ -43,11 +44,17 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-EVENTS_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
-REASONS_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
-REJECTED_REASONS_SYSTEM = "https://fhir.nhs.uk/CodeSystem/rejected-reasons-bars"
-CATEGORY_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-category-servicerequest"
-NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+from navigator.bars import terms
+from navigator.bars.terms import (
+    CATEGORY_SYSTEM,
+    ENCOUNTER_CLASS,
+    MESSAGE_EVENTS_SYSTEM,
+    MESSAGE_REASONS_SYSTEM,
+    NHS_NUMBER_SYSTEM,
+    REJECTED_REASONS_SYSTEM,
+    referral_identifier,
+)
+
 BUNDLE_PROFILE = "https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage"
 HEADER_PROFILE = "https://fhir.nhs.uk/StructureDefinition/BARSMessageHeader-servicerequest-response"
 SERVICE_REQUEST_PROFILE = (
@@ -65,10 +72,8 @@ APPLICATION_VERSION = "1.0.0-beta"
 # complete; a cancellation by navigator (not by the sender, whose own needs no answer) goes
 # back too, or 111 would believe a cancelled referral was still live (review of issue 16).
 ENCOUNTER_STATUS = {
-    "accepted": "planned",
-    "rejected": "cancelled",
-    "completed": "finished",
-    "cancelled": "cancelled",
+    status: terms.ENCOUNTER_STATUS[status]
+    for status in ("accepted", "rejected", "completed", "cancelled")
 }
 # navigator's rejection reasons → (BaRS rejected-reasons code, its display, navigator's words).
 # The code system has RRNA, FC and OTH; every other reason is OTH with navigator's words.
@@ -101,7 +106,7 @@ class ResponseFacts:
     service_request_id: str  # the sender's ServiceRequest id
     sender_endpoint: str
     sender_name: str | None
-    target_identifier: str  # the request's NHSD-Target-Identifier, "system|value" or a value
+    target_identifier: str  # the request's NHSD-Target-Identifier as "system|value"
     navigator_base: str  # navigator's public /fhir base URL
     nhs_number: str | None  # only when the sender's request carried it
 
@@ -133,15 +138,9 @@ def build_response(facts: ResponseFacts) -> dict[str, Any]:
         "resourceType": "Encounter",
         "id": facts.referral_id,
         "meta": _meta(UK_CORE + "Encounter", now),
-        "identifier": [
-            {"system": f"{facts.navigator_base}/Id/referral", "value": facts.referral_id}
-        ],
+        "identifier": [referral_identifier(facts.navigator_base, facts.referral_id)],
         "status": encounter_status,
-        "class": {
-            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-            "code": "EMER",
-            "display": "emergency",
-        },
+        "class": ENCOUNTER_CLASS,
         "subject": {"reference": patient},
         "basedOn": [{"reference": service_request}],
         "serviceProvider": {"reference": navigator_org},
@@ -176,7 +175,7 @@ def build_response(facts: ResponseFacts) -> dict[str, Any]:
                 "resourceType": "MessageHeader",
                 "id": facts.header_id,
                 "meta": _meta(HEADER_PROFILE, now),
-                "eventCoding": {"system": EVENTS_SYSTEM, "code": EVENT},
+                "eventCoding": {"system": MESSAGE_EVENTS_SYSTEM, "code": EVENT},
                 "destination": [
                     {"endpoint": facts.sender_endpoint, "receiver": {"reference": sender_org}}
                 ],
@@ -188,7 +187,10 @@ def build_response(facts: ResponseFacts) -> dict[str, Any]:
                 },
                 "reason": {
                     "coding": [
-                        {"system": REASONS_SYSTEM, "code": "new" if facts.first else "update"}
+                        {
+                            "system": MESSAGE_REASONS_SYSTEM,
+                            "code": "new" if facts.first else "update",
+                        }
                     ]
                 },
                 "response": {"identifier": facts.request_message_id, "code": "ok"},

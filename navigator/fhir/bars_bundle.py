@@ -18,6 +18,7 @@ patient data.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -32,23 +33,25 @@ from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from navigator.bars.terms import (
+    CATEGORY_SYSTEM,
+    FLAG_CATEGORY_SYSTEM,
+    NHS_NUMBER_SYSTEM,
+    ODS_SYSTEM,
+)
 from navigator.core.errors import Problem
 from navigator.core.identifiers import normalise_nhs_number, normalise_ods_code, normalise_postcode
 from navigator.web.edge import json_text_errors
 
-# Code systems of the standard (the examples spell some with `message-events-bars`, the API's
-# examples with `message-event-servicerequest`: the code decides, not the system).
-NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
-ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+# Code systems of the standard read only here (the shared ones are in navigator.bars.terms;
+# the events system is spelt two ways in the standard: the code decides, not the system).
 DX_SYSTEM = "https://fhir.nhs.uk/CodeSystem/pathways-dx-codes"
 SG_SYSTEM = "https://fhir.nhs.uk/CodeSystem/pathways-sg-codes"
 SD_SYSTEM = "https://fhir.nhs.uk/CodeSystem/pathways-sd-codes"
-CATEGORY_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-category-servicerequest"
 USE_CASE_SYSTEMS = (
     "https://fhir.nhs.uk/CodeSystem/usecases-categories-bars",  # REFREQ01's spelling
     "https://fhir.nhs.uk/CodeSystem/usecase-categories-bars",  # the content-negotiation page's
 )
-FLAG_CATEGORY_SYSTEM = "https://fhir.nhs.uk/CodeSystem/flag-categories-bars"
 # BaRS flag categories (FLA01-FLA10 examples) → what the console shows them as.
 FLAG_CATEGORIES = {"SG": "safeguarding", "RA": "reasonable_adjustment"}
 
@@ -66,6 +69,16 @@ CANCELLED_STATUSES = frozenset({"revoked", "entered-in-error"})
 # Bundle.meta.versionId is the BaRS Core version the message was built against (REFREQ01
 # "1.0.0", SERVREQ01 "1.1.0"): navigator reads major version 1.
 SUPPORTED_MAJOR = "1"
+# FHIR's id type (R4 datatypes: `[A-Za-z0-9\-\.]{1,64}`): what a MessageHeader or
+# ServiceRequest id navigator keeps must be, as it goes back in `response.identifier` and as a
+# resource id in every status response.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# The years a message's times may fall in. Python's datetime stops at years 1 and 9999, so a
+# time at either end with an offset (9999-12-31T23:59:59-14:00) cannot be converted to UTC;
+# no referral is dated outside these years (review of issue 16).
+YEARS = (1900, 2200)
+# MessageHeader.source.contact values longer than this are dropped (BarsReferral.sender_phone).
+PHONE_MAX = 40
 
 
 def invariant(path: str, rule: str) -> Problem:
@@ -80,6 +93,32 @@ def unsupported(path: str, why: str) -> Problem:
 
 def bad_value(path: str, why: str, code: str = "value") -> Problem:
     return Problem(400, f"{path}: {why}", code=code, errors={path: [why]})
+
+
+def entry_id(resource: Any, full_url: str | None, path: str) -> str:
+    """The id navigator keeps for an entry's resource (review of issue 16; FHIR R4 Bundle:
+    `fullUrl` is a `urn:uuid:` or an absolute URL ending in `Type/id`): `resource.id` (already
+    a FHIR id: fhir.resources checks it), else the uuid of a `urn:uuid:` fullUrl, else the
+    last segment of an absolute fullUrl, when either is a FHIR id (`FHIR_ID`). Anything else
+    (no id and no fullUrl, or `https://sender/ServiceRequest/a:b`) is 400 `invariant` at
+    `path` (the entry's `fullUrl`): such an id could not go back in a response message."""
+    if resource.id:
+        return str(resource.id)
+    url = str(full_url or "")
+    candidate = url[len("urn:uuid:") :] if url.startswith("urn:uuid:") else url.rstrip("/")
+    candidate = candidate.rsplit("/", 1)[-1]
+    if FHIR_ID.fullmatch(candidate):
+        return candidate
+    raise invariant(
+        path, "Give the resource an id, or a fullUrl that is a urn:uuid or ends in a FHIR id."
+    )
+
+
+def check_time(value: Any, path: str) -> None:
+    """400 `value` at `path` for a time outside the years `YEARS` (review of issue 16: such a
+    time with an offset overflows on conversion to UTC)."""
+    if isinstance(value, datetime | date) and not YEARS[0] <= value.year <= YEARS[1]:
+        raise bad_value(path, f"The time must fall between the years {YEARS[0]} and {YEARS[1]}.")
 
 
 # --- Parsing --------------------------------------------------------------------------------
@@ -238,7 +277,7 @@ class BarsMessage:
     reason: str
     time: datetime  # Bundle.timestamp: when the sender built the message (aware UTC)
     service_request: ServiceRequest
-    service_request_id: str  # the sender's ServiceRequest id, or the uuid of its fullUrl
+    service_request_id: str  # the sender's ServiceRequest id (`entry_id`: a FHIR id)
     category: str | None  # referral | validation | … (message-category-servicerequest)
     use_case: str | None  # e.g. a1t1 "111 to ED"
     patient: Patient | None = None
@@ -246,14 +285,9 @@ class BarsMessage:
     care_plan: CarePlan | None = None
     flags: list[Flag] = field(default_factory=list)
     entries: Entries = field(default_factory=Entries)
-
-    @property
-    def message_id(self) -> str:
-        """The MessageHeader's id; REFREQ01's has none, so then the uuid of its fullUrl, then
-        the Bundle's id (what REFRESP01's `response.identifier` names)."""
-        full_url = str((self.bundle.entry or [])[0].fullUrl or "")
-        found = self.header.id or full_url.removeprefix("urn:uuid:") or self.bundle.id or ""
-        return str(found)[:200]
+    # The MessageHeader's id (`entry_id`; REFREQ01's has none, so the uuid of its fullUrl),
+    # else the Bundle's id: what REFRESP01's `response.identifier` names.
+    message_id: str = ""
 
     @property
     def sender_endpoint(self) -> str:
@@ -263,6 +297,17 @@ class BarsMessage:
     def sender_name(self) -> str | None:
         name = self.header.source.name if self.header.source else None
         return str(name)[:200] if name else None
+
+    @property
+    def sender_phone(self) -> str | None:
+        """`MessageHeader.source.contact` when its system is `phone` (REFREQ01: `+44 (0113)
+        123 4567`), for a navigator to ring when a status response cannot be delivered; None
+        when absent, another system, or longer than `PHONE_MAX` characters (its column)."""
+        contact = self.header.source.contact if self.header.source else None
+        if contact is None or contact.system != "phone" or not contact.value:
+            return None
+        phone = " ".join(str(contact.value).split())
+        return phone if 0 < len(phone) <= PHONE_MAX else None
 
     @property
     def is_cancellation(self) -> bool:
@@ -310,11 +355,21 @@ def read_message(bundle: Bundle) -> BarsMessage:
     time = _aware(bundle.timestamp)
     if time is None:
         raise invariant("Bundle.timestamp", "A message Bundle needs its timestamp.")
+    check_time(time, "Bundle.timestamp")
+    check_time(bundle.meta.lastUpdated if bundle.meta else None, "Bundle.meta.lastUpdated")
     entries = bundle.entry or []
+    for position, item in enumerate(entries):
+        meta = item.resource.meta if item.resource is not None else None
+        if meta is not None:
+            check_time(meta.lastUpdated, f"Bundle.entry[{position}].resource.meta.lastUpdated")
     first = entries[0].resource if entries else None
     if first is None or first.get_resource_type() != "MessageHeader":
         raise invariant("Bundle.entry[0]", "The first entry of a message is its MessageHeader.")
     header = cast(MessageHeader, first)
+    if first.id or entries[0].fullUrl or not bundle.id:
+        message_id = entry_id(first, entries[0].fullUrl, "Bundle.entry[0].fullUrl")
+    else:
+        message_id = str(bundle.id)
     event = _code(header.eventCoding)
     if event in OTHER_EVENTS:
         raise unsupported("MessageHeader.eventCoding", "navigator receives referral requests only.")
@@ -331,12 +386,9 @@ def read_message(bundle: Bundle) -> BarsMessage:
             "MessageHeader.focus", "The focus must reference a ServiceRequest in the Bundle."
         )
     position, service_request = found
-    full_url = str(entries[position].fullUrl or "")
-    sr_id = service_request.id or full_url.removeprefix("urn:uuid:")
-    if not sr_id or len(sr_id) > 200:
-        raise invariant(
-            f"Bundle.entry[{position}]", "The ServiceRequest needs an id or a urn:uuid fullUrl."
-        )
+    sr_id = entry_id(
+        service_request, entries[position].fullUrl, f"Bundle.entry[{position}].fullUrl"
+    )
     message = BarsMessage(
         bundle=bundle,
         header=header,
@@ -348,6 +400,7 @@ def read_message(bundle: Bundle) -> BarsMessage:
         category=_coded(service_request.category, (CATEGORY_SYSTEM,)),
         use_case=_coded(service_request.category, USE_CASE_SYSTEMS),
         entries=index,
+        message_id=message_id,
     )
     if reason == NEW:
         _check_new(message, index)
@@ -524,20 +577,27 @@ def clinical(message: BarsMessage) -> Clinical:
 
 def flags(message: BarsMessage) -> list[dict[str, Any]]:
     """The active Flags as the console shows them: `[{"category": "safeguarding" |
-    "reasonable_adjustment" | "other", "code", "display", "text"}]` (FLA01-FLA10)."""
+    "reasonable_adjustment" | "other", "code", "display", "text"}]` (FLA01-FLA10), one dict
+    per coding of `Flag.code`, in order (a Flag without codings is one dict with code and
+    display None). Review of issue 16: the standard's FLA10 carries two safeguarding codings
+    in one Flag ("Adult safeguarding concern", "Alleged being subjected to abuse"); keeping
+    only the first would hide the second from the console."""
     shown = []
     for flag in message.flags:
-        category = _coded(flag.category, (FLAG_CATEGORY_SYSTEM,))
-        coding = next(iter(flag.code.coding or []), None) if flag.code else None
-        display = coding.display if coding and coding.display else None
-        shown.append(
-            {
-                "category": FLAG_CATEGORIES.get(category or "", "other"),
-                "code": str(coding.code) if coding and coding.code else None,
-                "display": str(display) if display else None,
-                "text": str(flag.code.text) if flag.code and flag.code.text else None,
-            }
+        category = FLAG_CATEGORIES.get(_coded(flag.category, (FLAG_CATEGORY_SYSTEM,)) or "")
+        text = str(flag.code.text) if flag.code and flag.code.text else None
+        codings: list[Any] = (
+            [c for c in (flag.code.coding or []) if c.code or c.display] if flag.code else []
         )
+        for coding in codings or [None]:
+            shown.append(
+                {
+                    "category": category or "other",
+                    "code": str(coding.code) if coding and coding.code else None,
+                    "display": str(coding.display) if coding and coding.display else None,
+                    "text": text,
+                }
+            )
     return shown
 
 

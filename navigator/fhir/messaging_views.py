@@ -28,6 +28,7 @@ from navigator.fhir.process_message import (
     check_accept,
     receive_cancellation,
     receive_referral,
+    referral_content,
     request_ids,
     target_service,
 )
@@ -39,7 +40,10 @@ blp = Blueprint("fhir_messaging", __name__, url_prefix="/fhir")
 # A bad query string (a NUL) is 400 here, as everywhere under /fhir/ (FHIR's convention).
 answers_bad_fields_with(blp, 400)
 
-XML_TYPES = frozenset({"application/fhir+xml", "application/xml", "text/xml"})
+# The media types a Bundle is read in (parameters such as charset or fhirVersion aside):
+# anything else, text/plain, a form, multipart or none, is 415 (review of issue 16; BaRS API
+# 1.4.0 sends `Content-Type: application/fhir+json`).
+JSON_TYPES = frozenset({"application/fhir+json", "application/json"})
 
 
 @blp.post("/$process-message")
@@ -60,7 +64,7 @@ def process_message() -> ResponseReturnValue:
         )
     try:
         check_accept(request.headers.get("Accept"))
-        if request.mimetype in XML_TYPES:
+        if request.mimetype not in JSON_TYPES:
             raise Problem(
                 415,
                 "Send the Bundle as application/fhir+json.",
@@ -70,6 +74,8 @@ def process_message() -> ResponseReturnValue:
         body = request.get_data(cache=True)
         bundle, _ = parse_bundle(body, max_depth=config.get("MAX_JSON_DEPTH", 32))
         message = read_message(bundle)
+        # Every fault of the Bundle (400) before anything navigator does not support (422).
+        content = None if message.is_cancellation else referral_content(message)
         text = body.decode("utf-8")
         if message.is_cancellation:
             answer = retry_on_conflict(
@@ -104,6 +110,7 @@ def process_message() -> ResponseReturnValue:
                     body_text=text,
                     config=config,
                     now=now,
+                    content=content,
                 ),
             )
     except BaseException:

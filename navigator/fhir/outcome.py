@@ -146,10 +146,12 @@ def _render(error: ErrorDetails) -> Response:
 def _echo_ids(response: Response) -> Response:
     """BaRS: the receiver mirrors `X-Request-Id` and `X-Correlation-Id` on every response, a
     400 for a malformed one included. Only printable ASCII up to 200 characters is echoed: a
-    header is never a channel for other text."""
+    header is never a channel for other text. The value is echoed as navigator used it,
+    without surrounding spaces (review of issue 16: a UUID sent with them was accepted but
+    not echoed)."""
     if request.path.startswith("/fhir/"):
         for name in ECHOED_HEADERS:
-            value = request.headers.get(name, "")
+            value = request.headers.get(name, "").strip()
             if 0 < len(value) <= 200 and all(" " < c < "\x7f" for c in value):
                 response.headers[name] = value
     return response

@@ -36,8 +36,15 @@ from werkzeug.datastructures import Headers
 
 from navigator.auth.keys import Caller
 from navigator.bars.endpoints import allowed_endpoint
-from navigator.bars.models import BarsReferral
 from navigator.bars.received import find_bars_referral, mark_processed, record_bars_referral
+from navigator.bars.terms import (
+    CATEGORY_SYSTEM,
+    ENCOUNTER_CLASS,
+    ENCOUNTER_STATUS,
+    MESSAGE_EVENTS_SYSTEM,
+    SERVICE_REQUEST_STATUS,
+    referral_identifier,
+)
 from navigator.core.errors import Problem
 from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER
@@ -45,6 +52,7 @@ from navigator.core.vocabulary import UNCLASSIFIED
 from navigator.directory.index import DirectoryIndex, Entry
 from navigator.fhir.bars_bundle import (
     BarsMessage,
+    Clinical,
     clinical,
     flags,
     from_111,
@@ -63,27 +71,18 @@ from navigator.rules.ruleset import evaluate
 TARGET_HEADER = "NHSD-Target-Identifier"
 # BaRS Core major version navigator speaks (`Accept: application/fhir+json; version=1.4.0`).
 CORE_MAJOR = 1
-REFERENCE_PREFIX = "NAV"
-MESSAGE_EVENTS_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
-CATEGORY_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-category-servicerequest"
-# navigator referral status → ServiceRequest.status (FHIR request-status). `on-hold` is a
-# FHIR status the BaRS pseudo code uses too; a rejected referral is no longer wanted by anyone
-# here, so `revoked`, as BaRS shows a referral that will not go ahead.
-SERVICE_REQUEST_STATUS = {
-    "sent": "active",
-    "accepted": "active",
-    "on_hold": "on-hold",
-    "completed": "completed",
-    "cancelled": "revoked",
-    "rejected": "revoked",
-}
+# Longest major version read from `Accept` (int() of thousands of digits is refused by Python,
+# and no BaRS version has more than a few: review of issue 16).
+MAJOR_DIGITS = 4
+# Longest NHSD-Target-Identifier read: Base64 of {"value": <a service id>, "system": <URL>}
+# is a few hundred characters; a longer one is refused before it is decoded (review of issue
+# 16: Base64 of 4,000 "[" made the JSON decoder recurse too deep).
+TARGET_HEADER_MAX = 1000
 
 
-def identifier_system(base_url: str, kind: str) -> str:
-    """navigator's own identifier systems, under its public address, as
-    `navigator.fhir.codesystems` names them: `service` (what `NHSD-Target-Identifier`
-    names: `codesystems.service_id_system()`), `referral` (the human-readable reference)."""
-    return f"{base_url.rstrip('/')}/fhir/Id/{kind}"
+def fhir_base(config: Mapping[str, Any]) -> str:
+    """navigator's public `/fhir` base URL (`PUBLIC_BASE_URL` + `/fhir`)."""
+    return str(config["PUBLIC_BASE_URL"]).rstrip("/") + "/fhir"
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,12 @@ def check_accept(accept: str | None) -> None:
             if name.strip().lower() != "version":
                 continue
             major = value.strip().strip('"').split(".")[0]
-            if not major.isdigit() or int(major) != CORE_MAJOR:
+            # isdigit() alone is true for "²" and other digits int() refuses (review of
+            # issue 16): ASCII digits only, and few enough for int().
+            if (
+                not (major.isascii() and major.isdigit() and len(major) <= MAJOR_DIGITS)
+                or int(major) != CORE_MAJOR
+            ):
                 raise Problem(
                     406,
                     "navigator supports BaRS Core version 1 (Accept: application/fhir+json; "
@@ -151,13 +155,15 @@ def check_accept(accept: str | None) -> None:
 
 
 def target_service(header: str | None, index: DirectoryIndex, system: str) -> tuple[Entry, str]:
-    """(the service `NHSD-Target-Identifier` names, the header as sent). The header is the
-    Base64 encoding of `{"value": ..., "system": ...}` (BaRS API 1.4.0, TargetIdentifier);
-    `system` must be navigator's service id system and `value` a service id.
+    """(the service `NHSD-Target-Identifier` names, its identifier as `system|value`, which
+    the status responses' HealthcareService carries). The header is the Base64 encoding of
+    `{"value": ..., "system": ...}` (BaRS API 1.4.0, TargetIdentifier); `system` must be
+    navigator's service id system and `value` a service id.
 
-    400 `required` / `value` for a missing or undecodable header; 422 `not-supported` for
-    another system, or a service that is unknown, not active or not yet classified (nobody
-    has checked what it is, hazard H30)."""
+    400 `required` / `value` for a missing or undecodable header, or one longer than
+    `TARGET_HEADER_MAX` (review of issue 16: no header reaches the decoder's recursion
+    limit); 422 `not-supported` for another system, or a service that is unknown, not active
+    or not yet classified (nobody has checked what it is, hazard H30)."""
     if not header or not header.strip():
         raise Problem(
             400,
@@ -165,10 +171,14 @@ def target_service(header: str | None, index: DirectoryIndex, system: str) -> tu
             code="required",
             errors={TARGET_HEADER: ["Required"]},
         )
+    raw = header.strip()
     try:
-        raw = header.strip()
-        decoded = json.loads(base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        decoded = (
+            json.loads(base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_"))
+            if len(raw) <= TARGET_HEADER_MAX
+            else None
+        )
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         decoded = None
     if (
         not isinstance(decoded, dict)
@@ -190,14 +200,24 @@ def target_service(header: str | None, index: DirectoryIndex, system: str) -> tu
         raise unsupported(TARGET_HEADER, "The service is not active.")
     if entry.service_type == UNCLASSIFIED:
         raise unsupported(TARGET_HEADER, "The service is not yet classified.")
-    return entry, header.strip()
+    return entry, f"{system}|{decoded['value']}"
 
 
-def referral_reference(referral_id: str) -> str:
-    """A reference people can read out: `NAV-3F2A-91C0-7B1D` (the referral id's first 48
-    bits)."""
-    digits = referral_id.replace("-", "").upper()[:12]
-    return f"{REFERENCE_PREFIX}-{digits[:4]}-{digits[4:8]}-{digits[8:12]}"
+@dataclass(frozen=True)
+class ReferralContent:
+    """What a new referral says about its patient (`bars_bundle.patient_data`) and its
+    clinical content (`bars_bundle.clinical`)."""
+
+    patient: dict[str, Any]
+    facts: Clinical
+
+
+def referral_content(message: BarsMessage) -> ReferralContent:
+    """The patient and clinical content of a new referral. Raises the Bundle's 400s (`value`
+    for an invalid NHS number, `required` for a patient without a name): step 4 of the
+    standard's order, so the view calls this before the target checks' 422s (review of issue
+    16; BaRS Core 1.5.0 Error-Handling, Bundle-Processing)."""
+    return ReferralContent(patient_data(message), clinical(message))
 
 
 def _routable_need(body: dict[str, Any], entry: Entry) -> str | None:
@@ -230,6 +250,7 @@ def receive_referral(
     body_text: str,
     config: Mapping[str, Any],
     now: datetime,
+    content: ReferralContent | None = None,
 ) -> dict[str, Any]:
     """A new referral, in the caller's unit of work: the patient matched or created exactly as
     `/api/v1` does (NHS number when given, else a new record, never merged), a navigation from
@@ -237,26 +258,29 @@ def receive_referral(
     request marked processed with its Bundle, and an audit event. Returns the 200 answer.
     `index`: the directory index `entry` was found in, used throughout (each
     `directory_index()` call reads the directory's revision: one round trip, ~1 ms on
-    PostgreSQL, saved twice per referral).
+    PostgreSQL, saved twice per referral). `content`: `referral_content(message)` when the
+    caller has read it already (the view does, before the target checks), else read here.
 
     422 `not-supported`: `MessageHeader.source.endpoint` not registered
     (`BARS_SENDER_ENDPOINTS`), or no routing rule covers the referral. 409 `duplicate`: the
-    sender's ServiceRequest was already received (a new message, not an update)."""
+    sender's ServiceRequest was already received from this client (a new message, not an
+    update); another client's ServiceRequest of the same id is not looked at (review of issue
+    16: a 409 would tell one integrator that another's id exists)."""
     endpoint = message.sender_endpoint
     if not allowed_endpoint(endpoint, config["BARS_SENDER_ENDPOINTS"]):
         raise unsupported(
             "MessageHeader.source.endpoint",
             "Not a registered sender endpoint: status responses could not be returned to it.",
         )
-    if find_bars_referral(session, message.service_request_id) is not None:
+    if find_bars_referral(session, caller.client_ref, message.service_request_id) is not None:
         raise Problem(
             409,
             "This ServiceRequest was already received; send reason 'update' to change it.",
             code="duplicate",
             errors={"ServiceRequest.id": ["Already received"]},
         )
-    patient = patient_data(message)
-    facts = clinical(message)
+    content = content or referral_content(message)
+    patient, facts = content.patient, content.facts
     postcode = (
         parse_postcode(patient["postcode"], allow_outward=False) if patient["postcode"] else None
     )
@@ -334,6 +358,7 @@ def receive_referral(
             service_request_id=message.service_request_id,
             sender_endpoint=endpoint,
             sender_name=message.sender_name,
+            sender_phone=message.sender_phone,
             request_message_id=message.message_id,
             target_identifier=target_identifier,
             flags=flags(message),
@@ -342,9 +367,7 @@ def receive_referral(
             now=now,
         )
         _finish(session, message, referral, ids, claimed_at, body_text, caller, now)
-    return response_bundle(
-        message, referral, config=config, navigation_id=navigation["id"], now=now
-    )
+    return response_bundle(message, referral, config=config, now=now)
 
 
 def receive_cancellation(
@@ -368,7 +391,9 @@ def receive_cancellation(
     already closed, when the message is older than the sender's last version, or when
     navigator changed the referral after the message was built ("local data updates conflict
     with the updates in the message")."""
-    bars = find_bars_referral(session, message.service_request_id, for_update=True)
+    bars = find_bars_referral(
+        session, caller.client_ref, message.service_request_id, for_update=True
+    )
     held = session.get(Referral, bars.referral_id) if bars is not None else None
     if bars is None or held is None or held.client_id != caller.client_ref:
         raise Problem(
@@ -402,9 +427,7 @@ def receive_cancellation(
     )
     bars.sender_updated_at = message.time
     _finish(session, message, referral, ids, claimed_at, body_text, caller, now)
-    return response_bundle(
-        message, referral, config=config, navigation_id=referral.navigation_id, now=now
-    )
+    return response_bundle(message, referral, config=config, now=now)
 
 
 def _conflict(detail: str) -> Problem:
@@ -449,46 +472,38 @@ def response_bundle(
     referral: Referral,
     *,
     config: Mapping[str, Any],
-    navigation_id: str | None,
     now: datetime,
 ) -> dict[str, Any]:
     """The 200 answer, shaped as the BaRS API's process-message responses (a message Bundle
     echoing the request with the receiver's ids): a MessageHeader whose `response` names the
     request's MessageHeader (`ok`), the ServiceRequest under navigator's referral id with its
-    status, the Patient under navigator's patient id (no demographics), and an Encounter
-    (navigator's navigation id) whose identifier is the human-readable referral reference.
-    Built as JSON from fixed shapes and not re-validated here: parsing it with fhir.resources
-    costs ~4 ms of the 50 ms budget on every referral, so the tests parse every answer
-    instead (`tests/fhir/test_process_message.py::post`)."""
+    BaRS status (`terms.SERVICE_REQUEST_STATUS`: active or revoked), the Patient under
+    navigator's patient id (no demographics), and the referral's Encounter as every status
+    response carries it (review of issue 16: one referral identity in every message): id =
+    the referral id, class EMER, the status navigator's decision gives
+    (`terms.ENCOUNTER_STATUS`), identifier = `terms.referral_identifier` (the human-readable
+    reference). Built as JSON from fixed shapes and not re-validated here: parsing it with
+    fhir.resources costs ~4 ms of the 50 ms budget on every referral, so the tests parse every
+    answer instead (`tests/fhir/test_process_message.py::post`)."""
     base = str(config["PUBLIC_BASE_URL"])
-    reference = referral_reference(referral.id)
+    referral_ident = referral_identifier(fhir_base(config), referral.id)
     sr_url, patient_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
     encounter_url = f"urn:uuid:{uuid.uuid4()}"
-    referral_ident = {
-        "system": identifier_system(base, "referral"),
-        "value": reference,
-        "use": "official",
-        "type": {"text": "Referral reference"},
-    }
     encounter: dict[str, Any] = {
         "resourceType": "Encounter",
+        "id": referral.id,
         "identifier": [referral_ident],
-        "status": "triaged",
-        "class": {
-            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-            "code": "VR",
-            "display": "virtual",
-        },
+        "status": ENCOUNTER_STATUS[referral.status],
+        "class": ENCOUNTER_CLASS,
         "subject": {"reference": patient_url},
         "serviceType": {"text": "Care navigation"},
+        "basedOn": [{"reference": sr_url}],
     }
-    if navigation_id:
-        encounter["id"] = navigation_id
     header = {
         "resourceType": "MessageHeader",
         "id": str(uuid.uuid4()),
         "eventCoding": {"system": MESSAGE_EVENTS_SYSTEM, "code": message.event},
-        "source": {"name": "navigator", "endpoint": f"{base}/fhir/$process-message"},
+        "source": {"name": "navigator", "endpoint": f"{base.rstrip('/')}/fhir/$process-message"},
         "response": {"identifier": message.message_id or message.service_request_id, "code": "ok"},
         "focus": [{"reference": sr_url}],
     }
@@ -525,7 +540,3 @@ def response_bundle(
         ],
     }
     return bundle
-
-
-def bars_referral_of(session: Session, referral_id: str) -> BarsReferral | None:
-    return session.get(BarsReferral, referral_id)

@@ -664,3 +664,116 @@ def test_from_111_by_use_case_or_pathways() -> None:
     resource(neither, "ServiceRequest")["category"][0]["coding"][1]["code"] = "a2t1"
     neither["entry"][0]["resource"]["extension"][0]["extension"][0]["valueString"] = "Other"
     assert not from_111(message(neither))
+
+
+# --- review of issue 16 ---------------------------------------------------------------------------
+
+
+def with_full_urls(bundle: dict[str, Any], header_url: str, sr_url: str) -> dict[str, Any]:
+    """The MessageHeader and the focus ServiceRequest under these fullUrls (no ids), the
+    focus following."""
+    sr = entry_of(bundle, "ServiceRequest")
+    bundle["entry"][0]["fullUrl"] = header_url
+    bundle["entry"][sr]["fullUrl"] = sr_url
+    bundle["entry"][0]["resource"]["focus"] = [{"reference": sr_url}]
+    bundle["entry"][0]["resource"].pop("id", None)
+    bundle["entry"][sr]["resource"].pop("id", None)
+    return bundle
+
+
+def test_an_absolute_full_url_gives_its_last_segment_as_the_id() -> None:
+    """Review of issue 16, finding 1 (FHIR R4 Bundle.entry.fullUrl may be an absolute URL
+    `…/Type/id`): the id navigator keeps is the URL's last segment, a FHIR id, never the whole
+    URL (which later made every status response of the referral fail)."""
+    bundle = with_full_urls(
+        referral(),
+        "https://ems.example.nhs.uk/fhir/MessageHeader/mh-1",
+        "https://ems.example.nhs.uk/fhir/ServiceRequest/sr-1.v2",
+    )
+    read = message(bundle)
+    assert (read.message_id, read.service_request_id) == ("mh-1", "sr-1.v2")
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("ServiceRequest", "https://ems.example.nhs.uk/fhir/ServiceRequest/sr_1"),
+        ("ServiceRequest", "https://ems.example.nhs.uk/fhir/ServiceRequest/" + "a" * 65),
+        ("ServiceRequest", "urn:uuid:"),
+        ("MessageHeader", "https://ems.example.nhs.uk/fhir/MessageHeader/mh:1"),
+    ],
+)
+def test_a_full_url_without_a_fhir_id_is_400_invariant_at_its_path(kind: str, url: str) -> None:
+    """Review of issue 16, finding 1 (FHIR R4 id: `[A-Za-z0-9\\-\\.]{1,64}`): a resource with
+    no id whose fullUrl does not end in a FHIR id is refused at receipt, naming the fullUrl."""
+    ok = "https://ems.example.nhs.uk/fhir/X/ok-1"
+    bundle = with_full_urls(
+        referral(), url if kind == "MessageHeader" else ok, url if kind == "ServiceRequest" else ok
+    )
+    invariant_at(bundle, f"Bundle.entry[{entry_of(bundle, kind)}].fullUrl")
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("timestamp", "9999-12-31T23:59:59-14:00"),
+        ("timestamp", "0001-01-01T00:00:00+14:00"),
+        ("timestamp", "1899-12-31T23:59:59+00:00"),
+        ("meta", "9999-12-31T23:59:59-14:00"),
+        ("header meta", "0001-01-01T00:00:00+14:00"),
+    ],
+)
+def test_a_time_outside_1900_to_2200_is_400_value_at_its_path(where: str, value: str) -> None:
+    """Review of issue 16, finding 8: a time at the ends of Python's calendar with an offset
+    overflowed on conversion to UTC (a 500); such times are refused, naming the path."""
+    bundle = referral()
+    if where == "timestamp":
+        bundle["timestamp"], path = value, "Bundle.timestamp"
+    elif where == "meta":
+        bundle["meta"]["lastUpdated"], path = value, "Bundle.meta.lastUpdated"
+    else:
+        bundle["entry"][0]["resource"].setdefault("meta", {})["lastUpdated"] = value
+        path = "Bundle.entry[0].resource.meta.lastUpdated"
+    problem = refused(lambda: message(bundle))
+    assert (problem.status, problem.code, list(problem.errors or {})) == (400, "value", [path])
+
+
+def test_the_senders_phone_is_read_from_the_message_header() -> None:
+    """Review of issue 16, finding 3: REFREQ01's `MessageHeader.source.contact` (system
+    phone); another system, or a value longer than the column's 40 characters, is none."""
+    assert message(referral()).sender_phone == "+44 (0113) 123 4567"
+    email = referral()
+    email["entry"][0]["resource"]["source"]["contact"]["system"] = "email"
+    assert message(email).sender_phone is None
+    long = referral()
+    long["entry"][0]["resource"]["source"]["contact"]["value"] = "0" * 41
+    assert message(long).sender_phone is None
+
+
+def test_every_coding_of_a_multi_coded_flag_is_kept_fla10() -> None:
+    """Review of issue 16, finding 4: the standard's FLA10 (one safeguarding Flag with two
+    codings, tests/data/bars/requests/SOURCES.md) added to REFREQ01: both codings reach the
+    console, each with its display, in order."""
+    from pathlib import Path
+
+    from fhir.resources.R4B.flag import Flag
+
+    path = Path(__file__).parent.parent / "data/bars/requests/FLA10 - SafeguardingConcernMulti.xml"
+    fla10 = Flag.model_validate_xml(path.read_bytes()).model_dump(mode="json", exclude_none=True)
+    bundle = referral()
+    bundle["entry"].append({"fullUrl": f"urn:uuid:{fla10['id']}", "resource": fla10})
+    shown = [f for f in flags(message(bundle)) if f["code"] in ("766561000000109", "777996001")]
+    assert shown == [
+        {
+            "category": "safeguarding",
+            "code": "766561000000109",
+            "display": "Adult safeguarding concern (finding)",
+            "text": None,
+        },
+        {
+            "category": "safeguarding",
+            "code": "777996001",
+            "display": "Alleged being subjected to abuse (situation)",
+            "text": None,
+        },
+    ]

@@ -168,7 +168,8 @@ def test_a_111_referral_is_received(
     assert patient.postcode == "LS10 4YU"
 
     navigation = session.get_one(Navigation, ref.navigation_id)
-    assert encounter["id"] == navigation.id
+    # The referral's Encounter, as in every status response (review of issue 16).
+    assert (encounter["id"], encounter["class"]["code"]) == (ref.id, "EMER")
     assert navigation.caller_role == "nhs111"
     assert navigation.disposition == "Dx02"
     assert (navigation.symptom_group, navigation.symptom_discriminator) == ("SG1010", "SD4389")
@@ -186,6 +187,8 @@ def test_a_111_referral_is_received(
     assert bars_row.service_request_id == SR_ID
     assert bars_row.sender_endpoint == SENDER
     assert bars_row.sender_name == "Emergency service"
+    assert bars_row.sender_phone == "+44 (0113) 123 4567"  # MessageHeader.source.contact
+    assert bars_row.target_identifier == "http://localhost/fhir/Id/service|test-ed"
     assert bars_row.request_message_id == "c89a8895-56fe-41de-b20b-fab6efa99c99"
     assert bars_row.patient_instruction is not None
     assert bars_row.patient_instruction.startswith("ADVICE GIVEN")

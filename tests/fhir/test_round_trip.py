@@ -40,6 +40,7 @@ from navigator.core.extensions import db
 from navigator.referrals.models import Referral
 from tests.bars.test_round_trip import run_scheduler_job
 from tests.builders import console_user, load_directory, organisation, service
+from tests.console.test_bars_flags import section, text_of
 from tests.fhir.bars_messages import (
     SR_ID,
     bars_headers,
@@ -251,3 +252,31 @@ def test_a_bars_referral_round_trip_through_the_console(
     # A cancellation goes nowhere: the sender cancelled it.
     run_scheduler_job(app)
     assert len(fake.received()) == 1
+
+
+def test_a_failed_delivery_gives_the_senders_phone_from_the_message(
+    app: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    directory: None,
+    fake: FakeBarsSender,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of issue 16, finding 3: the phone number the referral came with
+    (REFREQ01's `MessageHeader.source.contact`, `+44 (0113) 123 4567`) is kept, so when the
+    status response cannot be delivered the referral page says whom to ring (before: the
+    number was never written and the page had none to give)."""
+    monkeypatch.setitem(app.config, "BARS_MAX_ATTEMPTS", 1)
+    answer = send(client, from_fake(referral(), fake), bars_headers(auth["integrator"]))
+    referral_id = resource(answer, "ServiceRequest")["id"]
+    browser = console(app)
+    path = f"/referrals/{referral_id}"
+    accepted = post_form(browser, f"{path}/status", {"status": "accepted"}, page=path)
+    assert accepted.status_code == 302, accepted.text
+    fake.down()
+    run_scheduler_job(app)
+    [state] = responses(app, referral_id)
+    assert state.state == "failed"
+    page = browser.get(path).text
+    line = text_of(section(page, "bars-deliveries"))
+    assert "Emergency service has not been told – phone them on +44 (0113) 123 4567." in line

@@ -53,7 +53,8 @@ def test_a_bars_referral_reads_as_sent_with_navigators_status(
     assert body["status"] == "active"
     assert body["patientInstruction"].startswith("ADVICE GIVEN")  # the sender's own content
     assert body["category"][0]["coding"][0]["code"] == "referral"
-    for status, shown in (("accepted", "active"), ("completed", "completed")):
+    # BaRS allows only active, revoked, entered-in-error (Referral-Payload; review of issue 16).
+    for status, shown in (("accepted", "active"), ("completed", "active")):
         change = {"status": status} | ({"outcome": "Seen in ED"} if status == "completed" else {})
         patched = client.patch(
             f"/api/v1/referrals/{ref.id}", json=change, headers=auth["navigator"]
@@ -101,6 +102,8 @@ def test_an_api_referral_is_built_from_navigators_record(
     assert body["priority"] == "urgent"
     assert body["performer"] == [{"reference": "HealthcareService/test-ed"}]
     assert body["identifier"][0]["value"].startswith("NAV-")
+    # The referral's Encounter, as every BaRS message names it (review of issue 16).
+    assert body["encounter"] == {"reference": f"Encounter/{referral_id}"}
 
 
 def test_another_integrator_and_unknown_ids_get_404_and_a_non_uuid_400(
