@@ -288,8 +288,8 @@ UNIT_OF_WORK = frozenset({"transaction", "retry_on_conflict"})
 OWNERS = {
     "*/views.py": "API views: one request, one unit of work",
     "*/oruk_views.py": "the ORUK feed's views",
-    "fhir/messaging_views.py": "BaRS $process-message: the X-Request-Id claim, the message and "
-    "the claim's release each in a unit of work of its own (navigator.bars.received)",
+    "fhir/messaging_views.py": "BaRS views: the ServiceRequest read (`$process-message` owns "
+    "its units of work in fhir/process_message.py receive_message)",
     "console/*": "console pages; also Flask-Login's loader (console/access.py load_user), "
     "which commits at once because checking a session may end it or move its last-seen on",
     "cli/*": "CLI commands",
@@ -306,6 +306,10 @@ EXCEPTIONS = {
     ("transitions/importer.py", "import_csv"): "the body of the `transitions import` command "
     "(cli/transitions.py): one unit of work per CSV row, rerun on a conflicting event_id, so "
     "a bad row leaves the good ones recorded",
+    ("fhir/process_message.py", "receive_message"): "BaRS $process-message without its "
+    "request (the view only reads it): the X-Request-Id claim, the message and the claim's "
+    "release each in a unit of work of its own (navigator.bars.received); the message rerun on "
+    "a conflicting ServiceRequest",
     ("web/auth.py", "refuse_bad_key"): "commits the bad API key's count before the 401, so a "
     "failed request still counts towards the address's throttle",
     ("web/health.py", "health"): "the health view: rolls back after a failed database probe",

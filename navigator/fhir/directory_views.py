@@ -29,20 +29,12 @@ from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.store import read_organisations
 from navigator.fhir.capability import capability_statement
 from navigator.fhir.codesystems import codesystem, fhir_base
-from navigator.fhir.healthcare_service import (
-    distance_extension,
-    find_services,
-    healthcare_service,
-    page_capacities,
-    shows_professional,
-)
+from navigator.fhir.healthcare_service import healthcare_service, shows_professional
 from navigator.fhir.organization import find_organisations, organization
 from navigator.fhir.outcome import fhir_response
-from navigator.fhir.search_params import (
-    parse_organization_search,
-    parse_service_search,
-    searchset_bundle,
-)
+from navigator.fhir.search_query import parse_organization_search, parse_service_search
+from navigator.fhir.searchset import searchset_bundle
+from navigator.fhir.service_search import distance_extension, find_services, page_capacities
 from navigator.web.access import public
 from navigator.web.auth import require_roles
 from navigator.web.edge import answers_bad_fields_with

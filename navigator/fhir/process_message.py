@@ -1,32 +1,29 @@
 """`POST /fhir/$process-message`: a BaRS referral request (or its cancellation) received from
 NHS 111 or another sender, turned into navigator's own records (issue 16).
 
-The view (`messaging_views.py`) owns the units of work and runs the standard's checks in its
+`receive_message` is the operation without its request (the view, `messaging_views.py`, only
+reads the request and answers): it owns the units of work and runs the standard's checks in its
 order (BaRS Core 1.5.0, Error-Handling, Bundle-Processing):
 
-1. `request_ids`: `X-Request-Id` and `X-Correlation-Id` present and UUIDs, else 400
-   `REC_BAD_REQUEST` (`required` / `invalid`);
+1. `bars_headers.request_ids`: `X-Request-Id` and `X-Correlation-Id` present and UUIDs, else
+   400 `REC_BAD_REQUEST` (`required` / `invalid`);
 2. the claim of the X-Request-Id (`navigator.bars.received.claim_request`): 409 `duplicate`
    once processed, 425 `REC_TOO_EARLY` while processing;
-3. `check_accept`: a major version other than 1 in `Accept` → 406;
-4. the Bundle (`bars_bundle.parse_bundle`, `read_message`): 400 `structure` / `value` /
-   `invariant`;
+3. `bars_headers.check_accept`: a major version other than 1 in `Accept` → 406; then
+   `check_content_type`: a body that is not JSON → 415;
+4. the Bundle (`bars_bundle.parse_bundle`, `bars_message.read_message`,
+   `bars_content.referral_content`): 400 `structure` / `value` / `invariant` / `required`;
 5. what navigator does not support: 422 `REC_UNPROCESSABLE_ENTITY` (an unknown, inactive or
    unclassified target service, an unregistered sender endpoint, another workflow).
 
 Then, in one unit of work, `receive_referral` (patient, navigation, referral, `BarsReferral`,
-the Bundle kept, audit) or `receive_cancellation`, and the answer built by `response_bundle`.
-These functions flush, never commit.
+the Bundle kept, audit) or `receive_cancellation`, and the answer built by
+`bars_answer.response_bundle`. These two flush, never commit.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,30 +33,31 @@ from werkzeug.datastructures import Headers
 
 from navigator.auth.keys import Caller
 from navigator.bars.endpoints import allowed_endpoint
-from navigator.bars.received import find_bars_referral, mark_processed, record_bars_referral
-from navigator.bars.terms import (
-    CATEGORY_SYSTEM,
-    ENCOUNTER_CLASS,
-    ENCOUNTER_STATUS,
-    MESSAGE_EVENTS_SYSTEM,
-    SERVICE_REQUEST_STATUS,
-    referral_identifier,
+from navigator.bars.received import (
+    claim_request,
+    find_bars_referral,
+    mark_processed,
+    record_bars_referral,
+    release_request,
 )
+from navigator.core.db import retry_on_conflict, transaction
 from navigator.core.errors import Problem
 from navigator.core.places import parse_postcode
 from navigator.core.reference import GAZETTEER
-from navigator.core.vocabulary import UNCLASSIFIED
-from navigator.directory.index import DirectoryIndex, Entry
-from navigator.fhir.bars_bundle import (
-    BarsMessage,
-    Clinical,
-    clinical,
-    flags,
-    from_111,
-    patient_data,
-    unsupported,
+from navigator.directory.index import DirectoryIndex, Entry, get_index
+from navigator.fhir.bars_answer import response_bundle
+from navigator.fhir.bars_bundle import parse_bundle, unsupported
+from navigator.fhir.bars_content import ReferralContent, flags, from_111, referral_content
+from navigator.fhir.bars_headers import (
+    TARGET_HEADER,
+    RequestIds,
+    check_accept,
+    check_content_type,
+    request_ids,
+    target_service,
 )
-from navigator.fhir.outcome import is_uuid
+from navigator.fhir.bars_message import BarsMessage, read_message
+from navigator.fhir.codesystems import service_id_system
 from navigator.navigation.models import Navigation
 from navigator.navigation.service import NO_POSTCODE, facts_for, navigate_call
 from navigator.patients.audit import audit
@@ -68,156 +66,86 @@ from navigator.referrals.service import OPEN, change_status, create_referral, lo
 from navigator.rules.reference import RULESET
 from navigator.rules.ruleset import evaluate
 
-TARGET_HEADER = "NHSD-Target-Identifier"
-# BaRS Core major version navigator speaks (`Accept: application/fhir+json; version=1.4.0`).
-CORE_MAJOR = 1
-# Longest major version read from `Accept` (int() of thousands of digits is refused by Python,
-# and no BaRS version has more than a few: review of issue 16).
-MAJOR_DIGITS = 4
-# Longest NHSD-Target-Identifier read: Base64 of {"value": <a service id>, "system": <URL>}
-# is a few hundred characters; a longer one is refused before it is decoded (review of issue
-# 16: Base64 of 4,000 "[" made the JSON decoder recurse too deep).
-TARGET_HEADER_MAX = 1000
 
+def receive_message(
+    session: Session,
+    *,
+    headers: Mapping[str, str] | Headers,
+    body: bytes,
+    mimetype: str,
+    caller: Caller,
+    config: Mapping[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """One BaRS message received: the 200 answer (`bars_answer.response_bundle`), or a
+    `Problem` in the standard's order (module docstring). `headers`: the request's;
+    `body`: its bytes as sent; `mimetype`: its `Content-Type` without parameters; `config`:
+    the app's (`BARS_*`, `MAX_JSON_DEPTH`, `PUBLIC_BASE_URL`, `REFERRAL_ACK_MINUTES`).
 
-def fhir_base(config: Mapping[str, Any]) -> str:
-    """navigator's public `/fhir` base URL (`PUBLIC_BASE_URL` + `/fhir`)."""
-    return str(config["PUBLIC_BASE_URL"]).rstrip("/") + "/fhir"
-
-
-@dataclass(frozen=True)
-class RequestIds:
-    request_id: str  # lower case
-    correlation_id: str
-
-
-def request_ids(headers: Mapping[str, str] | Headers) -> RequestIds:
-    """Both transaction-integrity headers as lower-case UUIDs. 400 `required` when one is
-    missing, `invalid` when one is not a UUID (8-4-4-4-12 hexadecimal)."""
-    found: dict[str, str] = {}
-    for name in ("X-Request-Id", "X-Correlation-Id"):
-        value = headers.get(name)
-        if not value:
-            raise Problem(
-                400,
-                "Transaction Integrity headers were not present.",
-                code="required",
-                errors={name: ["Required: a UUID."]},
-            )
-        if not is_uuid(value.strip()):
-            raise Problem(
-                400,
-                f"{name} is not a UUID.",
-                code="invalid",
-                errors={name: ["Must be a UUID (8-4-4-4-12 hexadecimal)."]},
-            )
-        found[name] = value.strip().lower()
-    return RequestIds(found["X-Request-Id"], found["X-Correlation-Id"])
-
-
-def check_accept(accept: str | None) -> None:
-    """406 (REC_NOT_ACCEPTABLE) when `Accept` names a BaRS Core version whose major is not 1
-    (`application/fhir+json; version=2.0.0`), or accepts no JSON at all. No header, or a
-    media range without `version`, is accepted: there is no mismatch to refuse."""
-    if not accept or not accept.strip():
-        return
-    json_ok = False
-    for media_range in accept.split(","):
-        kind, *params = (part.strip() for part in media_range.split(";"))
-        kind = kind.lower()
-        if kind in ("application/fhir+json", "application/json", "*/*", "application/*"):
-            json_ok = True
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() != "version":
-                continue
-            major = value.strip().strip('"').split(".")[0]
-            # isdigit() alone is true for "²" and other digits int() refuses (review of
-            # issue 16): ASCII digits only, and few enough for int().
-            if (
-                not (major.isascii() and major.isdigit() and len(major) <= MAJOR_DIGITS)
-                or int(major) != CORE_MAJOR
-            ):
-                raise Problem(
-                    406,
-                    "navigator supports BaRS Core version 1 (Accept: application/fhir+json; "
-                    "version=1.x.y).",
-                    code="not-supported",
-                    errors={"Accept": ["The major version must be 1."]},
-                )
-    if not json_ok:
-        raise Problem(
-            406,
-            "navigator answers in application/fhir+json only.",
-            code="not-supported",
-            errors={"Accept": ["Accept application/fhir+json."]},
+    Owns its units of work. The X-Request-Id claim is committed in a transaction of its own
+    before the message is read, so a concurrent retry sees it (425 while processing, 409 once
+    processed). Any refusal after the claim (406, 415, 400, 404, 409 conflict, 422, or an
+    unexpected error) releases it in another short transaction, so a corrected retry with the
+    same id is judged afresh; the message itself is processed in one unit of work, run again
+    (and then refused as a duplicate) if a concurrent message for the same ServiceRequest won
+    the referral's unique key."""
+    ids = request_ids(headers)
+    with transaction(session):
+        claimed_at = claim_request(
+            session,
+            request_id=ids.request_id,
+            correlation_id=ids.correlation_id,
+            client_id=caller.client_ref,
+            now=now,
+            lease_seconds=config["BARS_PROCESSING_LEASE_SECONDS"],
         )
-
-
-def target_service(header: str | None, index: DirectoryIndex, system: str) -> tuple[Entry, str]:
-    """(the service `NHSD-Target-Identifier` names, its identifier as `system|value`, which
-    the status responses' HealthcareService carries). The header is the Base64 encoding of
-    `{"value": ..., "system": ...}` (BaRS API 1.4.0, TargetIdentifier); `system` must be
-    navigator's service id system and `value` a service id.
-
-    400 `required` / `value` for a missing or undecodable header, or one longer than
-    `TARGET_HEADER_MAX` (review of issue 16: no header reaches the decoder's recursion
-    limit); 422 `not-supported` for another system, or a service that is unknown, not active
-    or not yet classified (nobody has checked what it is, hazard H30)."""
-    if not header or not header.strip():
-        raise Problem(
-            400,
-            f"{TARGET_HEADER} is required.",
-            code="required",
-            errors={TARGET_HEADER: ["Required"]},
-        )
-    raw = header.strip()
     try:
-        decoded = (
-            json.loads(base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_"))
-            if len(raw) <= TARGET_HEADER_MAX
-            else None
-        )
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        decoded = None
-    if (
-        not isinstance(decoded, dict)
-        or not isinstance(decoded.get("value"), str)
-        or not isinstance(decoded.get("system"), str)
-    ):
-        raise Problem(
-            400,
-            f"{TARGET_HEADER} is not Base64 JSON with value and system.",
-            code="value",
-            errors={TARGET_HEADER: ['Base64 of {"value": ..., "system": ...}']},
-        )
-    if decoded["system"] != system:
-        raise unsupported(TARGET_HEADER, f"navigator's services are identified in {system}.")
-    entry = index.by_id.get(decoded["value"])
-    if entry is None:
-        raise unsupported(TARGET_HEADER, "No navigator service has this identifier.")
-    if not entry.active:
-        raise unsupported(TARGET_HEADER, "The service is not active.")
-    if entry.service_type == UNCLASSIFIED:
-        raise unsupported(TARGET_HEADER, "The service is not yet classified.")
-    return entry, f"{system}|{decoded['value']}"
-
-
-@dataclass(frozen=True)
-class ReferralContent:
-    """What a new referral says about its patient (`bars_bundle.patient_data`) and its
-    clinical content (`bars_bundle.clinical`)."""
-
-    patient: dict[str, Any]
-    facts: Clinical
-
-
-def referral_content(message: BarsMessage) -> ReferralContent:
-    """The patient and clinical content of a new referral. Raises the Bundle's 400s (`value`
-    for an invalid NHS number, `required` for a patient without a name): step 4 of the
-    standard's order, so the view calls this before the target checks' 422s (review of issue
-    16; BaRS Core 1.5.0 Error-Handling, Bundle-Processing)."""
-    return ReferralContent(patient_data(message), clinical(message))
+        check_accept(headers.get("Accept"))
+        check_content_type(mimetype)
+        bundle, _ = parse_bundle(body, max_depth=config.get("MAX_JSON_DEPTH", 32))
+        message = read_message(bundle)
+        # Every fault of the Bundle (400) before anything navigator does not support (422).
+        content = None if message.is_cancellation else referral_content(message)
+        text = body.decode("utf-8")
+        if message.is_cancellation:
+            answer = retry_on_conflict(
+                session,
+                lambda: receive_cancellation(
+                    session,
+                    message,
+                    caller=caller,
+                    ids=ids,
+                    claimed_at=claimed_at,
+                    body_text=text,
+                    config=config,
+                    now=now,
+                ),
+            )
+        else:
+            index = get_index(session, GAZETTEER.get())
+            entry, target = target_service(headers.get(TARGET_HEADER), index, service_id_system())
+            answer = retry_on_conflict(
+                session,
+                lambda: receive_referral(
+                    session,
+                    message,
+                    caller=caller,
+                    entry=entry,
+                    index=index,
+                    target_identifier=target,
+                    ids=ids,
+                    claimed_at=claimed_at,
+                    body_text=text,
+                    config=config,
+                    now=now,
+                    content=content,
+                ),
+            )
+    except BaseException:
+        with transaction(session):
+            release_request(session, ids.request_id, claimed_at)
+        raise
+    return answer
 
 
 def _routable_need(body: dict[str, Any], entry: Entry) -> str | None:
@@ -259,7 +187,7 @@ def receive_referral(
     `index`: the directory index `entry` was found in, used throughout (each
     `directory_index()` call reads the directory's revision: one round trip, ~1 ms on
     PostgreSQL, saved twice per referral). `content`: `referral_content(message)` when the
-    caller has read it already (the view does, before the target checks), else read here.
+    caller has read it already (`receive_message` does, before the target checks), else read here.
 
     422 `not-supported`: `MessageHeader.source.endpoint` not registered
     (`BARS_SENDER_ENDPOINTS`), or no routing rule covers the referral. 409 `duplicate`: the
@@ -465,78 +393,3 @@ def _finish(
         patient_id=referral.patient_id,
     )
     session.flush()
-
-
-def response_bundle(
-    message: BarsMessage,
-    referral: Referral,
-    *,
-    config: Mapping[str, Any],
-    now: datetime,
-) -> dict[str, Any]:
-    """The 200 answer, shaped as the BaRS API's process-message responses (a message Bundle
-    echoing the request with the receiver's ids): a MessageHeader whose `response` names the
-    request's MessageHeader (`ok`), the ServiceRequest under navigator's referral id with its
-    BaRS status (`terms.SERVICE_REQUEST_STATUS`: active or revoked), the Patient under
-    navigator's patient id (no demographics), and the referral's Encounter as every status
-    response carries it (review of issue 16: one referral identity in every message): id =
-    the referral id, class EMER, the status navigator's decision gives
-    (`terms.ENCOUNTER_STATUS`), identifier = `terms.referral_identifier` (the human-readable
-    reference). Built as JSON from fixed shapes and not re-validated here: parsing it with
-    fhir.resources costs ~4 ms of the 50 ms budget on every referral, so the tests parse every
-    answer instead (`tests/fhir/test_process_message.py::post`)."""
-    base = str(config["PUBLIC_BASE_URL"])
-    referral_ident = referral_identifier(fhir_base(config), referral.id)
-    sr_url, patient_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
-    encounter_url = f"urn:uuid:{uuid.uuid4()}"
-    encounter: dict[str, Any] = {
-        "resourceType": "Encounter",
-        "id": referral.id,
-        "identifier": [referral_ident],
-        "status": ENCOUNTER_STATUS[referral.status],
-        "class": ENCOUNTER_CLASS,
-        "subject": {"reference": patient_url},
-        "serviceType": {"text": "Care navigation"},
-        "basedOn": [{"reference": sr_url}],
-    }
-    header = {
-        "resourceType": "MessageHeader",
-        "id": str(uuid.uuid4()),
-        "eventCoding": {"system": MESSAGE_EVENTS_SYSTEM, "code": message.event},
-        "source": {"name": "navigator", "endpoint": f"{base.rstrip('/')}/fhir/$process-message"},
-        "response": {"identifier": message.message_id or message.service_request_id, "code": "ok"},
-        "focus": [{"reference": sr_url}],
-    }
-    service_request = {
-        "resourceType": "ServiceRequest",
-        "id": referral.id,
-        "identifier": [
-            referral_ident,
-            {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{message.service_request_id}"}
-            if is_uuid(message.service_request_id)
-            else {"value": message.service_request_id},
-        ],
-        "status": SERVICE_REQUEST_STATUS[referral.status],
-        "intent": "plan",
-        "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "referral"}]}],
-        "subject": {"reference": patient_url},
-        "encounter": {"reference": encounter_url},
-        "performer": [{"reference": f"HealthcareService/{referral.service_id}"}],
-    }
-    bundle = {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": now.isoformat()},
-        "type": "message",
-        "timestamp": now.isoformat(),
-        "entry": [
-            {"fullUrl": f"urn:uuid:{header['id']}", "resource": header},
-            {"fullUrl": sr_url, "resource": service_request},
-            {
-                "fullUrl": patient_url,
-                "resource": {"resourceType": "Patient", "id": referral.patient_id},
-            },
-            {"fullUrl": encounter_url, "resource": encounter},
-        ],
-    }
-    return bundle

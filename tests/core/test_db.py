@@ -37,6 +37,7 @@ def test_a_failed_statement_never_carries_its_values(
     add_user(session, "taken@test")
     session.commit()
     secret = "Julie Jones 9434765919"
+
     def duplicate() -> None:
         with transaction(session):
             session.add(User(email="taken@test", password_hash=secret, role="navigator"))

@@ -1,8 +1,8 @@
-"""Reading a BaRS message Bundle (navigator/fhir/bars_bundle.py; issue 16 §1 "Check in the
-standard's order", "Diagnostics never contain patient-identifiable data", "Patients without an
-NHS number are accepted", the Flags).
+"""Reading a BaRS message Bundle (navigator/fhir/bars_bundle.py, bars_message.py and
+bars_content.py; issue 16 §1 "Check in the standard's order", "Diagnostics never contain
+patient-identifiable data", "Patients without an NHS number are accepted", the Flags).
 
-Protects, through the module's public functions only (`parse_bundle`, `read_message`,
+Protects, through the modules' public functions only (`parse_bundle`, `read_message`,
 `patient_data`, `clinical`, `flags`, `from_111`):
 - `parse_bundle` refuses a body that is not UTF-8, not JSON, nested too deep, carries text that
   cannot be stored (NUL, a lone surrogate: named by path), is not a Bundle, or is not valid
@@ -31,15 +31,9 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from navigator.core.errors import Problem
-from navigator.fhir.bars_bundle import (
-    BarsMessage,
-    clinical,
-    flags,
-    from_111,
-    parse_bundle,
-    patient_data,
-    read_message,
-)
+from navigator.fhir.bars_bundle import parse_bundle
+from navigator.fhir.bars_content import clinical, flags, from_111, patient_data
+from navigator.fhir.bars_message import BarsMessage, read_message
 from tests.fhir.bars_messages import (
     NHS_NUMBER,
     PUBLISHED_NHS_NUMBER,

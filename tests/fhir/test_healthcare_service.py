@@ -27,7 +27,8 @@ from navigator.core.reference import VOCABULARY
 from navigator.directory.capacity import effective, set_capacity
 from navigator.directory.opening import schedule_from_opening
 from navigator.directory.reference import directory_index
-from navigator.fhir.healthcare_service import available_time, healthcare_service
+from navigator.fhir.availability import available_time
+from navigator.fhir.healthcare_service import healthcare_service
 from tests.fhir.directory_fixtures import (
     ACTIVE_IDS,
     ALL_IDS,

@@ -85,7 +85,7 @@ def post(
     response = client.post(URL, data=body, headers=headers)
     answer = response.get_json(force=True)
     # Every answer navigator gives is valid FHIR R4B: checked here, for every test's answer,
-    # rather than at run time on the hot path (`process_message.response_bundle`).
+    # rather than at run time on the hot path (`bars_answer.response_bundle`).
     (Bundle if response.status_code == 200 else OperationOutcome).model_validate(answer)
     return response.status_code, answer, dict(response.headers)
 
