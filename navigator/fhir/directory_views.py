@@ -11,10 +11,6 @@ edge's NUL and lone-surrogate check included). Read-only: no unit of work is ope
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.healthcareservice import HealthcareService
 from fhir.resources.R4B.organization import Organization
 from flask import Blueprint, request
@@ -24,17 +20,16 @@ from navigator.core.db import utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER, VOCABULARY
-from navigator.directory.capacity import capacities, red_service_ids
+from navigator.directory.capacity import capacities
 from navigator.directory.reference import directory_index, stale_hours
 from navigator.directory.store import read_organisations
 from navigator.fhir.capability import capability_statement
 from navigator.fhir.codesystems import codesystem, fhir_base
 from navigator.fhir.healthcare_service import healthcare_service, shows_professional
-from navigator.fhir.organization import find_organisations, organization
+from navigator.fhir.organization import organization, organization_searchset
 from navigator.fhir.outcome import fhir_response
 from navigator.fhir.search_query import parse_organization_search, parse_service_search
-from navigator.fhir.searchset import searchset_bundle
-from navigator.fhir.service_search import distance_extension, find_services, page_capacities
+from navigator.fhir.service_search import healthcare_service_searchset
 from navigator.web.access import public
 from navigator.web.auth import require_roles
 from navigator.web.edge import answers_bad_fields_with
@@ -75,47 +70,21 @@ def read_codesystem(codesystem_id: str) -> ResponseReturnValue:
     return fhir_response(resource)
 
 
-def _bundle(bundle: dict[str, Any]) -> dict[str, Any]:
-    return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
-
-
 @blp.route("/HealthcareService")
 @require_roles()
 def search_healthcare_services() -> ResponseReturnValue:
     now, vocab = utcnow(), VOCABULARY.get()
     search = parse_service_search(request.args, vocab, GAZETTEER.get())
-    session = current_session()
-    found = find_services(directory_index(), search, red=red_service_ids(session, now))
-    paging = search.paging
-    page = found[paging.offset : paging.offset + paging.count]
-    caps = page_capacities(session, page, now, stale_hours())
-    professional = shows_professional(search.caller_role)
-    base = fhir_base()
-    entries = []
-    for item in page:
-        resource = healthcare_service(
-            item.entry, caps[item.entry.id], vocab, now=now, professional=professional
-        )
-        entry_search: dict[str, Any] = {"mode": "match"}
-        if item.distance_km is not None and (search.near or search.coverage):
-            entry_search["extension"] = [distance_extension(item.distance_km)]
-        entries.append(
-            {
-                "fullUrl": f"{base}/HealthcareService/{item.entry.id}",
-                "resource": resource,
-                "search": entry_search,
-            }
-        )
-    bundle = searchset_bundle(
-        url=f"{base}/HealthcareService",
-        query=search.query,
-        paging=paging,
-        total=len(found),
-        entries=entries,
-        bundle_id=str(uuid.uuid4()),
-        timestamp=now.isoformat(),
+    bundle = healthcare_service_searchset(
+        current_session(),
+        directory_index(),
+        search,
+        vocab=vocab,
+        base=fhir_base(),
+        now=now,
+        stale_hours=stale_hours(),
     )
-    return fhir_response(_bundle(bundle))
+    return fhir_response(bundle)
 
 
 @blp.route("/HealthcareService/<string:service_id>")
@@ -140,27 +109,14 @@ def read_healthcare_service(service_id: str) -> ResponseReturnValue:
 @require_roles()
 def search_organizations() -> ResponseReturnValue:
     search = parse_organization_search(request.args)
-    found = find_organisations(read_organisations(current_session()), search)
-    paging = search.paging
-    vocab, base, now = VOCABULARY.get(), fhir_base(), utcnow()
-    entries = [
-        {
-            "fullUrl": f"{base}/Organization/{record['id']}",
-            "resource": organization(record, vocab),
-            "search": {"mode": "match"},
-        }
-        for record in found[paging.offset : paging.offset + paging.count]
-    ]
-    bundle = searchset_bundle(
-        url=f"{base}/Organization",
-        query=search.query,
-        paging=paging,
-        total=len(found),
-        entries=entries,
-        bundle_id=str(uuid.uuid4()),
-        timestamp=now.isoformat(),
+    bundle = organization_searchset(
+        read_organisations(current_session()),
+        search,
+        vocab=VOCABULARY.get(),
+        base=fhir_base(),
+        now=utcnow(),
     )
-    return fhir_response(_bundle(bundle))
+    return fhir_response(bundle)
 
 
 @blp.route("/Organization/<string:organisation_id>")

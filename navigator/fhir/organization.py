@@ -11,12 +11,14 @@ CodeSystem) and the website as `telecom`. The resource id is navigator's organis
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.records import Record
 from navigator.fhir.codesystems import ODS_SYSTEM, coding, organisation_id_system
 from navigator.fhir.search_params import OrganizationSearch
+from navigator.fhir.searchset import searchset_bundle
 
 
 def organization(record: Record, vocab: Vocabulary) -> dict[str, Any]:
@@ -63,3 +65,33 @@ def find_organisations(
         found.append(record)
     found.sort(key=lambda r: (r["name"], r["id"]))
     return found
+
+
+def organization_searchset(
+    organisations: dict[str, Record],
+    search: OrganizationSearch,
+    *,
+    vocab: Vocabulary,
+    base: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The answer to `GET /fhir/Organization`: one page of `find_organisations` as a searchset
+    Bundle of Organization resources under navigator's FHIR `base` URL."""
+    found = find_organisations(organisations, search)
+    paging = search.paging
+    entries = [
+        {
+            "fullUrl": f"{base}/Organization/{record['id']}",
+            "resource": organization(record, vocab),
+            "search": {"mode": "match"},
+        }
+        for record in found[paging.offset : paging.offset + paging.count]
+    ]
+    return searchset_bundle(
+        url=f"{base}/Organization",
+        query=search.query,
+        paging=paging,
+        total=len(found),
+        entries=entries,
+        now=now,
+    )

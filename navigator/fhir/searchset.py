@@ -12,8 +12,12 @@ id).
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+
+from fhir.resources.R4B.bundle import Bundle
 
 from navigator.fhir.search_params import Paging
 
@@ -30,12 +34,12 @@ def searchset_bundle(
     paging: Paging,
     total: int,
     entries: list[dict[str, Any]],
-    bundle_id: str,
-    timestamp: str,
+    now: datetime,
 ) -> dict[str, Any]:
-    """A `searchset` Bundle (as a dict; the caller validates it): `total`, the `self`,
-    `first`, `last` and, where they exist, `previous` and `next` links, and the page's
-    `entries` (each already with `fullUrl`, `resource` and `search`)."""
+    """A `searchset` Bundle (JSON-ready, parsed and serialised with fhir.resources): `total`,
+    the `self`, `first`, `last` and, where they exist, `previous` and `next` links, and the
+    page's `entries` (each already with `fullUrl`, `resource` and `search`); a new id and `now`
+    as its timestamp."""
     count, offset = paging.count, paging.offset
     links = [{"relation": "self", "url": page_link(url, query, count, offset)}]
     if count > 0:
@@ -47,12 +51,13 @@ def searchset_bundle(
         if offset + count < total:
             links.append({"relation": "next", "url": page_link(url, query, count, offset + count)})
         links.append({"relation": "last", "url": page_link(url, query, count, last)})
-    return {
+    bundle = {
         "resourceType": "Bundle",
-        "id": bundle_id,
+        "id": str(uuid.uuid4()),
         "type": "searchset",
-        "timestamp": timestamp,
+        "timestamp": now.isoformat(),
         "total": total,
         "link": links,
         **({"entry": entries} if entries else {}),
     }
+    return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)

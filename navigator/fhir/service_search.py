@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from navigator.directory.capacity import Capacity, capacities
+from navigator.core.vocabulary import Vocabulary
+from navigator.directory.capacity import Capacity, capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, Entry
 from navigator.directory.search import ServiceQuery, candidates
-from navigator.fhir.healthcare_service import UCUM
+from navigator.fhir.healthcare_service import UCUM, healthcare_service, shows_professional
 from navigator.fhir.search_params import ServiceSearch
+from navigator.fhir.searchset import searchset_bundle
 
 LOCATION_DISTANCE = "http://hl7.org/fhir/StructureDefinition/location-distance"
 
@@ -125,3 +127,47 @@ def distance_extension(distance_km: float) -> dict[str, Any]:
             "code": "km",
         },
     }
+
+
+def healthcare_service_searchset(
+    session: Session,
+    index: DirectoryIndex,
+    search: ServiceSearch,
+    *,
+    vocab: Vocabulary,
+    base: str,
+    now: datetime,
+    stale_hours: int,
+) -> dict[str, Any]:
+    """The answer to `GET /fhir/HealthcareService`: one page of `find_services` (red-capacity
+    services left out as of `now`) as a searchset Bundle of HealthcareService resources under
+    navigator's FHIR `base` URL, each with `search.mode = match` and, when a distance was asked
+    for, its `location-distance`; professional-only numbers as `search.caller_role` may see."""
+    found = find_services(index, search, red=red_service_ids(session, now))
+    paging = search.paging
+    page = found[paging.offset : paging.offset + paging.count]
+    caps = page_capacities(session, page, now, stale_hours)
+    professional = shows_professional(search.caller_role)
+    entries = []
+    for item in page:
+        entry_search: dict[str, Any] = {"mode": "match"}
+        if item.distance_km is not None and (search.near or search.coverage):
+            entry_search["extension"] = [distance_extension(item.distance_km)]
+        resource = healthcare_service(
+            item.entry, caps[item.entry.id], vocab, now=now, professional=professional
+        )
+        entries.append(
+            {
+                "fullUrl": f"{base}/HealthcareService/{item.entry.id}",
+                "resource": resource,
+                "search": entry_search,
+            }
+        )
+    return searchset_bundle(
+        url=f"{base}/HealthcareService",
+        query=search.query,
+        paging=paging,
+        total=len(found),
+        entries=entries,
+        now=now,
+    )
