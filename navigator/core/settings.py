@@ -128,8 +128,8 @@ def settings_from_env() -> dict[str, Any]:
             )
         },
         # BaRS (issue 16). Status responses go to a sender's `MessageHeader.source.endpoint`
-        # only when it is an https (or loopback http) URL starting with one of these prefixes
-        # (comma-separated); a referral naming any other endpoint is refused with 422, so a
+        # only when it is an https (or loopback http) URL under one of these registered URLs
+        # (comma-separated; navigator.bars.endpoints); any other endpoint is refused with 422, so a
         # client cannot make navigator post patient data to a host nobody registered.
         "BARS_SENDER_ENDPOINTS": tuple(
             p.strip() for p in os.environ.get("BARS_SENDER_ENDPOINTS", "").split(",") if p.strip()
