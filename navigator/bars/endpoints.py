@@ -14,10 +14,11 @@ issue 16).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from typing import NamedTuple
 from urllib.parse import SplitResult, unquote, urlsplit
+
+from navigator.core.hosts import is_loopback_host
 
 # The column the endpoint is kept in (`bars_referrals.sender_endpoint`, `bars_outbox.endpoint`).
 MAX_ENDPOINT_LENGTH = 500
@@ -29,15 +30,6 @@ class _Url(NamedTuple):
     host: str
     port: int
     segments: tuple[str, ...]
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _parse(url: str) -> _Url | None:
@@ -52,7 +44,7 @@ def _parse(url: str) -> _Url | None:
         return None
     if parts.query or parts.fragment or "\\" in url:
         return None
-    if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(host)):
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(host)):
         return None
     segments = tuple(unquote(s) for s in parts.path.split("/") if s)
     if any(s in (".", "..") or "/" in s for s in segments):

@@ -55,6 +55,7 @@ from navigator.bars.models import (
 from navigator.bars.response_message import ENCOUNTER_STATUS, ResponseFacts, build_response
 from navigator.bars.terms import NHS_NUMBER_SYSTEM
 from navigator.core.db import utcnow
+from navigator.core.retries import doubling_backoff
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,10 @@ class OutboxSettings:
         """The wait before the next attempt: doubling from `retry_base` with each attempt made,
         at most `retry_max`; a receiver's Retry-After is honoured as a minimum (itself capped
         at `retry_max`, so a receiver cannot park a message for days)."""
-        wait = min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1))
+        wait = doubling_backoff(attempts, self.retry_base, self.retry_max)
         if retry_after is not None:
-            wait = max(wait, min(self.retry_max, retry_after))
-        return timedelta(seconds=wait)
+            wait = max(wait, timedelta(seconds=min(self.retry_max, retry_after)))
+        return wait
 
 
 # --- writing a message with the status change ---------------------------------------------------

@@ -28,7 +28,6 @@ Every failure is a `FeedError` whose message is one line naming the URL and what
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 import time
@@ -42,6 +41,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_exceptions
 
+from navigator.core.hosts import is_loopback_host
+
 MAX_BYTES = 50 * 1024 * 1024  # per answer
 MAX_REDIRECTS = 5
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -49,7 +50,6 @@ RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After fails rather than stalls t
 BACKOFF_MAX = 30  # seconds
 READ_TIMEOUT = 5.0  # seconds, at most, per read: how late past its deadline an answer may end
 CHUNK = 64 * 1024  # bytes, at most, per read of a body
-LOOPBACK_NAMES = ("localhost",)
 
 
 class FeedError(Exception):
@@ -64,15 +64,6 @@ def _user_agent() -> str:
     return f"navigator/{release} (ORUK directory loader; python-requests/{requests.__version__})"
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def url_problem(url: str) -> str | None:
     """Why `url` may not be fetched (one line, without the URL), or None when it may: only
     `https://`, or `http://` to a loopback host (a real feed is fetched over TLS)."""
@@ -83,7 +74,7 @@ def url_problem(url: str) -> str | None:
         return f"not a URL ({exc})"
     if parts.scheme not in ("http", "https") or not host:
         return "not an http(s) URL (give the base of an ORUK API, https://…/)"
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         return (
             "plain http is allowed only to this machine (127.0.0.1, ::1, localhost); "
             "a real feed must be fetched over https so that what is loaded is what was published"

@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from navigator.core.db import utcnow
+from navigator.core.retries import doubling_backoff
 from navigator.sms.clients import SmsClient, SmsClientError, SmsRejected
 from navigator.sms.due import out_of_quiet_hours
 from navigator.sms.models import (
@@ -89,7 +90,7 @@ class OutboxSettings:
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait before the next attempt: doubling from `retry_base`, at most `retry_max`."""
-        return timedelta(seconds=min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1)))
+        return doubling_backoff(attempts, self.retry_base, self.retry_max)
 
 
 # --- status changes (all conditional, so concurrent writers cannot move a message back) ----
