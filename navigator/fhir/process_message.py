@@ -260,6 +260,7 @@ def receive_referral(
             ack_minutes=config["REFERRAL_ACK_MINUTES"],
             now=now,
             new_navigation=True,
+            key_is_new=True,  # find_bars_referral above: not received from this client
         )
         recommended = navigation["recommendation"]["service"]["id"]
         session.execute(

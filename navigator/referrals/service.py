@@ -121,6 +121,7 @@ def create_referral(
     ack_minutes: Mapping[str, int],
     now: datetime,
     new_navigation: bool = False,
+    key_is_new: bool = False,
 ) -> tuple[Referral, bool]:
     """(referral, created). The same key and body returns the original; a different body 409
     `idempotency_key_reused`. A second open referral for the same navigation and service is
@@ -139,6 +140,12 @@ def create_referral(
     referral records its call and refers it at once), so no other transaction can see it yet:
     it is neither locked nor checked for visibility or open referrals (three statements off a
     path measured against a 50 ms budget, bench/bars_process_message.py).
+
+    `key_is_new`: the caller has established in this transaction that no referral holds
+    `idempotency_key` (a BaRS receiver finds the sender's ServiceRequest in `bars_referrals`,
+    written with the referral it keys), so the key is not looked up again (one round trip).
+    A concurrent request that wins the key still fails this one on the unique constraint,
+    and the caller's rerun sees it.
     """
     client_id = caller.client_ref
     fingerprint = request_hash(body)
@@ -147,7 +154,11 @@ def create_referral(
         # First, so a concurrent request for the same call has committed before the key and
         # the open referrals are read below.
         lock_navigation(session, navigation_id)
-    if idempotency_key and (existing := _find_by_key(session, client_id, idempotency_key)):
+    if (
+        idempotency_key
+        and not key_is_new
+        and (existing := _find_by_key(session, client_id, idempotency_key))
+    ):
         return replay_or_conflict(existing, fingerprint, KEY_REUSED), False
     entry = index.by_id.get(body["service_id"])
     if entry is None:
