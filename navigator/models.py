@@ -15,7 +15,7 @@ from navigator.directory.models import (
 from navigator.navigation.models import Navigation, NavigationGap
 from navigator.patients.models import AuditEvent, Patient, PatientSource
 from navigator.referrals.models import Referral, ReferralEvent
-from navigator.sms.models import CallbackTask, SmsMessage, SmsReply
+from navigator.sms.models import CallbackTask, CareHomeObservation, SmsMessage, SmsReply
 from navigator.transitions.models import DtocDay, DtocEpisode, DtocInterval, TransitionEvent
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "BarsRequest",
     "Base",
     "CallbackTask",
+    "CareHomeObservation",
     "ConsoleSession",
     "DirectoryState",
     "DtocDay",

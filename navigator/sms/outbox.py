@@ -195,6 +195,12 @@ def find_sent(client: SmsClient, message: SmsMessage) -> str | None:
     return client.find_sent(message.to_number, message.body, since=since)
 
 
+def _not_quiet(message: SmsMessage, at: datetime, quiet: QuietHours) -> datetime:
+    """When a retry may go: out of quiet hours, except for an automatic reply (`reply_id`),
+    which answers a text the home has just sent and may carry 999 advice."""
+    return at if message.reply_id is not None else out_of_quiet_hours(at, quiet)
+
+
 def _retry_or_fail(
     session: Session,
     message: SmsMessage,
@@ -214,7 +220,7 @@ def _retry_or_fail(
         .values(
             status=SCHEDULED,
             claimed_at=None,
-            next_attempt_at=out_of_quiet_hours(now + settings.backoff(message.attempts), quiet),
+            next_attempt_at=_not_quiet(message, now + settings.backoff(message.attempts), quiet),
             last_error=error[:200],
             updated_at=now,
         )
@@ -310,7 +316,7 @@ def resolve_stuck(
             .values(
                 status=SCHEDULED,
                 claimed_at=None,
-                next_attempt_at=out_of_quiet_hours(now, quiet),
+                next_attempt_at=_not_quiet(message, now, quiet),
                 last_error="re-queued after the sending lease expired",
                 updated_at=now,
             )

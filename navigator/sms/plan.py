@@ -126,6 +126,11 @@ def _template_problems(name: str, text: str) -> list[str]:
         problems.append(f"templates.{name}: longer than {MAX_LENGTH} characters")
     if "STOP" not in text:
         problems.append(f"templates.{name}: must say how to stop the texts (Reply STOP)")
+    if "999" not in text:
+        # SMS is no escalation route (hazard log): every text says where emergencies go.
+        problems.append(
+            f"templates.{name}: must say the number is not for emergencies (call 999 or 111)"
+        )
     return problems
 
 

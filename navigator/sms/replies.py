@@ -1,38 +1,53 @@
-"""Inbound texts: attach each to the care home's latest follow-up, honour STOP and START, and
-put anything that needs a person (a `2`, or words) on the navigators' worklist."""
+"""Inbound texts: attach each to the care home's latest follow-up, honour STOP and START, read
+what it says (`navigator.sms.grammar`: 1, 2, a NEWS2 score, soft signs, free text), and put
+anything that needs a person on the navigators' worklist, urgent first.
+
+A NEWS2 score is kept as an observation (`CareHomeObservation`, SNOMED CT 1104051000000101).
+A score of 5 or more, or a soft sign, opens an urgent call-back task and queues one automatic
+reply through the SMS outbox to the same number (`AUTO_REPLY_URGENT`, or `AUTO_REPLY_EMERGENCY`
+for 7 or more). Everything happens in the caller's transaction, once per Twilio MessageSid:
+a retried webhook finds the reply already recorded and does nothing more.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from navigator.core.identifiers import uk_mobile_e164
-from navigator.sms.models import SmsMessage, SmsReply
+from navigator.sms.grammar import ParsedReply, parse_reply
+from navigator.sms.models import (
+    NEWS2_TOTAL_SCORE,
+    SCHEDULED,
+    SNOMED_CT,
+    CareHomeObservation,
+    SmsMessage,
+    SmsReply,
+)
 from navigator.sms.recipients import homes_with_number, opt_out_number
 from navigator.sms.worklist import create_callback_task
 
 log = logging.getLogger(__name__)
 
-# The keywords carriers and Twilio treat as opt-out and opt-in (upper-cased, trimmed).
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+# The automatic replies (issue 17 §5). Plain English; the sender's own number, no reference:
+# they answer a text the home has just sent.
+AUTO_REPLY_URGENT = (
+    "NHS BLMK care navigation. A care navigator will call you. If the resident gets worse, "
+    "call 111, or 999 in an emergency."
+)
+AUTO_REPLY_EMERGENCY = (
+    "NHS BLMK care navigation. A NEWS2 score of 7 or more needs urgent help: call 999 now. "
+    "A care navigator will also call you."
+)
 
-
-def classify(body: str) -> str:
-    """`well` (1), `call_back` (2), `stop`, `start`, or `free_text`."""
-    text = body.strip().rstrip(".!").strip().upper()
-    if text == "1":
-        return "well"
-    if text == "2":
-        return "call_back"
-    if text in STOP_WORDS:
-        return "stop"
-    if text in START_WORDS:
-        return "start"
-    return "free_text"
+# Sms sits below navigation in the layers, so the resident of a call is read from the
+# navigations table by name (as referrals do), with only the columns used here;
+# tests/sms/test_replies.py checks they exist in `Navigation`.
+NAVIGATIONS = table("navigations", column("id"), column("patient_id"))
 
 
 def normalise_sender(number: str) -> str:
@@ -45,17 +60,89 @@ def normalise_sender(number: str) -> str:
 def latest_follow_up(
     session: Session, number: str, *, now: datetime, window: timedelta
 ) -> SmsMessage | None:
-    """The most recent follow-up that went (or was going) to this number within the window."""
+    """The most recent follow-up that went (or was going) to this number within the window.
+    Automatic replies are not follow-ups: a reply is never attached to one."""
     return session.scalar(
         select(SmsMessage)
         .where(
             SmsMessage.to_number == number,
+            SmsMessage.reply_id.is_(None),
             SmsMessage.sent_at.is_not(None),
             SmsMessage.sent_at >= now - window,
         )
         .order_by(SmsMessage.sent_at.desc(), SmsMessage.id.desc())
         .limit(1)
     )
+
+
+def _task_reason(parsed: ParsedReply) -> tuple[str, bool] | None:
+    """The call-back task a reply opens, as (reason, urgent), or None (1, STOP, START)."""
+    if parsed.kind in ("well", "stop", "start"):
+        return None
+    if parsed.kind == "free_text":
+        # A score the home tried to give but that could not be read is treated as urgent: the
+        # home may be escalating, and a person must read it soon.
+        return "free_text", parsed.unclear_score
+    if parsed.kind == "call_back":
+        return "call_back", False
+    return parsed.kind, parsed.urgent or parsed.unclear_score
+
+
+def patient_of(session: Session, navigation_id: str | None) -> str | None:
+    """The resident (patient id) a call was about, if recorded."""
+    if navigation_id is None:
+        return None
+    return session.scalar(select(NAVIGATIONS.c.patient_id).where(NAVIGATIONS.c.id == navigation_id))
+
+
+def record_observation(
+    session: Session, reply: SmsReply, score: int, *, now: datetime
+) -> CareHomeObservation:
+    """The reply's NEWS2 total score as an observation, effective when the text arrived."""
+    observation = CareHomeObservation(
+        reply_id=reply.id,
+        message_id=reply.message_id,
+        navigation_id=reply.navigation_id,
+        patient_id=patient_of(session, reply.navigation_id),
+        service_id=reply.service_id,
+        code_system=SNOMED_CT,
+        code=NEWS2_TOTAL_SCORE,
+        value=score,
+        effective_at=reply.received_at,
+        recorded_at=now,
+    )
+    session.add(observation)
+    return observation
+
+
+def queue_auto_reply(
+    session: Session, reply: SmsReply, *, emergency: bool, now: datetime
+) -> SmsMessage | None:
+    """One automatic reply to the reply's sender, in the outbox, due now (quiet hours do not
+    apply: the home has just texted). None when the sender is not a UK mobile number (an
+    alphanumeric or foreign sender cannot be answered; the urgent task still stands). The
+    unique `reply_id` refuses a second for the same reply."""
+    try:
+        number = uk_mobile_e164(reply.from_number)
+    except ValueError:
+        return None
+    message = SmsMessage(
+        id=str(uuid.uuid4()),
+        navigation_id=reply.navigation_id,
+        service_id=reply.service_id,
+        follow_up=f"reply-{reply.id}",
+        reply_id=reply.id,
+        to_number=number,
+        body=AUTO_REPLY_EMERGENCY if emergency else AUTO_REPLY_URGENT,
+        status=SCHEDULED,
+        due_at=now,
+        next_attempt_at=now,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    return message
 
 
 def record_reply(
@@ -73,7 +160,7 @@ def record_reply(
     if existing is not None:
         return existing
     number = normalise_sender(from_number)
-    kind = classify(body)
+    parsed = parse_reply(body)
     message = latest_follow_up(session, number, now=now, window=window)
     homes = homes_with_number(session, number)
     service_id = message.service_id if message else (homes[0].id if homes else None)
@@ -81,7 +168,9 @@ def record_reply(
         twilio_sid=sid,
         from_number=number,
         body=body[:1600],
-        kind=kind,
+        kind=parsed.kind,
+        soft_signs=list(parsed.soft_signs) or None,
+        note=parsed.note[:200] if parsed.note else None,
         message_id=message.id if message else None,
         navigation_id=message.navigation_id if message else None,
         service_id=service_id,
@@ -89,17 +178,32 @@ def record_reply(
     )
     session.add(reply)
     session.flush()
-    if kind in ("stop", "start"):
-        opt_out_number(session, number, opted_out=kind == "stop", by=f"sms:{kind}", now=now)
-    elif kind in ("call_back", "free_text"):
+    if parsed.kind in ("stop", "start"):
+        opt_out_number(
+            session, number, opted_out=parsed.kind == "stop", by=f"sms:{parsed.kind}", now=now
+        )
+    if (task := _task_reason(parsed)) is not None:
         # Even with no matching follow-up (or an unknown number) a person must see it.
+        reason, urgent = task
         create_callback_task(
             session,
-            reason=kind,
+            reason=reason,
+            urgent=urgent,
             now=now,
             navigation_id=reply.navigation_id,
             service_id=service_id,
             reply_id=reply.id,
         )
-    log.info("sms reply %s: %s, matched=%s", reply.id, kind, message is not None)
+    if parsed.news2 is not None:
+        record_observation(session, reply, parsed.news2, now=now)
+    if parsed.urgent:
+        queue_auto_reply(session, reply, emergency=parsed.emergency, now=now)
+    session.flush()
+    log.info(
+        "sms reply %s: %s, matched=%s, urgent=%s",
+        reply.id,
+        parsed.kind,
+        message is not None,
+        parsed.urgent,
+    )
     return reply

@@ -33,16 +33,23 @@ class TaskReplySchema(ResponseSchema):
     received_at = fields.String()
     kind = fields.String(validate=validate.OneOf(REPLY_KINDS))
     body = fields.String()
+    soft_signs = fields.List(fields.String(), metadata={"description": "RESTORE2 soft signs"})
+    note = fields.String(allow_none=True, metadata={"description": "Why a score was not read"})
+    linked_by = fields.String(allow_none=True)
+    linked_at = fields.String(allow_none=True)
 
 
 class CallbackTaskSchema(ResponseSchema):
     id = fields.Integer()
     status = fields.String(validate=validate.OneOf((TASK_OPEN, TASK_DONE)))
     reason = fields.String(validate=validate.OneOf(TASK_REASONS))
+    urgent = fields.Boolean(metadata={"description": "NEWS2 5 or more, or a soft sign"})
     created_at = fields.String()
     navigation_id = fields.String(allow_none=True)
+    service_id = fields.String(allow_none=True)
     care_home = fields.Nested(CareHomeRefSchema, allow_none=True)
     reply = fields.Nested(TaskReplySchema, allow_none=True)
+    news2 = fields.Integer(allow_none=True, metadata={"description": "NEWS2 total score, 0-20"})
     message_id = fields.String(allow_none=True)
     completed_at = fields.String(allow_none=True)
     completed_by = fields.String(allow_none=True)
@@ -61,7 +68,7 @@ class CompleteTaskSchema(StrictSchema):
 @require_roles("navigator", "admin")
 @blp.response(200, WorklistSchema)
 def worklist() -> ResponseReturnValue:
-    """Open call-back tasks, oldest first."""
+    """Open call-back tasks: urgent first, then oldest first."""
     return jsonify({"items": open_callback_tasks(current_session())})
 
 

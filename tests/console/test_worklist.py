@@ -44,13 +44,17 @@ def test_a_2_reply_reaches_the_worklist_and_the_call_timeline(live: Live) -> Non
     wait_for(lambda: set(live.statuses()) == {"delivered"})
     assert live.fake.reply(HOME_NUMBER, "2") == 200
     worklist = client.get("/worklist").text
-    assert "Asked for a call back" in worklist and "See the call" in worklist
+    assert "Asked for a call back" in worklist and "Resident Example" in worklist
+    assert "matched no call" not in worklist
     with live.app.app_context():
         shown = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "sms_reply")).all()
         assert shown and shown[0].patient_id is not None  # the reply's resident, audited
         db.session.remove()
     timeline = client.get(call_path).text
     assert "Follow-up text delivered" in timeline and "Call-back task opened" in timeline
+    # The texts' story in words (issue 17 §1): no ISO time, the task's reason by its label.
+    assert "Follow-up text due " in timeline and "Attempt 1" in timeline
+    assert "Asked for a call back" in timeline.split('id="timeline"')[1]
     task_id = worklist.split('id="task-')[1].split('"')[0]
     missing = post_form(client, f"/worklist/{task_id}", {"outcome": ""}, page="/worklist")
     assert missing.status_code == 422

@@ -60,6 +60,7 @@ def test_the_shipped_file_is_valid_and_says_which_navigations_get_texts() -> Non
         (lambda d: d["templates"].update(ucr_check="Hi {name}. Reply STOP"), "{name}"[1:5]),
         (lambda d: d["templates"].update(ucr_check="Reply 1 or 2"), "Reply STOP"),
         (lambda d: d["templates"].update(ucr_check="STOP " + "x" * 500), "longer than"),
+        (lambda d: d["templates"].update(ucr_check="Reply STOP"), "not for emergencies"),
         (lambda d: d.update(surprise=True), "surprise"),
     ],
 )
@@ -105,3 +106,10 @@ def test_quiet_hours_read_a_window_as_a_daily_rule_set_time_window_does(
         assert in_window and not quiet.contains(minute)
     else:
         assert quiet.contains(minute) == in_window
+
+
+def test_every_shipped_template_says_texts_are_not_for_emergencies() -> None:
+    """Issue 17 §5: SMS is not an escalation route, and every text says so."""
+    for name, text in shipped()["templates"].items():
+        words = " ".join(text.split())
+        assert "not monitored for emergencies: call 999 or 111" in words, name

@@ -124,6 +124,8 @@ def test_fixed_codes_are_enums(spec: dict[str, Any]) -> None:
         "call_back",
         "free_text",
         "not_delivered",
+        "news2",
+        "soft_signs",
     ]
 
 
