@@ -3,6 +3,7 @@ the navigators' overrides of the rules (where the rules may need a clinical revi
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response, render_template, request
@@ -11,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from navigator.console.access import requires
 from navigator.console.blueprint import bp
 from navigator.console.charts import bar_chart
-from navigator.console.forms import body_from_form, load_or_errors, plain_options
+from navigator.console.formatting import place as place_name
+from navigator.console.forms import body_from_form, load_or_errors
 from navigator.core.clock import local_month, to_local
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session
@@ -38,7 +40,6 @@ MEASURES = (
     ("referrals_overdue", "Referrals overdue"),
     ("median_minutes_to_accept", "Median minutes to accept"),
 )
-PLACE_LABELS = {"blmk": "BLMK (all four places)", "out_of_area": "Outside BLMK"}
 CHARTED = (
     "ae_rate_per_1000",
     "nel_rate_per_1000",
@@ -46,6 +47,17 @@ CHARTED = (
     "care_home_conveyances",
     "pct_away_from_ed",
 )
+
+
+def month_label(month: str, *, short: bool = False) -> str:
+    """A `YYYY-MM` month as people write it: "January 2026", or "Jan 2026" where a table's
+    column or a chart's bar has little room (the NHS style allows short months in tables).
+    Text that is no month is returned unchanged."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return month
+    return f"{first:%b %Y}" if short else f"{first:%B %Y}"
 
 
 def _default_range() -> tuple[str, str]:
@@ -82,7 +94,11 @@ def dashboard() -> ResponseReturnValue:
         months = months_between(args["from_"], args["to"])
         labels = dict(MEASURES)
         charts = [
-            bar_chart(labels[name], [(row["month"], row[name]) for row in rows]) for name in CHARTED
+            bar_chart(
+                labels[name],
+                [(month_label(row["month"], short=True), row[name]) for row in rows],
+            )
+            for name in CHARTED
         ]
         overrides = override_counts(current_session(), (args["from_"], args["to"]))
     return render_template(
@@ -92,14 +108,14 @@ def dashboard() -> ResponseReturnValue:
         charts=charts,
         measures=MEASURES,
         months=months,
-        place=PLACE_LABELS.get(values.get("place") or "", (values.get("place") or "").title()),
+        place=place_name(values.get("place")),
         overrides=overrides,
         recent=recent_overrides(current_session(), limit=20),
         names=service_names(),
-        places=[(code, PLACE_LABELS.get(code, label)) for code, label in plain_options(ROW_PLACES)],
+        places=[(code, place_name(code)) for code in ROW_PLACES],
+        month_label=month_label,
         values=values,
         errors=errors,
-        to_local=to_local,
     ), (422 if errors else 200)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from math import ceil
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from navigator.console.access import can, me, requires
 from navigator.console.blueprint import bp
@@ -29,7 +33,8 @@ from navigator.directory.capacity import STATUSES as CAPACITY_STATUSES
 from navigator.directory.capacity import update_capacity
 from navigator.directory.classify import classifiable, unclassified_count
 from navigator.directory.editing import EditRejected, confirm_details, edit_service
-from navigator.directory.models import Service
+from navigator.directory.index import Entry
+from navigator.directory.models import Service, ServiceCapacity
 from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
 from navigator.directory.schemas import CapacityUpdateSchema, ServiceSearchArgs
 from navigator.directory.search import ServiceQuery, search_services, service_detail
@@ -39,10 +44,18 @@ from navigator.sms.recipients import set_opt_out
 # control: tests/console/test_directory.py checks there is one for each), less these:
 SEARCH_NOT_ON_FORM = {
     "age_days": "the form asks for an age in years",
-    "page": "the console shows one page of up to 100 services",
-    "per_page": "the console shows one page of up to 100 services",
+    "page": "the pagination links below the list carry it, with the form's filters",
+    "per_page": "the console shows pages of PER_PAGE services",
 }
 SEARCH_FIELDS = api_fields(ServiceSearchArgs, not_on_form=SEARCH_NOT_ON_FORM)
+PER_PAGE = 100
+# Capacity in words, as console/_capacity_tag.jinja shows it (amber is "busy but accepting",
+# navigation.routing).
+CAPACITY_WORDS = {
+    "green": "Taking patients",
+    "amber": "Busy, still taking patients",
+    "red": "Full, not taking patients",
+}
 # What an admin may change from the console (dotted paths into the directory record).
 EDITABLE = (
     ("name", "Name"),
@@ -58,12 +71,114 @@ EDITABLE = (
 )
 
 
-def needs_checking(record: dict[str, Any], stale_capacity: bool, now: datetime) -> bool:
-    """Unconfirmed for longer than the assurance period, or capacity not updated lately."""
+def assurance_old(record: dict[str, Any], now: datetime, days: int) -> bool:
+    """Details never confirmed, or last confirmed more than `days` days before `now`."""
     assured = record.get("assured_at")
+    return assured is None or datetime.fromisoformat(assured) < now - timedelta(days=days)
+
+
+def capacity_reported_stale(capacity: dict[str, Any]) -> bool:
+    """Capacity was reported, but longer ago than `CAPACITY_STALE_HOURS`. A service that never
+    reported capacity is not stale (the page says "Not reported"): on a fresh install no
+    service has reported, and a list that is all highlighted highlights nothing."""
+    return bool(capacity["stale"] and capacity["updated_at"])
+
+
+def needs_checking(record: dict[str, Any], capacity: dict[str, Any], now: datetime) -> bool:
+    """Details unconfirmed for longer than the assurance period, or capacity reported but not
+    updated lately (`capacity` as `search.render_item` gives it)."""
     days = current_app.config["ASSURANCE_STALE_DAYS"]
-    too_old = assured is None or datetime.fromisoformat(assured) < now - timedelta(days=days)
-    return too_old or stale_capacity
+    return assurance_old(record, now, days) or capacity_reported_stale(capacity)
+
+
+def stale_capacity_ids(session: Session, now: datetime, hours: int) -> set[str]:
+    """Services whose last capacity report is older than `hours` (never-reported ones have no
+    row, so are not here)."""
+    cutoff = now - timedelta(hours=hours)
+    return set(
+        session.scalars(
+            select(ServiceCapacity.service_id).where(ServiceCapacity.updated_at < cutoff)
+        )
+    )
+
+
+def page_number(value: str | None) -> int:
+    """The `page` of the query string: a whole number from 1, else page 1 (a link someone
+    edited by hand shows the first page rather than an error about a field they cannot see)."""
+    text = (value or "").strip()
+    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the directory as the console lists it."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        """The position of the first item shown (1-based); 0 when there is none."""
+        return (self.page - 1) * PER_PAGE + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+
+def directory_listing(
+    session: Session,
+    args: dict[str, Any],
+    *,
+    page: int,
+    checks_only: bool,
+    now: datetime,
+) -> Listing:
+    """The services matching the search form's `args` (as `ServiceSearchArgs` loads them), in
+    pages of `PER_PAGE`; `checks_only` keeps the services needing checks, before counting and
+    paging, so every page of that view is full. A page past the end shows the last page.
+    Each item is `search.render_item`'s plus `assured_at` and `needs_checking`."""
+    index, hours = directory_index(), stale_hours()
+    keep = None
+    if checks_only:
+        days = current_app.config["ASSURANCE_STALE_DAYS"]
+        stale = stale_capacity_ids(session, now, hours)
+
+        def keep(entry: Entry) -> bool:
+            return entry.id in stale or assurance_old(entry.record, now, days)
+
+    query = replace(ServiceQuery.from_args(args, now), page=page, per_page=PER_PAGE)
+    result = search_services(session, index, query, now=now, stale_hours=hours, keep=keep)
+    if not result.items and result.total:
+        last = ceil(result.total / PER_PAGE)
+        query = replace(query, page=last)
+        result = search_services(session, index, query, now=now, stale_hours=hours, keep=keep)
+    for item in result.items:
+        record = index.by_id[item["id"]].record
+        item["assured_at"] = record["assured_at"]
+        item["needs_checking"] = needs_checking(record, item["capacity"], now)
+    return Listing(result.items, result.total, result.page, max(1, ceil(result.total / PER_PAGE)))
+
+
+def page_links(values: dict[str, str], listing: Listing) -> dict[str, Any]:
+    """The NHS.UK pagination component's parameters: previous and next links that keep the
+    search's filters, each labelled "Page 2 of 3"."""
+
+    def link(number: int) -> dict[str, str]:
+        kept: dict[str, Any] = {k: v for k, v in values.items() if v and k != "page"}
+        return {
+            "href": url_for("console.directory", **kept, page=number),
+            "labelText": f"Page {number} of {listing.pages}",
+        }
+
+    params: dict[str, Any] = {"landmarkLabel": "Pages of services"}
+    if listing.page > 1:
+        params["previous"] = link(listing.page - 1)
+    if listing.page < listing.pages:
+        params["next"] = link(listing.page + 1)
+    return params
 
 
 @bp.route("/directory")
@@ -71,22 +186,16 @@ def needs_checking(record: dict[str, Any], stale_capacity: bool, now: datetime) 
 def directory() -> ResponseReturnValue:
     values = {k: v.strip() for k, v in request.args.items()}
     body = body_from_form(values, SEARCH_FIELDS)
-    args, errors = load_or_errors(ServiceSearchArgs(), body | {"per_page": 100})
-    items: list[dict[str, Any]] = []
-    total, now = 0, utcnow()
+    args, errors = load_or_errors(ServiceSearchArgs(), body)
+    listing = Listing([], 0, 1, 1)
     if args is not None:
-        query = ServiceQuery.from_args(args, now)
-        result = search_services(
-            current_session(), directory_index(), query, now=now, stale_hours=stale_hours()
+        listing = directory_listing(
+            current_session(),
+            args,
+            page=page_number(values.get("page")),
+            checks_only=values.get("checks") == "1",
+            now=utcnow(),
         )
-        items, total = result.items, result.total
-    index = directory_index()
-    for item in items:
-        record = index.by_id[item["id"]].record
-        item["assured_at"] = record["assured_at"]
-        item["needs_checking"] = needs_checking(record, item["capacity"]["stale"], now)
-    if values.get("checks") == "1":
-        items = [item for item in items if item["needs_checking"]]
     vocab = VOCABULARY.get()
     # Supervisors and admins see how many services wait in the "To classify" queue, counted
     # from the tables as the queue itself is, so the two never disagree while this worker's
@@ -94,9 +203,9 @@ def directory() -> ResponseReturnValue:
     to_classify = unclassified_count(current_session()) if can("classify_services") else None
     return render_template(
         "console/directory.jinja",
-        title="Directory",
-        items=items,
-        total=total,
+        title="Directory" if listing.page == 1 else f"Directory (page {listing.page})",
+        listing=listing,
+        pagination=page_links(values, listing),
         to_classify=to_classify,
         values=values,
         errors=errors,
@@ -132,7 +241,7 @@ def _service_page(
             "console/service.jinja",
             title=detail["name"],
             service=detail,
-            needs_checking=needs_checking(entry.record, detail["capacity"]["stale"], now),
+            needs_checking=needs_checking(entry.record, detail["capacity"], now),
             texts=texts,
             classifiable=classifiable(entry.record),
             term_labels=[term["name"] or term["code"] for term in entry.record["source_terms"]],
@@ -174,7 +283,7 @@ def service_capacity(service_id: str) -> ResponseReturnValue:
             now=utcnow(),
             default_reset_minutes=default_reset_minutes(),
         )
-    flash(f"Capacity set to {body['status']}.", "info")
+    flash(f"Capacity updated: {CAPACITY_WORDS[body['status']]}.", "info")
     return redirect(url_for("console.service", service_id=service_id))
 
 

@@ -20,7 +20,11 @@ from navigator.web.openapi import ResponseSchema
 class ServiceSearchArgs(StrictSchema):
     q = fields.String(
         validate=validate.Length(max=200),
-        metadata={"description": "Free text over name, description and organisation"},
+        metadata={
+            "description": "Free text over name, description and organisation; the names "
+            "people use (A&E, UCR, OOH, IAPT) also match their synonyms "
+            "(directory_of_services/search_synonyms.yaml)"
+        },
     )
     need = fields.String(validate=InVocabulary("needs"))
     service_type = fields.String(validate=InVocabulary("service_types"))

@@ -3,7 +3,7 @@ service in detail (`GET /api/v1/services/{id}`, the console's service page)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from navigator.core.places import Located
 from navigator.directory.capacity import Capacity, capacities, red_service_ids
 from navigator.directory.index import DirectoryIndex, Entry, narrow
 from navigator.directory.models import ServiceChange
+from navigator.directory.synonyms import SEARCH_SYNONYMS, Term
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Match:
 def _static_match(
     entry: Entry,
     query: ServiceQuery,
-    words: list[str],
+    terms: list[Term],
     open_at: datetime | None,
     open_by_schedule: dict[int, bool],
 ) -> Match | None:
@@ -89,7 +90,7 @@ def _static_match(
         return None
     if query.sex and not entry.sex_ok(query.sex):
         return None
-    if words and not all(word in entry.text for word in words):
+    if terms and not all(term.matches(entry.text, entry.service_type) for term in terms):
         return None
     if open_at is not None:
         # Services share a few opening patterns (and Schedule objects): decide each once.
@@ -121,13 +122,14 @@ def candidates(index: DirectoryIndex, query: ServiceQuery) -> list[Match]:
         positions = narrow(positions, index.by_place.get(query.place, set()))
     if query.located is not None:
         positions = narrow(positions, index.covering(query.located, query.need))
-    words = (query.q or "").lower().split()
+    # The text's words, with the names people use read as any of their synonyms (A&E, UCR).
+    terms = SEARCH_SYNONYMS.get().terms(query.q) if query.q else []
     pool = index.entries if positions is None else (index.entries[p] for p in positions)
     memo: dict[int, bool] = {}
     return [
         m
         for entry in pool
-        if (m := _static_match(entry, query, words, query.open_at, memo)) is not None
+        if (m := _static_match(entry, query, terms, query.open_at, memo)) is not None
     ]
 
 
@@ -198,8 +200,14 @@ def search_services(
     *,
     now: datetime,
     stale_hours: int,
+    keep: Callable[[Entry], bool] | None = None,
 ) -> SearchResult:
+    """One page of the services that match `query` (by distance with a postcode, else by
+    name), with live capacity. `keep`, if given, narrows the matches before they are counted
+    and paged (the console's "only services needing checks")."""
     matches = candidates(index, query)
+    if keep is not None:
+        matches = [m for m in matches if keep(m.entry)]
     if not query.include_unavailable:
         red = red_service_ids(session, now)
         if red:

@@ -1,8 +1,13 @@
-"""Directory upkeep from the console: capacity with a note, "details confirmed", admin edits."""
+"""Directory upkeep from the console: capacity with a note, "details confirmed", admin edits;
+the directory list's pages, phone numbers, capacity in words (never reported vs stale), the
+"closed down" checkbox and search by the names people use (issue 17 §3)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -10,9 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from navigator.console.directory import SEARCH_FIELDS, SEARCH_NOT_ON_FORM
-from navigator.core.db import utcnow
+from navigator.console.formatting import when
+from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
-from navigator.directory.capacity import capacities
+from navigator.directory.capacity import capacities, set_capacity
 from navigator.directory.models import ServiceChange
 from navigator.directory.schemas import ServiceSearchArgs
 from navigator.directory.store import read_services
@@ -33,6 +39,7 @@ def test_capacity_update_with_note_takes_effect_and_is_shown(
         page="/directory/ucr-one",
     )
     assert response.status_code == 302
+    assert "Capacity updated: Full, not taking patients." in client.get("/directory/ucr-one").text
     with app.app_context():
         now = utcnow()
         capacity = capacities(db.session, ["ucr-one"], now, 24)["ucr-one"]
@@ -70,10 +77,221 @@ def test_old_assurance_is_highlighted_until_details_are_confirmed(
         assert record["assured_by"].startswith("user:")
         fields = {c.field for c in db.session.scalars(select(ServiceChange))}
         assert "assured_at" in fields
-    still = client.get("/directory?checks=1").text
-    assert "UCR One" in still  # capacity never reported counts as stale, so still to check
-    post_form(client, "/directory/ucr-one/capacity", {"status": "green"}, page="/directory/ucr-one")
+    # Capacity never reported is not "stale" (issue 17 §3): nothing is left to check.
     assert "UCR One" not in client.get("/directory?checks=1").text
+
+
+def report_capacity(app: Flask, service_id: str, status: str, at: datetime) -> None:
+    with app.app_context(), transaction(db.session):
+        set_capacity(
+            db.session,
+            service_id,
+            status=status,
+            note=None,
+            reset_after_minutes=None,
+            changed_by="user:1:amy@nhs.example",
+            now=at,
+            default_reset_minutes=240,
+        )
+
+
+def rows(page: str) -> dict[str, str]:
+    """The services table's rows by service name: the row's HTML."""
+    body = page.split('id="services-table"', 1)[1].split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    found = {}
+    for row in body.split("<tr")[1:]:
+        name = re.search(r'<a href="/directory/[^"]+">([^<]+)</a>', row)
+        assert name is not None, row
+        found[name.group(1)] = row
+    return found
+
+
+def test_never_reported_capacity_is_not_highlighted_but_a_stale_report_is(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """A fresh install highlighted every row (no service had reported capacity): "never
+    reported" now reads "Not reported" with no highlight; a report older than
+    CAPACITY_STALE_HOURS is highlighted and says when it was made, NHS style, on the London
+    clock; a fresh report is neither. Capacity is in plain English, never "green (stale)"."""
+    now = utcnow()
+    assured = now.isoformat()
+    with app.app_context():
+        load_directory(
+            services=[
+                service(id="never", name="Never Reported", assured_at=assured),
+                service(id="stale", name="Stale Report", assured_at=assured),
+                service(id="fresh", name="Fresh Report", assured_at=assured),
+            ]
+        )
+    # 09:00 UTC on Tuesday 24 November 2026 is 9am in London (GMT), and long before now.
+    stale_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    report_capacity(app, "stale", "green", stale_at)
+    report_capacity(app, "fresh", "amber", now)
+    client = sign_in("navigator")
+    page = client.get("/directory").text
+    found = rows(page)
+    assert "Not reported" in found["Never Reported"]
+    assert "app-highlight-row" not in found["Never Reported"]
+    assert "app-highlight-row" in found["Stale Report"]
+    assert "Taking patients" in found["Stale Report"]
+    assert when(stale_at) in ("Tuesday 24 November, 9am", "Tuesday 24 November 2026, 9am")
+    assert f"Last reported {when(stale_at)}" in found["Stale Report"]
+    assert "Busy, still taking patients" in found["Fresh Report"]
+    assert "app-highlight-row" not in found["Fresh Report"]
+    assert "Last reported" not in found["Fresh Report"]
+    assert "(stale)" not in page and ">green" not in page.lower()
+    checks = rows(client.get("/directory?checks=1").text)
+    assert "Stale Report" in checks and not {"Never Reported", "Fresh Report"} & set(checks)
+
+
+def test_results_show_the_number_a_navigator_would_ring(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """Navigators are professionals: the professionals' line when the service has one, else
+    the public number, else "No phone" (never "None")."""
+    with app.app_context():
+        load_directory(
+            services=[
+                service(id="both", name="Both Numbers"),
+                service(
+                    id="public",
+                    name="Public Only",
+                    contact={"public_phone": "01632 960101", "professional_phone": None},
+                ),
+                service(
+                    id="none",
+                    name="No Numbers",
+                    contact={"public_phone": None, "professional_phone": None},
+                ),
+            ]
+        )
+    found = rows(sign_in("navigator").get("/directory").text)
+    assert (
+        "01632 960002" in found["Both Numbers"] and "Professionals' line" in found["Both Numbers"]
+    )
+    assert "01632 960001" not in found["Both Numbers"]
+    assert "01632 960101" in found["Public Only"] and "Professionals" not in found["Public Only"]
+    assert "No phone" in found["No Numbers"] and "None" not in found["No Numbers"]
+
+
+def many_services(app: Flask, count: int) -> None:
+    with app.app_context():
+        load_directory(
+            services=[
+                service(
+                    id=f"svc-{n:03d}",
+                    name=f"Service {n:03d}",
+                    service_type="befriending" if n % 2 else "urgent_community_response",
+                    contact={"public_phone": f"01632 960{n:03d}", "professional_phone": None},
+                )
+                for n in range(count)
+            ]
+        )
+
+
+def test_the_directory_pages_through_every_match_keeping_the_filters(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """Page 2 shows the next services, not page 1 again (issue 17 §3); the caption counts as
+    NHS.UK pagination pages do; the previous and next links keep the search's filters; a
+    page past the end shows the last page and a page that is no number the first."""
+    many_services(app, 135)  # and the three of the `bedford_directory` fixture
+    client = sign_in("navigator")
+    first = client.get("/directory")
+    assert "Showing 1 to 100 of 138 services" in first.text
+    assert 'class="nhsuk-pagination' in first.text and 'rel="prev"' not in first.text
+    assert 'href="/directory?page=2"' in first.text
+    second = client.get("/directory?page=2")
+    assert "Showing 101 to 138 of 138 services" in second.text
+    assert 'rel="next"' not in second.text and 'href="/directory?page=1"' in second.text
+    assert set(rows(first.text)).isdisjoint(rows(second.text))
+    assert len(rows(first.text)) + len(rows(second.text)) == 138
+    assert rows(client.get("/directory?page=99").text) == rows(second.text)
+    assert rows(client.get("/directory?page=x").text) == rows(first.text)
+    # 67 befriending services: one page; with 125, the link to page 2 keeps the filters.
+    filtered = client.get("/directory?service_type=befriending&q=service").text
+    assert "Showing 1 to 67 of 67 services" in filtered and "nhsuk-pagination" not in filtered
+    many_services(app, 250)
+    filtered = client.get("/directory?service_type=befriending&q=service&open_now=true").text
+    assert "Showing 1 to 100 of 125 services" in filtered
+    link = filtered.split('rel="next"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    query = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+    assert query == {
+        "service_type": ["befriending"],
+        "q": ["service"],
+        "open_now": ["true"],
+        "page": ["2"],
+    }
+    assert "Showing 101 to 125 of 125 services" in client.get(link.replace("&amp;", "&")).text
+
+
+def test_only_services_needing_checks_are_counted_and_paged_before_paging(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """The "needing checks" view filters all matches, then pages: its pages are full and its
+    count is the number to check (it filtered one page of 100 before)."""
+    old = (utcnow() - timedelta(days=200)).isoformat()
+    with app.app_context():
+        load_directory(
+            services=[
+                service(
+                    id=f"svc-{n:03d}",
+                    name=f"Service {n:03d}",
+                    service_type="befriending",
+                    assured_at=old if n % 2 else utcnow().isoformat(),
+                )
+                for n in range(240)
+            ]
+        )
+    client = sign_in("supervisor")
+    page = client.get("/directory?checks=1&service_type=befriending")
+    assert "Showing 1 to 100 of 120 services" in page.text
+    assert all("app-highlight-row" in row for row in rows(page.text).values())
+    second = client.get("/directory?checks=1&service_type=befriending&page=2").text
+    assert "Showing 101 to 120 of 120 services" in second
+
+
+def test_closed_down_services_are_listed_only_when_asked_and_say_so(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """The checkbox says what it does (issue 17 §3): services outside their opening hours are
+    always listed; ticking it adds those closed for good or for a while (and full ones),
+    each tagged with its status in words."""
+    with app.app_context():
+        load_directory(
+            services=[
+                service(id="open", name="Open Service"),
+                service(id="gone", name="Gone Service", status="defunct"),
+                service(id="paused", name="Paused Service", status="temporarily_closed"),
+                service(
+                    id="weekdays",
+                    name="Weekday Service",
+                    opening={"open_all_hours": False, "weekly": {"monday": [["09:00", "09:01"]]}},
+                ),
+            ]
+        )
+    client = sign_in("navigator")
+    default = client.get("/directory").text
+    assert "Include services that have closed down or are full" in default
+    assert "Services outside their opening hours are always listed" in default
+    mine = {"Open Service", "Weekday Service", "Gone Service", "Paused Service"}
+    assert set(rows(default)) & mine == {"Open Service", "Weekday Service"}
+    assert "No, opens Monday" in rows(default)["Weekday Service"]
+    ticked = rows(client.get("/directory?include_unavailable=true").text)
+    assert mine <= set(ticked)
+    assert "Closed for good" in ticked["Gone Service"]
+    assert "Temporarily closed" in ticked["Paused Service"]
+    assert "Closed for good" not in ticked["Open Service"]
+
+
+def test_a_search_by_the_name_people_use_finds_the_service(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    """The console's search reads search synonyms (directory_of_services/search_synonyms.yaml):
+    "2-hour urgent community response" is not in "UCR One"'s text, yet finds it by type."""
+    client = sign_in("navigator")
+    found = rows(client.get("/directory?q=2-hour+urgent+community+response").text)
+    assert {"UCR One", "UCR Two"} <= set(found)
 
 
 def test_admin_edit_is_validated_and_recorded_in_the_history(
