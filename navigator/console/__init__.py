@@ -52,6 +52,7 @@ def init_console(app: Flask) -> None:
         dashboard,
         directory,
         dtoc,
+        formatting,
         forms,
         referrals,
         sign_in,
@@ -67,6 +68,8 @@ def init_console(app: Flask) -> None:
         items_with_blank=forms.items_with_blank,
         checked_items=forms.checked_items,
     )
+    # `when`, `label`, `place`, `person`, ages …: how every page writes values for people.
+    formatting.register(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from navigator.auth.sessions import IDLE
 from navigator.console.access import PERMISSIONS, can
-from navigator.core.clock import to_local
+from navigator.console.formatting import when
 from navigator.core.errors import Problem, set_html_error_page
 from navigator.core.extensions import csrf
 
@@ -106,11 +106,9 @@ def console_globals() -> dict[str, Any]:
 
 
 def local_time(value: str | datetime | None) -> str:
-    """An instant (ISO text or datetime) as people in England read it: 23/11/2026 14:05."""
-    if value is None:
-        return ""
-    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return to_local(instant).strftime("%d/%m/%Y %H:%M")
+    """An instant (ISO text or datetime) as people in England read it, NHS style on the London
+    clock: "Tuesday 1 December, 9am" (`formatting.when`; "" for None)."""
+    return when(value)
 
 
 def error_page(status: int, title: str, detail: str) -> ResponseReturnValue:

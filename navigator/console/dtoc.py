@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
+from navigator.console.formatting import LABELS, age_on, label
 from navigator.console.forms import (
     body_from_form,
     form_values,
     load_or_errors,
     parse_date,
-    plain_options,
     problem_errors,
     vocabulary_options,
 )
@@ -38,20 +38,8 @@ from navigator.transitions.dtoc import (
 from navigator.transitions.models import DtocEpisode
 from navigator.transitions.schemas import DtocInSchema, DtocUpdateSchema
 
-# NHS England SitRep wording for the DTOC reason codes.
-REASON_LABELS = {
-    "A": "A – Awaiting completion of assessment",
-    "B": "B – Awaiting public funding",
-    "C": "C – Awaiting further non-acute NHS care",
-    "Di": "Di – Awaiting residential home placement or availability",
-    "Dii": "Dii – Awaiting nursing home placement or availability",
-    "E": "E – Awaiting care package in own home",
-    "F": "F – Awaiting community equipment and adaptations",
-    "G": "G – Patient or family choice",
-    "H": "H – Disputes",
-    "I": "I – Housing (not covered by the NHS and Community Care Act)",
-    "O": "O – Other",
-}
+# NHS England SitRep wording for the DTOC reason codes (kept in `formatting.LABELS`).
+REASON_LABELS = LABELS["dtoc_reasons"]
 EPISODE_FIELDS = (
     "provider_ods",
     "site",
@@ -83,8 +71,8 @@ def _options() -> dict[str, Any]:
         "names": service_names(),
         "reason_labels": REASON_LABELS,
         "reasons": list(REASON_LABELS.items()),
-        "responsibles": plain_options(RESPONSIBLE),
-        "care_types": plain_options(CARE_TYPES),
+        "responsibles": [(code, label("dtoc_responsible", code)) for code in RESPONSIBLE],
+        "care_types": [(code, label("care_types", code)) for code in CARE_TYPES],
         "receiving": sorted(
             ((e.id, e.record["name"]) for e in index.entries if e.active), key=lambda o: o[1]
         ),
@@ -108,6 +96,7 @@ def _board(
             audit_record(session, episode, actor=actor, action="read", entity="dtoc")
             row = episode_dict(session, episode, now)
             row["patient_name"] = patient.name if patient else ""
+            row["patient_age"] = age_on(patient.date_of_birth) if patient else ""
             by_place[episode.place or "outside_blmk"].append(row)
     return (
         render_template(

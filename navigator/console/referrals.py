@@ -7,17 +7,19 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from navigator.bars.shown import deliveries, flag_markers, referral_shown
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
+from navigator.console.formatting import label
 from navigator.console.forms import body_from_form, form_values, load_or_errors, problem_errors
-from navigator.core.clock import to_local
 from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.directory.reference import directory_index, service_names
 from navigator.patients.audit import audit_record
+from navigator.patients.models import Patient
 from navigator.referrals.models import Referral
 from navigator.referrals.schemas import ReferralUpdateSchema
 from navigator.referrals.service import (
@@ -34,12 +36,22 @@ from navigator.referrals.service import (
 @bp.route("/referrals")
 @requires("update_referrals")
 def referrals() -> ResponseReturnValue:
-    now, session = utcnow(), current_session()
-    rows = list(
-        session.scalars(
-            select(Referral).where(Referral.status.in_(OPEN)).order_by(Referral.due_by).limit(500)
+    now, session, actor = utcnow(), current_session(), me().caller.label
+    with transaction(session):
+        rows = list(
+            session.scalars(
+                select(Referral)
+                .where(Referral.status.in_(OPEN))
+                .order_by(Referral.due_by)
+                .limit(500)
+            )
         )
-    )
+        # The list names each patient, so each referral on it is a read of patient data
+        # (console users see every referral; each read is audited, as on the referral page).
+        patients = patients_of(session, rows)
+        for row in rows:
+            audit_record(session, row, actor=actor, action="read", entity="referral")
+        markers = flag_markers(session, [r.id for r in rows])
     overdue = [r for r in rows if is_overdue(r, now)]
     others = [r for r in rows if not is_overdue(r, now)]
     return render_template(
@@ -47,13 +59,21 @@ def referrals() -> ResponseReturnValue:
         title="Referrals",
         overdue=overdue,
         others=others,
+        patients=patients,
         # BaRS referrals with safeguarding or reasonable-adjustment flags (categories only).
-        flag_markers=flag_markers(session, [r.id for r in rows]),
+        flag_markers=markers,
         names=service_names(),
-        to_local=to_local,
         values={},
         errors={},
     )
+
+
+def patients_of(session: Session, rows: list[Referral]) -> dict[str, Patient]:
+    """The patients of these referrals by id, in one query."""
+    ids = {row.patient_id for row in rows}
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(ids)))}
 
 
 def _referral_page(
@@ -64,6 +84,7 @@ def _referral_page(
         referral = load_referral(session, referral_id)
         audit_record(session, referral, actor=me().caller.label, action="read", entity="referral")
         data = referral_dict(session, referral, now, history=True)
+        patient = session.get(Patient, referral.patient_id)
         # Part of the referral read (and audited) above: None unless it came by BaRS.
         bars = referral_shown(session, referral.id)
         bars_deliveries = deliveries(session, referral.id) if bars else []
@@ -75,10 +96,10 @@ def _referral_page(
             referral=data,
             bars=bars,
             bars_deliveries=bars_deliveries,
+            patient=patient,
             service_name=entry.record["name"] if entry else referral.service_id,
-            next_statuses=[(s, s.replace("_", " ").capitalize()) for s in NEXT[data["status"]]],
-            reasons=[(r, r.replace("_", " ").capitalize()) for r in REJECTION_REASONS],
-            to_local=to_local,
+            next_statuses=[(s, label("referral_statuses", s)) for s in NEXT[data["status"]]],
+            reasons=[(r, label("rejection_reasons", r)) for r in REJECTION_REASONS],
             values=values,
             errors=errors,
         ),
@@ -110,5 +131,5 @@ def referral_status(referral_id: str) -> ResponseReturnValue:
         if exc.status == 404:
             raise
         return _referral_page(referral_id, values, problem_errors(exc, "status"), 422)
-    flash(f"Referral is now {body['status'].replace('_', ' ')}.", "info")
+    flash(f"Referral is now {label('referral_statuses', body['status']).lower()}.", "info")
     return redirect(url_for("console.referral", referral_id=referral_id))

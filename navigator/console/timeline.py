@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from navigator.console.formatting import label, person, when, words
+from navigator.directory.reference import service_names
 from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral, ReferralEvent
 from navigator.sms.history import navigation_timeline
@@ -31,34 +34,61 @@ SMS_TITLES = {
 
 @dataclass(frozen=True)
 class Moment:
+    """One line of a call's story: when (an aware instant), what, the detail in words, and who
+    did it by name (`formatting.person`; None for what the system did by itself)."""
+
     at: datetime
     title: str
     detail: str
     by: str | None = None
 
 
+def _sms_detail(item: dict[str, Any]) -> str:
+    """A follow-up text's timeline detail (`sms.history.navigation_timeline`) in words: times
+    on the London clock, codes by label, people by name."""
+    event = item["event"]
+    if event == "text_scheduled":
+        # The follow-up's id ("ucr-4h") is configuration, not words for a navigator.
+        what = "Automatic reply" if item["follow_up"].startswith("reply-") else "Follow-up text"
+        return f"{what} due {when(item['due_at'])} to {item['to']}"
+    if event == "text_sent":
+        return f"Attempt {item['attempts']}"
+    if event == "callback_opened":
+        return label("task_reasons", item["reason"])
+    if event == "callback_completed":
+        return f"{person(item['actor'])}: {item['outcome'] or 'no outcome recorded'}"
+    return item.get("error") or item.get("body") or ""
+
+
 def call_timeline(session: Session, navigation: Navigation) -> list[Moment]:
+    """The call's moments in time order, every code by its label and every service and person
+    by name (issue 17): routed, decided, each referral status change, each follow-up text."""
+    names = service_names()
+
+    def service(service_id: str | None) -> str:
+        return names.get(service_id or "", "") or "another service"
+
     result = navigation.result
     moments = [
         Moment(
             navigation.created_at,
             "Call routed",
-            f"{result['urgency'].replace('_', ' ')}: "
-            f"{result['recommendation']['service']['name']} (rule {navigation.rule_id})",
-            navigation.created_by,
+            f"{label('urgencies', result['urgency'])}: "
+            f"{result['recommendation']['service']['name']}",
+            person(navigation.created_by),
         )
     ]
     if navigation.decided_at is not None:
         if navigation.decision == "overridden":
-            detail = f"Chose {navigation.chosen_service_id}: {navigation.override_reason}"
+            detail = f"Chose {service(navigation.chosen_service_id)}: {navigation.override_reason}"
         else:
             detail = "Accepted the recommendation"
         moments.append(
             Moment(
                 navigation.decided_at,
-                f"Recommendation {navigation.decision}",
+                f"Recommendation {label('decisions', navigation.decision).lower()}",
                 detail,
-                navigation.decided_by,
+                person(navigation.decided_by),
             )
         )
     events = session.execute(
@@ -67,14 +97,20 @@ def call_timeline(session: Session, navigation: Navigation) -> list[Moment]:
         .where(Referral.navigation_id == navigation.id)
     )
     for event, service_id in events:
-        detail = f"{service_id}: {event.from_status or 'new'} → {event.to_status}"
-        extra = [text for text in (event.reason, event.note, event.outcome) if text]
+        to_status = label("referral_statuses", event.to_status)
+        if event.from_status:
+            change = f"{label('referral_statuses', event.from_status)} to {to_status.lower()}"
+        else:
+            change = to_status
+        detail = f"{service(service_id)}: {change}"
+        reason = label("rejection_reasons", event.reason) if event.reason else None
+        extra = [text for text in (reason, event.note, event.outcome) if text]
         if extra:
             detail += f" ({'; '.join(extra)})"
-        moments.append(Moment(event.at, "Referral " + event.to_status, detail, event.actor))
-    for item in navigation_timeline(session, navigation.id):
-        title = SMS_TITLES.get(item["event"], item["event"].replace("_", " ").capitalize())
         moments.append(
-            Moment(datetime.fromisoformat(item["at"]), title, item.get("detail") or "", None)
+            Moment(event.at, f"Referral {to_status.lower()}", detail, person(event.actor))
         )
+    for item in navigation_timeline(session, navigation.id):
+        title = SMS_TITLES.get(item["event"], words(item["event"]))
+        moments.append(Moment(datetime.fromisoformat(item["at"]), title, _sms_detail(item), None))
     return sorted(moments, key=lambda moment: moment.at)

@@ -15,7 +15,8 @@ from navigator.auth.models import USER_ROLES, User
 from navigator.auth.passwords import create_user, set_password
 from navigator.console.access import requires
 from navigator.console.blueprint import bp
-from navigator.console.forms import form_values, load_or_errors, plain_options
+from navigator.console.formatting import label
+from navigator.console.forms import form_values, load_or_errors
 from navigator.core.db import retry_on_conflict, transaction, utcnow
 from navigator.core.extensions import current_session
 
@@ -56,7 +57,7 @@ def _page(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> 
         title="Users",
         users=users,
         now=utcnow(),
-        roles=plain_options(USER_ROLES),
+        roles=[(role, label("user_roles", role)) for role in USER_ROLES],
         emails=[(user.email, user.email) for user in users],
         values=values,
         errors=errors,

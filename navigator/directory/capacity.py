@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from navigator.core.clock_words import spoken_time
 from navigator.directory.models import ServiceCapacity
 from navigator.directory.store import chunks, record_change
 
@@ -53,7 +54,10 @@ def effective(row: Any, now: datetime, stale_hours: int) -> Capacity:
         return Capacity("green", None, None, None, None, stale=True)
     stale = now - row.updated_at > timedelta(hours=stale_hours)
     if row.status != "green" and row.reset_at is not None and row.reset_at <= now:
-        note = f"{row.status} until {row.reset_at.isoformat()}, then automatically reset to green"
+        note = (
+            f"{row.status.capitalize()} until {spoken_time(row.reset_at, now=now)}, then "
+            "automatically reset to green."
+        )
         return Capacity("green", note, row.updated_at, row.updated_by, None, stale)
     return Capacity(row.status, row.note, row.updated_at, row.updated_by, row.reset_at, stale)
 

@@ -23,9 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from navigator.auth.keys import Caller
-from navigator.core.clock import to_local
+from navigator.core.clock_words import clock_time, spoken_time
 from navigator.core.errors import Problem, field_error
 from navigator.core.places import Gazetteer, Located, parse_postcode
+from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.index import DirectoryIndex, Entry
 from navigator.navigation.criteria import CRITERIA, Call, Memo, assess
@@ -180,16 +181,16 @@ class OverrideOption:
     @property
     def label(self) -> str:
         """The option as the select shows it, e.g. "UCR Two – Bedford, 3.2 km – open now,
-        closes 20:00 (Mon)"; times on the London clock."""
+        closes 8pm"; times on the London clock in the NHS style."""
         parts = [self.name, self.place]
         if self.distance_km is not None:
             parts[-1] += f", {self.distance_km:.1f} km"
         if self.open_now:
             status = "open now"
             if self.closes_at is not None:
-                status += f", closes {to_local(self.closes_at).strftime('%H:%M (%a)')}"
+                status += f", closes {clock_time(self.closes_at)}"
         elif self.opens_at is not None:
-            status = f"closed, opens {to_local(self.opens_at).strftime('%a %d/%m %H:%M')}"
+            status = f"closed, opens {spoken_time(self.opens_at, now=self.opens_at)}"
         else:
             status = "closed"
         parts.append(status)
@@ -316,5 +317,11 @@ def override_options(
 
 
 def _accepted_reason(navigation: Navigation) -> str:
-    need = (navigation.need or "red flag").replace("_", " ")
-    return f"Care navigation ({need}): recommended by rule {navigation.rule_id}"
+    """The referral's reason when the recommendation is accepted, in words the receiving
+    service reads: "Care navigation: Fall, no injury. Recommended by the BLMK routing rules."
+    (the rule's id stays on the call, `Navigation.rule_id`, for audit). The app's vocabulary
+    (`VOCABULARY`), so `decide`'s callers need not pass it."""
+    what = (
+        VOCABULARY.get().label("needs", navigation.need) if navigation.need else "red flag reported"
+    )
+    return f"Care navigation: {what}. Recommended by the BLMK routing rules."

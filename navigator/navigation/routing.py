@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from navigator.core.clock import LONDON
+from navigator.core.clock_words import clock_time, spoken_time
 from navigator.core.places import Located
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.capacity import Capacity
@@ -35,6 +37,8 @@ from navigator.navigation.criteria import Assessment, Call, Memo, assess
 from navigator.rules.ruleset import RED_FLAGS_PLACEHOLDER, Decision, Facts, Outcome, RuleSet
 
 MAX_ALTERNATIVES = 4
+# Services that are a national number, always answered: capacity is never reported for them.
+NATIONAL_TYPES = frozenset({"ambulance_999", "nhs_111"})
 
 
 @dataclass(slots=True)
@@ -128,23 +132,37 @@ def _unassessed(entries: list[Entry], call: Call) -> list[Ranked]:
 
 
 def _opening_reason(item: Ranked, at: datetime) -> str:
-    """Whether the service is open at the call's time `at` (the "now" of every reason)."""
+    """Whether the service is open at the call's time `at` (the "now" of every reason), its
+    times in words on the London clock ("opens Tuesday 1 December, 9am")."""
     if item.assessed:
         if item.opens_at is not None:
             closes_at = item.entry.schedule.closes_at(at)
             if closes_at is not None:  # open, but closing within 30 minutes: say so, not "closed"
                 return (
-                    f"Open now but closes at {closes_at.isoformat()}, within 30 minutes; opens "
-                    f"again at {item.opens_at.isoformat()}, within the urgency window."
+                    f"Open now but closes at {clock_time(closes_at)}, within 30 minutes; opens "
+                    f"again {spoken_time(item.opens_at, now=at)}, within the urgency window."
                 )
-            return f"Closed now; opens at {item.opens_at.isoformat()}, within the urgency window."
+            return (
+                f"Closed now; opens {spoken_time(item.opens_at, now=at)}, within the urgency "
+                "window."
+            )
         return "Open now and not closing within 30 minutes."
     schedule = item.entry.schedule  # a catch-all answer: say what is true, whatever it is
     if schedule.is_open(at):
         closes_at = schedule.closes_at(at)
-        return "Open now." if closes_at is None else f"Open now; closes at {closes_at.isoformat()}."
+        return "Open now." if closes_at is None else f"Open now; closes {_closing(closes_at, at)}."
     opens_at = schedule.next_open(at)
-    return "Closed now." if opens_at is None else f"Closed now; opens at {opens_at.isoformat()}."
+    return (
+        "Closed now." if opens_at is None else f"Closed now; opens {spoken_time(opens_at, now=at)}."
+    )
+
+
+def _closing(closes_at: datetime, at: datetime) -> str:
+    """When a service closes, said from the call's time `at`: "at 6:30pm" the same London
+    day, else the day and time ("Wednesday 2 December, 8am")."""
+    if closes_at.astimezone(LONDON).date() == at.astimezone(LONDON).date():
+        return f"at {clock_time(closes_at)}"
+    return spoken_time(closes_at, now=at)
 
 
 def need_reason(item: Ranked, need: str, outcome: Outcome, vocab: Vocabulary) -> str:
@@ -177,7 +195,8 @@ def _service_reasons(item: Ranked, facts: Facts, outcome: Outcome, vocab: Vocabu
     if item.capacity is not None:
         if item.capacity.status == "amber":
             reasons.append("Capacity is amber (busy but accepting).")
-        if item.capacity.stale:
+        # Never "check capacity" on a national number (999, 111): nobody reports it.
+        if item.capacity.stale and item.entry.service_type not in NATIONAL_TYPES:
             reasons.append(
                 "Capacity has not been confirmed in the last 24 hours: check when you call."
             )

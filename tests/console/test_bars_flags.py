@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from navigator.auth.keys import Caller
 from navigator.bars.models import BarsOutboxMessage, BarsReferral
+from navigator.console.formatting import when
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
 from navigator.core.reference import GAZETTEER
@@ -405,8 +406,11 @@ def test_the_referral_page_says_where_each_status_response_has_got_to(
         text_of(li) for li in re.findall(r"<li.*?</li>", section(page, "bars-deliveries"), re.S)
     ]
     assert len(items) == 4
-    assert "Accepted: sent to NHS 111 Example at 01/07/2026 10:02." in items[0]
-    assert "On hold: waiting to be sent (attempt 3, next try at 01/07/2026 10:10)." in items[1]
+    # On the London clock (BST in July), NHS style; the year only when it is not this year.
+    sent, retry = when(at("2026-07-01T09:02:00")), when(at("2026-07-01T09:10:00"))
+    assert sent.startswith("Wednesday 1 July") and sent.endswith(", 10:02am")
+    assert f"Accepted: sent to NHS 111 Example on {sent}." in items[0]
+    assert f"On hold: waiting to be sent (attempt 3, next try {retry})." in items[1]
     assert "Last problem: HTTP 503 from the sender" in items[1]
     assert "Not delivered Completed: not delivered." in items[2]
     assert "NHS 111 Example has not been told – phone them on 0300 123 4567." in items[2]

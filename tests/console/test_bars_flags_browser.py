@@ -96,7 +96,7 @@ def test_a_navigator_sees_the_flags_of_a_bars_referral_first(
     expect(page.locator("#bars-patient-instruction")).to_contain_text("Call 111 again")
     deliveries = page.locator("#bars-deliveries li")
     expect(deliveries.nth(0)).to_contain_text(
-        "Accepted: sent to NHS 111 Example at 01/07/2026 10:02."
+        "Accepted: sent to NHS 111 Example on Wednesday 1 July"
     )
     expect(deliveries.nth(1)).to_contain_text("NHS 111 Example has not been told – phone them")
     check_page(page, "referral-bars-flags")

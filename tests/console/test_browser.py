@@ -231,7 +231,7 @@ def test_capacity_update_from_the_directory(sign_in_as: Callable[[str], Page]) -
     page.get_by_label("New capacity status").select_option("red")
     page.get_by_label("Note").fill("No crews until 18:00")
     page.get_by_role("button", name="Update capacity").click()
-    expect(page.get_by_text("Capacity set to red")).to_be_visible()
+    expect(page.get_by_text("Capacity updated: Full, not taking patients")).to_be_visible()
     expect(page.get_by_text("No crews until 18:00").first).to_be_visible()
 
 

@@ -350,7 +350,8 @@ def test_classifying_saves_returns_to_the_queue_and_is_in_the_history(
         assert len(authors) == 1 and next(iter(authors)).startswith("user:")
         db.session.remove()
     page = client.get("/directory/befriend").text
-    assert "Not yet classified" not in page
+    assert 'id="unclassified"' not in page  # the badge; the history says it was
+    assert "Service type changed from Not yet classified to Befriending" in page
     assert "supervisor@test.navigator.example" in page  # "Classified by"
     assert "Correct the classification" in page
 

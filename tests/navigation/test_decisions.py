@@ -325,7 +325,7 @@ def test_after_a_fallback_the_override_list_offers_the_rules_services_and_gaps(
     assert near.distance_km is not None and far.distance_km is not None
     assert near.distance_km < far.distance_km
     assert near.place == "Bedford"
-    assert "closed, opens Mon 23/11 08:00" in near.label and "Bedford" in near.label
+    assert "closed, opens Monday 23 November, 8am" in near.label and "Bedford" in near.label
     gap_ids = {gap["service_id"] for gap in navigation.result["gaps"]}
     assert {"ucr-near", "ucr-far"} <= gap_ids  # the gap services are all offered
 

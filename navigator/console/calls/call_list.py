@@ -1,5 +1,6 @@
 """The calls list (`/calls`): today's calls, or those found by NHS number, case reference or
-date."""
+the date they were taken (`Navigation.created_at`, the London day: a call recorded for
+another time is found on the day it was taken, and says what time it was for)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import select
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
+from navigator.console.calls.call_page import FOR_ANOTHER_TIME
+from navigator.console.formatting import when
 from navigator.console.forms import parse_date
 from navigator.core.clock import to_local, to_utc
 from navigator.core.db import transaction, utcnow
@@ -27,7 +30,7 @@ def calls() -> ResponseReturnValue:
     """Today's calls; search (POSTed, so NHS numbers stay out of URLs and access logs)."""
     errors: dict[str, str] = {}
     args = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-    query = select(Navigation).order_by(Navigation.called_at.desc()).limit(200)
+    query = select(Navigation).order_by(Navigation.created_at.desc()).limit(200)
     searched_nhs = False
     if args.get("nhs_number"):
         nhs_number = normalise_nhs_number(args["nhs_number"])
@@ -46,7 +49,7 @@ def calls() -> ResponseReturnValue:
         else:
             start = to_utc(datetime.combine(day, time()))
             end = to_utc(datetime.combine(day + timedelta(days=1), time()))
-            query = query.where(Navigation.called_at >= start, Navigation.called_at < end)
+            query = query.where(Navigation.created_at >= start, Navigation.created_at < end)
             args["date"] = day.strftime("%d/%m/%Y")
     session = current_session()
     rows: list[Navigation] = []
@@ -69,5 +72,12 @@ def calls() -> ResponseReturnValue:
         values=args,
         errors=errors,
         vocab=VOCABULARY.get(),
-        to_local=to_local,
+        taken=list_time,
     ), (422 if errors else 200)
+
+
+def list_time(navigation: Navigation) -> tuple[str, str]:
+    """The list's time of a call: (when it was taken, NHS style on the London clock; "" or
+    "for <when it is for>" when it was recorded for another time)."""
+    other = abs(navigation.called_at - navigation.created_at) > FOR_ANOTHER_TIME
+    return when(navigation.created_at), f"for {when(navigation.called_at)}" if other else ""

@@ -3,7 +3,8 @@ the call's referrals and, until the call is decided, the accept-or-override form
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import render_template
@@ -12,7 +13,9 @@ from flask.typing import ResponseReturnValue
 from navigator.bars.shown import BarsShown, call_shown
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
-from navigator.console.calls.shared import service_name
+from navigator.console.calls.new_call import care_home_text, gp_practices
+from navigator.console.calls.shared import named_red_flags, service_name
+from navigator.console.formatting import age_days, label, place, when
 from navigator.console.timeline import call_timeline
 from navigator.core.clock import to_local
 from navigator.core.db import transaction, utcnow
@@ -70,6 +73,12 @@ def render_call_page(
             bars=bars,
             open_referrals=open_to,
             service_names={r.service_id: service_name(r.service_id) for r in referrals},
+            taken=taken_text(navigation),
+            call_facts=call_facts(navigation, patient),
+            reach=how_to_reach(
+                chosen or navigation.result["recommendation"]["service"], navigation.caller_role
+            ),
+            reasons=[reason_text(r, now) for r in navigation.result["recommendation"]["reasons"]],
             values=values,
             errors=errors,
             vocab=VOCABULARY.get(),
@@ -180,3 +189,119 @@ def left_out_details(warnings: list[dict[str, str]]) -> str:
         if label not in labels:
             labels.append(label)
     return ", ".join(labels)
+
+
+# A call recorded this long after (or before) the time it is for says so (issue 17 §2).
+FOR_ANOTHER_TIME = timedelta(minutes=10)
+
+
+def taken_text(navigation: Navigation) -> str:
+    """When the call was taken, NHS style on the London clock ("Call taken Tuesday
+    1 December, 11:46pm"); a call routed for another time says both ("Call for Wednesday
+    2 December, 10am, made Tuesday 1 December, 11:46pm")."""
+    made = when(navigation.created_at)
+    if abs(navigation.called_at - navigation.created_at) > FOR_ANOTHER_TIME:
+        return f"Call for {when(navigation.called_at)}, made {made}"
+    return f"Call taken {made}"
+
+
+def call_facts(navigation: Navigation, patient: Patient | None) -> list[tuple[str, str]]:
+    """What the call was, to read back to the caller: (label, text) rows for who called, the
+    patient, their age, sex, postcode or place, care home, GP practice, need, red flags and
+    notes. A fact the call did not give reads "Not given"."""
+    caller = ", ".join(
+        part
+        for part in (
+            label("caller_roles", navigation.caller_role),
+            navigation.caller_name or "",
+            navigation.caller_phone or "",
+        )
+        if part
+    )
+    where = navigation.postcode or ""
+    if navigation.place:
+        where = f"{where} ({place(navigation.place)})" if where else place(navigation.place)
+    rows = [
+        ("Caller", caller),
+        ("Patient", patient.name if patient else ""),
+        ("Age", age_days(navigation.age_days)),
+        ("Sex", label("patient_sexes", navigation.sex) if navigation.sex else ""),
+        ("Where", where),
+        ("Care home", care_home_text(navigation.care_home_service_id)),
+        ("GP", _gp_practice_text(navigation.gp_practice_ods)),
+        ("Need", label("needs", navigation.need)),
+        (
+            "Red flags",
+            named_red_flags(navigation.red_flags) if navigation.red_flags else "No red flags",
+        ),
+        ("Notes", navigation.notes or ""),
+    ]
+    return [(key, text or "Not given") for key, text in rows]
+
+
+def _gp_practice_text(ods: str | None) -> str:
+    if not ods:
+        return ""
+    known = next((p.text for p in gp_practices() if p.value == ods), None)
+    return f"{known} ({ods})" if known else ods
+
+
+# The caller roles that may use a service's professional line (the directory's
+# `contact.professional_phone`, "for clinicians, care homes and 111"); the public's number
+# is for everyone.
+PROFESSIONAL_ROLES = frozenset({"care_home", "professional", "nhs111"})
+NATIONAL_TYPES = frozenset({"ambulance_999", "nhs_111"})
+
+
+def how_to_reach(service: dict[str, Any], caller_role: str | None) -> list[tuple[str, str]]:
+    """How to reach the service, first on the call page: the number this caller's role may
+    use (the professional line for care homes, professionals and 111 when the service has
+    one, else the public number), the line for the navigator when that differs, how to refer
+    and when it is open. Capacity only for a service that reports it (not 999 or 111)."""
+    contact = service.get("contact") or {}
+    public, professional = contact.get("public_phone"), contact.get("professional_phone")
+    caller_may = professional if caller_role in PROFESSIONAL_ROLES and professional else public
+    role = label("caller_roles", caller_role) if caller_role else "role not given"
+    rows = [(f"Phone for the caller ({role})", caller_may or "")]
+    if professional and professional != caller_may:
+        rows.append(("Professional line (for you, not the caller)", professional))
+    method = label("referral_methods", service.get("referral_method"))
+    info = service.get("referral_info")
+    rows.append(("How to refer", f"{method}. {info}" if method and info else method or info or ""))
+    rows.append(("Opening times", service.get("opening_summary") or ""))
+    rows.append(("Provided by", (service.get("organisation") or {}).get("name") or ""))
+    capacity = service.get("capacity")
+    if capacity and service.get("service_type") not in NATIONAL_TYPES:
+        rows.append(("Capacity", capacity_text(capacity)))
+    return [(key, text or "Not given") for key, text in rows]
+
+
+def capacity_text(capacity: dict[str, Any]) -> str:
+    """ "Green", "Amber: short of staff", with "not confirmed recently" for a stale report."""
+    text = label("capacity", capacity.get("status"))
+    if capacity.get("note"):
+        text += f": {capacity['note']}"
+    if capacity.get("stale"):
+        text += " (not confirmed recently: check when you call)"
+    return text
+
+
+# An instant as the API writes it, inside a reason stored before reasons were written in
+# words (issue 17): "opens at 2026-12-01T09:00:00+00:00".
+_ISO_INSTANT = re.compile(
+    r"(?:at )?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))"
+)
+
+
+@bp.app_template_global()
+def reason_text(reason: str, now: datetime | None = None) -> str:
+    """A stored routing reason as people read it: any ISO instant in it (calls routed before
+    reasons were written in words) on the London clock, NHS style."""
+    now = now or utcnow()
+    return _ISO_INSTANT.sub(lambda m: when(m.group(1).replace("Z", "+00:00"), now=now), reason)
+
+
+@bp.app_template_global()
+def summary_rows(rows: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """(label, text) pairs as the NHS.UK summary list's rows."""
+    return [{"key": {"text": key}, "value": {"text": text}} for key, text in rows]

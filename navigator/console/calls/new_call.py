@@ -4,15 +4,18 @@ need, routed and recorded through the same service as the API; and the patient l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask import session as signed_in
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 
 from navigator.console.access import me, requires
 from navigator.console.blueprint import bp
 from navigator.console.calls.shared import PATIENT_FIELDS
+from navigator.console.formatting import label
 from navigator.console.forms import (
     CallDetailsSchema,
     api_fields,
@@ -20,7 +23,6 @@ from navigator.console.forms import (
     form_values,
     load_or_errors,
     parse_date,
-    plain_options,
     problem_errors,
     vocabulary_options,
 )
@@ -31,6 +33,7 @@ from navigator.core.extensions import current_session
 from navigator.core.identifiers import normalise_nhs_number, normalise_phone
 from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.core.vocabulary import PATIENT_SEXES
+from navigator.directory.index import DirectoryIndex, Entry
 from navigator.directory.reference import directory_index
 from navigator.navigation.models import Navigation
 from navigator.navigation.red_flags import known_red_flags
@@ -54,20 +57,102 @@ ROUTING_FIELDS = api_fields(NavigationRequestSchema, not_on_form=ROUTING_NOT_ON_
 CALL_DETAILS = ("caller_name", "caller_phone", "notes")  # the console's own: CallDetailsSchema
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A care home or GP practice as the form offers it: the value the form posts (the care
+    home's directory id, the practice's ODS code), the text shown ("Greenacre, Dunstable
+    LU6 1UU": two homes of one name told apart by town and postcode) and its postcode."""
+
+    value: str
+    text: str
+    postcode: str
+
+
+def _where(entry: Entry) -> tuple[str, str]:
+    """(town, postcode) of a service's first location: the town is the address's last part
+    ("Brewers Hill Road, Dunstable" -> "Dunstable"); either may be ""."""
+    location = entry.record["locations"][0] if entry.record["locations"] else None
+    if location is None:
+        return "", ""
+    town = (location.get("address") or "").rsplit(",", 1)[-1].strip()
+    return town, location.get("postcode") or ""
+
+
+def _choices(index: DirectoryIndex, service_type: str, *, by_ods: bool) -> list[Choice]:
+    """Every active service of `service_type`, by name then town; by ODS code (`by_ods`:
+    GP practices, whose code is their organisation's; those without one are left out, as
+    the form asks for the code) or by directory id."""
+    found: list[Choice] = []
+    for position in index.by_type.get(service_type, ()):
+        entry = index.entries[position]
+        value = (entry.organisation.get("ods_code") or "") if by_ods else entry.id
+        if not value or not entry.active:
+            continue
+        town, postcode = _where(entry)
+        text = ", ".join(
+            part for part in (entry.record["name"], f"{town} {postcode}".strip()) if part
+        )
+        found.append(Choice(value, text, postcode))
+    return sorted(found, key=lambda choice: (choice.text, choice.value))
+
+
+def care_homes() -> list[Choice]:
+    """The care homes the new-call form offers, by name, town and postcode."""
+    return _choices(directory_index(), "care_home", by_ods=False)
+
+
+def gp_practices() -> list[Choice]:
+    """The GP practices the new-call form suggests for the ODS code, by name, town and
+    postcode."""
+    return _choices(directory_index(), "gp_practice", by_ods=True)
+
+
+# One "not known" for sex: the blank choice is the API's default, "unknown" (so "Unknown" is
+# not offered a second time); female, male and other by their labels.
+SEXES_OFFERED = tuple(code for code in PATIENT_SEXES if code != "unknown")
+
+
 def _form_options() -> dict[str, Any]:
-    vocab, index = VOCABULARY.get(), directory_index()
-    care_homes = sorted(
-        (e.id, e.record["name"])
-        for pos in index.by_type.get("care_home", ())
-        for e in [index.entries[pos]]
-    )
+    vocab = VOCABULARY.get()
     return {
         "caller_roles": vocabulary_options(vocab, "caller_roles"),
         "needs": vocabulary_options(vocab, "needs"),
         "red_flags": vocabulary_options(vocab, "red_flags"),
-        "sexes": plain_options(PATIENT_SEXES),
-        "care_homes": sorted(care_homes, key=lambda item: item[1]),
+        "sexes": [(code, label("patient_sexes", code)) for code in SEXES_OFFERED],
+        "care_homes": care_homes(),
+        "gp_practices": gp_practices(),
     }
+
+
+def resolve_care_home(values: dict[str, Any], errors: dict[str, str]) -> None:
+    """The care home as typed or picked (`care_home_service_id`: a home's text as the list
+    shows it, or its directory id) made its id, in `values`; an error naming the field when
+    it is neither. With no postcode given, the home's postcode is the patient's (they are
+    there): one field fewer on a care-home call."""
+    typed = (values.get("care_home_service_id") or "").strip()
+    if not typed:
+        return
+    homes = care_homes()
+    match = next(
+        (h for h in homes if typed in (h.value, h.text) or typed.casefold() == h.text.casefold()),
+        None,
+    )
+    if match is None:
+        errors["care_home_service_id"] = (
+            "Choose the care home from the list, or leave it blank if the patient is not in one"
+        )
+        values["care_home_service_id"] = ""
+        return
+    values["care_home_service_id"] = match.value
+    if not values.get("postcode") and match.postcode:
+        values["postcode"] = match.postcode
+
+
+def care_home_text(service_id: str | None) -> str:
+    """The care home's text as the list shows it, for the form's box; "" when none."""
+    if not service_id:
+        return ""
+    return next((h.text for h in care_homes() if h.value == service_id), service_id)
 
 
 def _routing_body(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -100,8 +185,11 @@ def _patient_body(values: dict[str, Any]) -> dict[str, Any] | None:
 def new_call() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"red_flags": []}
+    if request.method == "GET" and request.args.get("same_caller"):
+        values |= _last_caller()
     if request.method == "POST":
         values = form_values("red_flags")
+        resolve_care_home(values, errors)
         body = _routing_body(values, errors)
         facts, routing_errors = load_or_errors(NavigationRequestSchema(), body)
         errors |= routing_errors
@@ -139,8 +227,54 @@ def new_call() -> ResponseReturnValue:
             except Problem as exc:
                 errors |= problem_errors(exc, "need")
             else:
+                signed_in[LAST_CALL] = navigation_id  # "Same caller as your last call"
                 return redirect(url_for("console.call", navigation_id=navigation_id))
     return _new_call_page(values, errors)
+
+
+# The id of the navigator's last call this sign-in (Flask's session holds only the id: the
+# caller's name and number stay in the database).
+LAST_CALL = "last_call_id"
+CALLER_DETAILS = ("caller_role", "caller_name", "caller_phone", "care_home_service_id")
+
+
+def _last_call() -> Navigation | None:
+    """The navigator's last call this sign-in, when they recorded it (never another's)."""
+    navigation_id = signed_in.get(LAST_CALL)
+    if not navigation_id:
+        return None
+    navigation = current_session().get(Navigation, navigation_id)
+    if navigation is None or navigation.created_by != me().caller.label:
+        return None
+    return navigation
+
+
+def _last_caller() -> dict[str, Any]:
+    """The caller of the navigator's last call (who, their name and number, the care home
+    and, with a home, its postcode), to start a call from the same caller; {} when none."""
+    with transaction(current_session()):
+        navigation = _last_call()
+        if navigation is None:
+            return {}
+        found = {name: getattr(navigation, name) or "" for name in CALLER_DETAILS}
+        if navigation.care_home_service_id and navigation.postcode:
+            found["postcode"] = navigation.postcode
+        return found
+
+
+def _last_caller_text() -> str:
+    """The last call's caller in a few words for the "Same caller" link ("Jo Carer, Care
+    home staff, Greenacre, Dunstable LU6 1UU"); "" when there is none."""
+    with transaction(current_session()):
+        navigation = _last_call()
+        if navigation is None:
+            return ""
+        parts = [
+            navigation.caller_name or "",
+            label("caller_roles", navigation.caller_role),
+            care_home_text(navigation.care_home_service_id),
+        ]
+    return ", ".join(part for part in parts if part)
 
 
 PATIENT_NOT_MADE = {
@@ -159,11 +293,14 @@ def _new_call_page(values: dict[str, Any], errors: dict[str, str]) -> ResponseRe
     # A red flag is shown as "call 999 now" even when the rest of the form is incomplete:
     # the navigator must never be held up by a missing field in an emergency.
     flags, _ = known_red_flags(values.get("red_flags") or [])
+    # The care home's box shows the home as the list does, not its directory id.
+    shown = values | {"care_home_service_id": care_home_text(values.get("care_home_service_id"))}
     return (
         render_template(
             "console/new_call.jinja",
             title="New call",
-            values=values,
+            values=shown,
+            last_caller=_last_caller_text(),
             errors=errors,
             emergency=bool(values.get("red_flags")),
             emergency_flags=flags,

@@ -72,7 +72,8 @@ def test_after_a_fallback_the_override_offers_the_rules_services_and_shows_the_c
     navigation_id = take_call(client)
     path = f"/calls/{navigation_id}"
     page = client.get(path).text
-    assert "Recommended: NHS 111 BLMK" in page and "fallback: fallback" in page
+    assert "Recommended: NHS 111 BLMK" in page and "No service met every criterion" in page
+    assert "fallback: fallback" not in page  # an internal label (issue 17)
     options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page)
     offered = [value for value, _ in options if value]
     assert offered == ["ucr-one", "ucr-two"]  # not only "Choose"; nearest first
