@@ -126,6 +126,8 @@ ROUTE_RULES: dict[str, AccessRule | None] = {
     "console.find_patient POST": CONSOLE("take_calls (navigator, supervisor, admin)"),
     "console.new_call GET,POST": CONSOLE("take_calls (navigator, supervisor, admin)"),
     "console.worklist GET": CONSOLE("take_calls (navigator, supervisor, admin)"),
+    "console.completed_tasks GET": CONSOLE("take_calls (navigator, supervisor, admin)"),
+    "console.link_task POST": CONSOLE("take_calls (navigator, supervisor, admin)"),
     "console.dashboard GET": CONSOLE("view_dashboard (supervisor, admin)"),
     "console.dashboard_csv GET": CONSOLE("view_dashboard (supervisor, admin)"),
     "console.directory GET": CONSOLE("view_directory (navigator, supervisor, admin)"),
