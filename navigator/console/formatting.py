@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask
 
 from navigator.core.clock import DAYS_PER_YEAR, LONDON, age_in_days, parse_hhmm
+from navigator.core.clock_words import clock_of
 from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import SCHEMES
 
@@ -175,17 +176,7 @@ def clock(value: datetime | str | None) -> str:
     if value is None or value == "":
         return ""
     local = _instant(value).astimezone(LONDON)
-    return _clock_of(local.hour, local.minute)
-
-
-def _clock_of(hour: int, minute: int) -> str:
-    if minute == 0 and hour == 0:
-        return "midnight"
-    if minute == 0 and hour == 12:
-        return "midday"
-    suffix = "am" if hour < 12 else "pm"
-    shown = hour % 12 or 12
-    return f"{shown}{suffix}" if minute == 0 else f"{shown}:{minute:02d}{suffix}"
+    return clock_of(local.hour, local.minute)
 
 
 def hhmm(value: str | None) -> str:
@@ -198,7 +189,7 @@ def hhmm(value: str | None) -> str:
         minutes = parse_hhmm(value)
     except ValueError:
         return value
-    return _clock_of(minutes // 60 % 24, minutes % 60)
+    return clock_of(minutes // 60 % 24, minutes % 60)
 
 
 def day(value: date | datetime | str | None, *, now: datetime | None = None) -> str:

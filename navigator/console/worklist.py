@@ -154,16 +154,19 @@ def _audit_shown(session: Session, tasks: list[dict[str, Any]]) -> None:
                 )
 
 
-def _page(errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
+def _page(errors: dict[str, str], status: int = 200, *, done: bool = False) -> ResponseReturnValue:
+    """The open tasks (with the home's recent calls to link an unmatched reply to), or the
+    completed ones; every resident shown is audited as read."""
     session, now = current_session(), utcnow()
     with transaction(session):
-        tasks = with_calls(session, open_callback_tasks(session), now=now, choices=True)
+        found = completed_callback_tasks(session) if done else open_callback_tasks(session)
+        tasks = with_calls(session, found, now=now, choices=not done)
         _audit_shown(session, tasks)
     return render_template(
         "console/worklist.jinja",
-        title="Worklist",
+        title="Completed tasks" if done else "Worklist",
         tasks=tasks,
-        done=False,
+        done=done,
         reasons=REASONS,
         soft_sign_label=soft_sign_label,
         emergency_score=NEWS2_EMERGENCY,
@@ -181,21 +184,7 @@ def worklist() -> ResponseReturnValue:
 @bp.route("/worklist/completed")
 @requires("take_calls")
 def completed_tasks() -> ResponseReturnValue:
-    session, now = current_session(), utcnow()
-    with transaction(session):
-        tasks = with_calls(session, completed_callback_tasks(session), now=now, choices=False)
-        _audit_shown(session, tasks)
-    return render_template(
-        "console/worklist.jinja",
-        title="Completed tasks",
-        tasks=tasks,
-        done=True,
-        reasons=REASONS,
-        soft_sign_label=soft_sign_label,
-        emergency_score=NEWS2_EMERGENCY,
-        errors={},
-        values={},
-    )
+    return _page({}, done=True)
 
 
 @bp.route("/worklist/<int:task_id>", methods=["POST"])
