@@ -33,8 +33,8 @@ DEMO_DOMAIN = "demo.navigator.example"  # demo logins are <role>@DEMO_DOMAIN
     "--activity",
     is_flag=True,
     help="First add a month of synthetic BLMK activity (calls, referrals, transitions, delays, "
-    "texts, capacity); refused on a database holding patients the demo did not create. Run "
-    "again, it adds what happened since its latest call.",
+    "texts, capacity); refused on a database holding any patient or activity the demo did not "
+    "make. Run again, it adds what happened since its latest call.",
 )
 @click.option(
     "--seed",
@@ -76,7 +76,8 @@ def demo(activity: bool, seed: int) -> None:
 
 def _activity(seed: int) -> None:
     """Generate the demo activity in one unit of work (all of it or none), and report it; a
-    database holding someone else's patients is refused (exit 1) before anything is written."""
+    database holding any patient or activity the demo did not make is refused (exit 1) before
+    anything is written."""
     session = current_session()
     with transaction(session):
         # The services log each text and reply at INFO: hundreds of lines, none news here.
@@ -86,7 +87,9 @@ def _activity(seed: int) -> None:
         try:
             made = generate_activity(session, app_settings(), seed=seed, now=utcnow())
         except ActivityRefused as exc:
-            raise click.ClickException(f"Demo activity refused: {exc}") from exc
+            raise click.ClickException(
+                f"Demo activity refused: {exc} (For new demo credentials alone: navigator demo.)"
+            ) from exc
         finally:
             logger.setLevel(level)
         lines = summary_lines(made, referral_statuses(session))

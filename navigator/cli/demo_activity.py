@@ -20,8 +20,10 @@ Synthetic people only: every NHS number lies in the range the NHS reserves for t
 The demo's own actors are API clients named `demo-activity…`, made revoked (their keys are
 never shown, so nothing can act as them). A database "was created by the demo" when every
 patient in it was created by one of them (the append-only audit log records who created each
-patient) and every call carrying an NHS number was recorded by one of them: `refusal` says why
-a database is not such a one, and the command then refuses to run.
+patient) and every record of activity in it (calls, referrals, transitions, delays, texts and
+replies, capacity reports), and every change to one, was made by one of them; a database with
+no activity may be used too. `refusal` says why a database is not such a one, and the command
+then refuses to run.
 
 A second run on a demo database adds the activity since the demo's latest call (at most a
 month), never the same month again: people are new (NHS numbers not yet held), ids and event
@@ -53,6 +55,7 @@ from navigator.core.reference import GAZETTEER, VOCABULARY
 from navigator.core.vocabulary import Vocabulary
 from navigator.directory.capacity import set_capacity
 from navigator.directory.index import DirectoryIndex, Entry
+from navigator.directory.models import ServiceCapacity, ServiceChange
 from navigator.directory.reference import default_reset_minutes, directory_index, stale_hours
 from navigator.navigation.decisions import decide
 from navigator.navigation.models import Navigation
@@ -61,18 +64,26 @@ from navigator.navigation.service import navigate
 from navigator.patients.models import AuditEvent, Patient
 from navigator.patients.schemas import PatientInSchema
 from navigator.patients.service import find_or_create_patient
-from navigator.referrals.models import Referral
+from navigator.referrals.models import Referral, ReferralEvent
 from navigator.referrals.schemas import ReferralUpdateSchema
 from navigator.referrals.service import REJECTION_REASONS, change_status
 from navigator.rules.reference import RULESET
 from navigator.rules.ruleset import RuleSet
-from navigator.sms.models import DELIVERED, SENT, UNDELIVERED, CallbackTask, SmsMessage
+from navigator.sms.models import (
+    DELIVERED,
+    SENT,
+    UNDELIVERED,
+    CallbackTask,
+    SmsMessage,
+    SmsReply,
+)
 from navigator.sms.outbox import advance, apply_receipt, claim_due
 from navigator.sms.plan import FollowUpPlan
 from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.sms.replies import record_reply
 from navigator.sms.worklist import complete_callback_task
 from navigator.transitions.dtoc import REASONS, load_episode, open_episode, update_episode
+from navigator.transitions.models import DtocEpisode, DtocInterval, TransitionEvent
 from navigator.transitions.schemas import DtocInSchema, DtocUpdateSchema, TransitionInSchema
 from navigator.transitions.service import record_transition
 
@@ -392,15 +403,45 @@ class Person:
 # --- the refusal --------------------------------------------------------------------------------
 
 
+def _demo_client_names() -> list[str]:
+    return [NAVIGATOR_CLIENT, *(f"{DEMO_PREFIX}-{ods.lower()}" for ods in PROVIDERS)]
+
+
 def _demo_labels(session: Session) -> list[str]:
-    clients = session.scalars(select(ApiClient).where(ApiClient.name.like(f"{DEMO_PREFIX}%")))
+    """The labels of the demo's own actors: API clients with the demo's names, revoked (as
+    `demo_callers` makes them, so nothing can act as them). A live client that happens to
+    bear such a name is not the demo."""
+    clients = session.scalars(
+        select(ApiClient).where(
+            ApiClient.name.in_(_demo_client_names()), ApiClient.revoked_at.is_not(None)
+        )
+    )
     return [_caller(client).label for client in clients]
 
 
+def _not_demo(column: Any, labels: Sequence[str]) -> Any:
+    """`column` names an actor other than the demo's (NULL: nobody acted, not counted)."""
+    return column.is_not(None) & column.not_in(labels)
+
+
+_SAFE_TO_USE = (
+    "The demo's synthetic activity is only ever added to a database that holds no activity "
+    "or only the demo's: use a new database (for example delete instance/navigator.db)."
+)
+
+
 def refusal(session: Session) -> str | None:
-    """Why the demo must not write activity into this database, or None when it may: it holds
-    no patient the demo did not create (by the audit log's record of each patient's creation)
-    and no call with an NHS number that the demo did not record."""
+    """Why the demo must not write activity into this database, or None when it may.
+
+    It may when every patient was created by the demo (by the audit log's record of each
+    patient's creation) and every record of activity, and every change to one, was made by
+    the demo's own actors (`_demo_labels`): calls (`created_by`, `decided_by`), referrals and
+    their status changes, transitions of care, delayed transfers and their changes, texts and
+    replies (each tied to one of the demo's calls), call-backs, and capacity reports (the
+    current one's `updated_by` and every earlier one in the change history). A database with
+    none of these is empty of activity, and may be used too. One count per kind of record;
+    the first kind found is named in the answer.
+    """
     labels = _demo_labels(session)
     created_by_demo = exists().where(
         AuditEvent.patient_id == Patient.id,
@@ -412,20 +453,73 @@ def refusal(session: Session) -> str | None:
     if others:
         return (
             f"This database holds {others} patient record(s) that the demo did not create. "
-            "The demo's synthetic activity is only ever added to an empty database or to one "
-            "the demo made: use a new database (for example delete instance/navigator.db)."
+            + _SAFE_TO_USE
         )
-    calls = session.scalar(
-        select(func.count(Navigation.id)).where(
-            Navigation.nhs_number.is_not(None), Navigation.created_by.not_in(labels)
-        )
+    demo_calls = select(Navigation.id).where(Navigation.created_by.in_(labels))
+
+    def not_tied_to_a_demo_call(column: Any) -> Any:
+        return column.is_(None) | column.not_in(demo_calls)
+
+    checks: Sequence[tuple[str, Any]] = (
+        (
+            "call(s)",
+            select(func.count(Navigation.id)).where(
+                Navigation.created_by.not_in(labels) | _not_demo(Navigation.decided_by, labels)
+            ),
+        ),
+        ("referral(s)", select(func.count(Referral.id)).where(Referral.created_by.not_in(labels))),
+        (
+            "referral status change(s)",
+            select(func.count(ReferralEvent.id)).where(ReferralEvent.actor.not_in(labels)),
+        ),
+        (
+            "transition(s) of care",
+            select(func.count(TransitionEvent.id)).where(TransitionEvent.created_by.not_in(labels)),
+        ),
+        (
+            "delayed transfer(s) of care",
+            select(func.count(DtocEpisode.id)).where(DtocEpisode.created_by.not_in(labels)),
+        ),
+        (
+            "change(s) to a delayed transfer of care",
+            select(func.count(DtocInterval.id)).where(DtocInterval.recorded_by.not_in(labels)),
+        ),
+        (
+            "text message(s)",
+            select(func.count(SmsMessage.id)).where(
+                not_tied_to_a_demo_call(SmsMessage.navigation_id)
+            ),
+        ),
+        (
+            "text repl(y/ies)",
+            select(func.count(SmsReply.id)).where(
+                not_tied_to_a_demo_call(SmsReply.navigation_id)
+                | _not_demo(SmsReply.linked_by, labels)
+            ),
+        ),
+        (
+            "call-back task(s)",
+            select(func.count(CallbackTask.id)).where(
+                not_tied_to_a_demo_call(CallbackTask.navigation_id)
+                | _not_demo(CallbackTask.completed_by, labels)
+            ),
+        ),
+        (
+            "capacity report(s)",
+            select(func.count(ServiceCapacity.service_id)).where(
+                ServiceCapacity.updated_by.not_in(labels)
+            ),
+        ),
+        (
+            "capacity report(s) in the change history",
+            select(func.count(ServiceChange.id)).where(
+                ServiceChange.field == "capacity", ServiceChange.changed_by.not_in(labels)
+            ),
+        ),
     )
-    if calls:
-        return (
-            f"This database holds {calls} call(s) with an NHS number that the demo did not "
-            "record. The demo's synthetic activity is only ever added to an empty database or "
-            "to one the demo made."
-        )
+    for kind, query in checks:
+        if count := session.scalar(query):
+            return f"This database holds {count} {kind} that the demo did not make. " + _SAFE_TO_USE
     return None
 
 
@@ -438,7 +532,12 @@ def demo_callers(session: Session, now: datetime) -> tuple[Caller, dict[str, Cal
     clients revoked from the moment they are made, their keys never kept or shown."""
 
     def client(name: str, role: str, ods: str | None) -> Caller:
-        found = session.scalar(select(ApiClient).where(ApiClient.name == name))
+        found = session.scalar(
+            select(ApiClient)
+            .where(ApiClient.name == name, ApiClient.revoked_at.is_not(None))
+            .order_by(ApiClient.id)
+            .limit(1)
+        )
         if found is None:
             found, _ = create_api_client(session, name=name, role=role, organisation_ods=ods)
             found.revoked_at = now

@@ -5,9 +5,11 @@ group cites the NHS.UK or NHS England page its names come from).
 A group is a set of equivalent names plus, optionally, the service types those names mean.
 When a search's text (`q`) contains one of a group's names as whole words, that part of the
 query matches a service whose text (name, public name, description, organisation) contains
-*any* of the group's names, or whose service type is one of the group's types. Every other
-word of the query must still be in the service's text, as without synonyms. So "UCR Luton"
-finds "Urgent Community Response - Luton", and "A&E" the emergency departments.
+*any* of the group's names as a whole word or phrase (`name_pattern`: not inside another word,
+so "UTC" does not find "a successful befriending scheme" through "ucc", nor "UCR" "sucrose";
+a plural "s" is allowed), or whose service type is one of the group's types. Every other word
+of the query must still be in the service's text, as a part of a word as it always has been.
+So "UCR Luton" finds "Urgent Community Response - Luton", and "A&E" the emergency departments.
 
 The file is loaded once per data folder and checked (`ValueError` naming the file and the
 problem): every name non-empty and in one group only, every service type in the vocabulary,
@@ -48,16 +50,36 @@ class Group:
     source: str
 
 
+def name_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A case-insensitive pattern finding any of `names` as a whole word or phrase: no letter,
+    digit or underscore just before it or just after it (an optional plural "s" aside), so
+    "&" and "-" inside a name ("a&e", "walk-in centre") are matched as they are, and any run
+    of whitespace stands for a name's space ("a & e" across a line break)."""
+    alternatives = sorted(
+        (r"\s+".join(re.escape(word) for word in name.split()) for name in names),
+        key=len,
+        reverse=True,
+    )
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})s?(?!\w)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Term:
-    """One part of a query: a service matches it when its text contains any of `texts`, or
-    its type is in `service_types` (empty for a plain word, which has one text: itself)."""
+    """One part of a query: a service matches it when its text (lower case) contains any of
+    `texts`, or its type is in `service_types`. A plain word has one text, itself, found
+    anywhere, even inside another word (`pattern` None); a group's names are found only as
+    whole words or phrases (`pattern`, from `name_pattern`)."""
 
     texts: tuple[str, ...]
     service_types: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
 
     def matches(self, text: str, service_type: str) -> bool:
-        return service_type in self.service_types or any(t in text for t in self.texts)
+        if service_type in self.service_types:
+            return True
+        if self.pattern is not None:
+            return self.pattern.search(text) is not None
+        return any(t in text for t in self.texts)
 
 
 class Synonyms:
@@ -65,6 +87,7 @@ class Synonyms:
 
     def __init__(self, groups: tuple[Group, ...]) -> None:
         self.groups = groups
+        self._patterns = {g: name_pattern(g.names) for g in groups}
         # Name (as a tuple of words) -> its group, and the longest name in words, so a query
         # is read left to right taking the longest name that starts at each word.
         self._by_words = {tuple(_tokens(name)): g for g in groups for name in g.names}
@@ -84,7 +107,7 @@ class Synonyms:
             for size in range(min(self._longest, len(words) - i), 0, -1):
                 group = self._by_words.get(tuple(tokens[i : i + size]))
                 if group is not None:
-                    out.append(Term(group.names, group.service_types))
+                    out.append(Term(group.names, group.service_types, self._patterns[group]))
                     i += size
                     break
             else:

@@ -6,7 +6,9 @@ capacity state is present; every NHS number is valid and in the range the NHS re
 testing (999 000 0000 - 999 999 9999; the check digit per the NHS Data Dictionary, as in
 ../shared/domain/dtoc-and-cisp.md); the CISP dashboard's measures for the month are not zero;
 the same seed gives the same activity; a database holding a patient the demo did not create is
-refused with nothing written; a second run on a demo database adds only what is new.
+refused with nothing written, and so is one holding any activity the demo did not make (review
+of issue 17: a real call through the API with no NHS number and no patient, a real provider's
+capacity report); a second run on a demo database adds only what is new.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from navigator.auth.keys import create_api_client
+from navigator.auth.models import ApiClient
 from navigator.cli.demo_activity import (
     ActivityRefused,
     app_settings,
@@ -285,3 +290,87 @@ def test_a_second_run_adds_only_what_happened_since_the_demos_latest_call(
         assert len(numbers) == len(set(numbers))
         assert session.scalar(select(func.count()).where(Navigation.called_at > latest))
         assert refusal(session) is None
+
+
+def _refused_with_nothing_written(app: Flask, expected: str) -> None:
+    """`demo --activity` exits 1 naming `expected`, and leaves the counts as they were."""
+    tables = (Navigation, Patient, Referral, TransitionEvent, DtocEpisode, SmsMessage)
+    with app.app_context():
+        before = [db.session.scalar(select(func.count()).select_from(t)) for t in tables]
+        before_capacity = db.session.scalar(select(func.count(ServiceCapacity.service_id)))
+        db.session.remove()
+    result = app.test_cli_runner().invoke(args=["demo", "--activity"])
+    assert result.exit_code == 1, result.output
+    assert "Demo activity refused" in result.output and expected in result.output
+    with app.app_context():
+        after = [db.session.scalar(select(func.count()).select_from(t)) for t in tables]
+        assert after == before
+        assert db.session.scalar(select(func.count(ServiceCapacity.service_id))) == (
+            before_capacity
+        )
+        db.session.remove()
+
+
+def test_a_real_call_with_no_nhs_number_and_no_patient_is_refused(
+    app: Flask, blmk: None, client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """The review's reproduction (/tmp/review/cli_probes.py): a call through the API naming
+    nobody used to pass the check, and the demo then added 200 synthetic calls beside it."""
+    body = {
+        "caller_role": "relative",
+        "need": "fall_no_injury",
+        "age": 88,
+        "postcode": "MK42 9DJ",
+        "case_ref": "REAL-1",
+    }
+    response = client.post("/api/v1/navigations", json=body, headers=auth["integrator"])
+    assert response.status_code == 201, response.json
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Patient.id))) == 0
+        assert "1 call(s) that the demo did not make" in (refusal(db.session()) or "")
+        db.session.remove()
+    _refused_with_nothing_written(app, "1 call(s) that the demo did not make")
+
+
+def test_a_real_providers_capacity_report_is_refused(
+    app: Flask, blmk: None, client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """A provider's report (`updated_by` its own API client) is real capacity: the demo must
+    not report synthetic capacity over it."""
+    service = next(
+        e for e in app_settings_index(app) if e.active and e.organisation.get("ods_code") == "RC9"
+    )
+    response = client.put(
+        f"/api/v1/services/{service.id}/capacity",
+        json={"status": "amber", "note": "Two beds left."},
+        headers=auth["provider"],
+    )
+    assert response.status_code == 200, response.json
+    _refused_with_nothing_written(app, "1 capacity report(s) that the demo did not make")
+
+
+def test_a_live_client_named_as_the_demo_is_not_the_demo(app: Flask, blmk: None) -> None:
+    """Only the demo's revoked clients are the demo: the demo never acts as a usable key that
+    happens to be named "demo-activity", so what such a key records is never taken for the
+    demo's."""
+    with app.app_context():
+        session = db.session()
+        with transaction(session):
+            create_api_client(session, name="demo-activity", role="navigator")
+            assert refusal(session) is None  # it has done nothing yet
+            _generate(session, seed=2, now=utcnow(), days=1)
+        # The demo made its own (revoked) client and acted as that, not as the live one.
+        assert refusal(session) is None
+        labels = set(session.scalars(select(Navigation.created_by)))
+        live = session.scalar(
+            select(func.min(ApiClient.id)).where(
+                ApiClient.name == "demo-activity", ApiClient.revoked_at.is_(None)
+            )
+        )
+        assert labels and all(not label.startswith(f"api:{live}:") for label in labels)
+        db.session.remove()
+
+
+def app_settings_index(app: Flask) -> Any:
+    with app.app_context():
+        return app_settings().index.entries

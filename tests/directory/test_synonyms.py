@@ -9,6 +9,7 @@ NHS.UK and NHS England pages each group cites.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -195,3 +196,64 @@ def test_the_shipped_file_loads_once_per_app(app: Flask) -> None:
     with app.app_context():
         assert SEARCH_SYNONYMS.get() is SEARCH_SYNONYMS.get()
         assert len(SEARCH_SYNONYMS.get().groups) == len(EXPECTED)
+
+
+# Review of issue 17: a group's short names were found inside other words. Each text below
+# holds one of the query's group names only inside a longer word ("ucc" in "successful", "miu"
+# in "premium", "ucr" in "sucrose", "aec" in "maecenas"), so it must not match.
+INSIDE_OTHER_WORDS = [
+    ("UTC", "a successful befriending scheme for older people"),
+    ("UTC", "premium home care across bedford"),
+    ("UCR", "sucrose-free meals delivered to your door"),
+    ("AEC", "maecenas lorem ipsum"),
+    ("A&E", "a&eb partnership"),
+]
+
+
+@pytest.mark.parametrize(("q", "text"), INSIDE_OTHER_WORDS, ids=[t for _, t in INSIDE_OTHER_WORDS])
+def test_a_name_inside_another_word_does_not_match(q: str, text: str) -> None:
+    (term,) = load_synonyms(str(DATA)).terms(q)
+    assert term.pattern is not None
+    assert not term.matches(text, "befriending")
+
+
+@pytest.mark.parametrize(
+    ("q", "text"),
+    [
+        ("UTC", "walk in to the urgent treatment centre (utc), open 8am to 8pm"),
+        ("UTC", "formerly the minor injuries unit."),
+        ("UTC", "one of our walk-in centres"),  # a plural, and "-" inside the name
+        ("A&E", "next to a&e at the hospital"),
+        ("A&E", "go to a & e\nnow"),  # any whitespace for a name's space
+        ("a and e", "a&e, 24 hours"),
+        ("UCR", "2-hour urgent community response"),
+        ("UCR", "part of the ucr team"),
+        ("AEC", "ambulatory emergency care"),
+    ],
+)
+def test_a_name_as_a_whole_word_or_phrase_matches(q: str, text: str) -> None:
+    (term,) = load_synonyms(str(DATA)).terms(q)
+    assert term.matches(text, "befriending")
+
+
+def test_a_plain_word_still_matches_inside_other_words() -> None:
+    """Plain search words keep the search's behaviour: a part of a word is enough."""
+    (term,) = load_synonyms(str(DATA)).terms("friend")
+    assert term.pattern is None and term.matches("a befriending scheme", "befriending")
+
+
+def test_the_review_reproductions_are_not_found_in_the_blmk_directory(
+    app: Flask, blmk: DirectoryIndex
+) -> None:
+    """A guard on the shipped data, through the real search: no UTC, UCR or SDEC search finds
+    a service only because one of the group's names sits inside a longer word of its text (the
+    shipped BLMK text has no such word today; the reproductions above are the review's)."""
+    for q, wanted in (("UTC", UTCS), ("UCR", UCR), ("AEC", {"bedford-hospital-sdec"})):
+        found = search(app, blmk, q)
+        assert wanted <= found
+        group = next(g for g in load_synonyms(str(DATA)).groups if q.lower() in g.names)
+        for service_id in found:
+            entry = blmk.by_id[service_id]
+            assert entry.service_type in group.service_types or any(
+                re.search(rf"(?<!\w){re.escape(n)}s?(?!\w)", entry.text) for n in group.names
+            ), service_id
