@@ -3,10 +3,12 @@ what it says (`navigator.sms.grammar`: 1, 2, a NEWS2 score, soft signs, free tex
 anything that needs a person on the navigators' worklist, urgent first.
 
 A NEWS2 score is kept as an observation (`CareHomeObservation`, SNOMED CT 1104051000000101).
-A score of 5 or more, or a soft sign, opens an urgent call-back task and queues one automatic
-reply through the SMS outbox to the same number (`AUTO_REPLY_URGENT`, or `AUTO_REPLY_EMERGENCY`
-for 7 or more). Everything happens in the caller's transaction, once per Twilio MessageSid:
-a retried webhook finds the reply already recorded and does nothing more.
+A score of 5 or more, or a soft or emergency sign, opens an urgent call-back task and queues
+one automatic reply through the SMS outbox to the same number (`AUTO_REPLY_URGENT`, or
+`AUTO_REPLY_EMERGENCY` for 7 or more or an emergency sign), unless the number has opted out
+or had one in the last 10 minutes (the reply's note then says so). Everything happens in the
+caller's transaction, once per Twilio MessageSid: a retried webhook finds the reply already
+recorded and does nothing more.
 """
 
 from __future__ import annotations
@@ -33,16 +35,25 @@ from navigator.sms.worklist import create_callback_task
 
 log = logging.getLogger(__name__)
 
-# The automatic replies (issue 17 §5). Plain English; the sender's own number, no reference:
-# they answer a text the home has just sent.
+# The automatic replies (issue 17 §5), to the sender's own number. `{ref}` is the reply's
+# reference (`R` and its id), so two automatic replies to one number differ in body (the
+# outbox finds a retried message at the provider by number and exact body). Worded so that
+# `parse_reply` reads neither as a score or a sign (no NEWS, no "N" and digits, no sign
+# phrase): a peer that echoes texts back cannot start a loop (tests/sms/test_replies.py).
 AUTO_REPLY_URGENT = (
-    "NHS BLMK care navigation. A care navigator will call you. If the resident gets worse, "
-    "call 111, or 999 in an emergency."
+    "NHS BLMK care navigation, ref {ref}. A care navigator will call you. If the resident "
+    "gets worse, call 111, or 999 in an emergency."
 )
 AUTO_REPLY_EMERGENCY = (
-    "NHS BLMK care navigation. A NEWS2 score of 7 or more needs urgent help: call 999 now. "
-    "A care navigator will also call you."
+    "NHS BLMK care navigation, ref {ref}: from your text the resident may need emergency "
+    "help. Call 999 now. A care navigator will also call you."
 )
+# At most one automatic reply per number in this time (the rest still open urgent tasks).
+AUTO_REPLY_INTERVAL = timedelta(minutes=10)
+# Why no automatic reply went, added to the reply's note for the worklist.
+NO_REPLY_OPTED_OUT = "No automatic reply: this number has opted out of texts (STOP)"
+NO_REPLY_RECENT = "No automatic reply: one went to this number in the last 10 minutes"
+NO_REPLY_NUMBER = "No automatic reply: the sender's number cannot be texted"
 
 # Sms sits below navigation in the layers, so the resident of a call is read from the
 # navigations table by name (as referrals do), with only the columns used here;
@@ -115,17 +126,50 @@ def record_observation(
     return observation
 
 
+def auto_reply_text(reply: SmsReply, *, emergency: bool) -> str:
+    """The automatic reply's body for a reply (with its reference `R<id>`)."""
+    return (AUTO_REPLY_EMERGENCY if emergency else AUTO_REPLY_URGENT).format(ref=f"R{reply.id}")
+
+
+def _opted_out(session: Session, number: str) -> bool:
+    """A home with this number has opted out (STOP, or the console's switch)."""
+    return any(home.sms_opted_out_at is not None for home in homes_with_number(session, number))
+
+
+def no_auto_reply_because(session: Session, number: str, *, now: datetime) -> str | None:
+    """Why no automatic reply may go to `number` now (NO_REPLY_*), or None if one may."""
+    try:
+        number = uk_mobile_e164(number)
+    except ValueError:
+        return NO_REPLY_NUMBER
+    if _opted_out(session, number):
+        return NO_REPLY_OPTED_OUT
+    recent = session.scalar(
+        select(SmsMessage.id)
+        .where(
+            SmsMessage.to_number == number,
+            SmsMessage.reply_id.is_not(None),
+            SmsMessage.created_at > now - AUTO_REPLY_INTERVAL,
+        )
+        .limit(1)
+    )
+    return NO_REPLY_RECENT if recent is not None else None
+
+
 def queue_auto_reply(
     session: Session, reply: SmsReply, *, emergency: bool, now: datetime
 ) -> SmsMessage | None:
     """One automatic reply to the reply's sender, in the outbox, due now (quiet hours do not
-    apply: the home has just texted). None when the sender is not a UK mobile number (an
-    alphanumeric or foreign sender cannot be answered; the urgent task still stands). The
-    unique `reply_id` refuses a second for the same reply."""
-    try:
-        number = uk_mobile_e164(reply.from_number)
-    except ValueError:
+    apply: the home has just texted). None, with the reason added to the reply's note, when
+    the sender is not a UK mobile number (an alphanumeric or foreign sender cannot be
+    answered), has opted out (STOP), or had an automatic reply in the last
+    AUTO_REPLY_INTERVAL (no loop with an echoing peer, no flood); the urgent task stands
+    either way. The unique `reply_id` refuses a second for the same reply."""
+    why = no_auto_reply_because(session, reply.from_number, now=now)
+    if why is not None:
+        reply.note = "; ".join(filter(None, (why, reply.note)))[:200]
         return None
+    number = uk_mobile_e164(reply.from_number)
     message = SmsMessage(
         id=str(uuid.uuid4()),
         navigation_id=reply.navigation_id,
@@ -133,7 +177,7 @@ def queue_auto_reply(
         follow_up=f"reply-{reply.id}",
         reply_id=reply.id,
         to_number=number,
-        body=AUTO_REPLY_EMERGENCY if emergency else AUTO_REPLY_URGENT,
+        body=auto_reply_text(reply, emergency=emergency),
         status=SCHEDULED,
         due_at=now,
         next_attempt_at=now,

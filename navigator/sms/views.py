@@ -37,19 +37,27 @@ class TaskReplySchema(ResponseSchema):
     note = fields.String(allow_none=True, metadata={"description": "Why a score was not read"})
     linked_by = fields.String(allow_none=True)
     linked_at = fields.String(allow_none=True)
+    from_number = fields.String(
+        metadata={"description": "The number the reply came from (E.164 for a UK mobile)"}
+    )
 
 
 class CallbackTaskSchema(ResponseSchema):
     id = fields.Integer()
     status = fields.String(validate=validate.OneOf((TASK_OPEN, TASK_DONE)))
     reason = fields.String(validate=validate.OneOf(TASK_REASONS))
-    urgent = fields.Boolean(metadata={"description": "NEWS2 5 or more, or a soft sign"})
+    urgent = fields.Boolean(
+        metadata={"description": "NEWS2 5 or more, a soft or emergency sign, or an unclear score"}
+    )
     created_at = fields.String()
     navigation_id = fields.String(allow_none=True)
     service_id = fields.String(allow_none=True)
     care_home = fields.Nested(CareHomeRefSchema, allow_none=True)
     reply = fields.Nested(TaskReplySchema, allow_none=True)
     news2 = fields.Integer(allow_none=True, metadata={"description": "NEWS2 total score, 0-20"})
+    emergency = fields.Boolean(
+        metadata={"description": "NEWS2 7 or more, or an emergency sign: 999 advice"}
+    )
     message_id = fields.String(allow_none=True)
     completed_at = fields.String(allow_none=True)
     completed_by = fields.String(allow_none=True)

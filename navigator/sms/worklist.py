@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from navigator.core.errors import Problem
 from navigator.directory.models import Service
+from navigator.sms.grammar import is_emergency
 from navigator.sms.history import reply_item
 from navigator.sms.models import (
     TASK_DONE,
@@ -71,7 +72,10 @@ def task_item(
     observation: CareHomeObservation | None = None,
 ) -> dict[str, Any]:
     """A task as the API and the console show it. `news2` is the score the reply carried
-    (0–20) or null; `service_id` is the care home's id even when it is not in the directory."""
+    (0–20) or null; `emergency`: NEWS2 7 or more or an emergency sign (the 999 advice);
+    `service_id` is the care home's id even when it is not in the directory; the reply
+    carries `from_number` (E.164 when it was a UK mobile), the only way to ring back a
+    sender not in the directory."""
     return {
         "id": task.id,
         "status": task.status,
@@ -83,8 +87,11 @@ def task_item(
         "care_home": {"id": home.id, "name": home.name, "phone": home.public_phone}
         if home
         else None,
-        "reply": reply_item(reply) if reply else None,
+        "reply": reply_item(reply) | {"from_number": reply.from_number} if reply else None,
         "news2": observation.value if observation else None,
+        "emergency": bool(
+            reply and is_emergency(observation.value if observation else None, reply.soft_signs)
+        ),
         "message_id": task.message_id,
         "completed_at": _iso(task.completed_at),
         "completed_by": task.completed_by,

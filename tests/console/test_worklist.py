@@ -88,3 +88,21 @@ def test_texts_switched_off_from_the_console_cancel_what_is_scheduled(
         statuses = {m.status for m in db.session.scalars(select(SmsMessage))}
         assert statuses == {"cancelled"}
     assert "switched off since" in client.get(page).text
+
+
+def test_a_sender_not_in_the_directory_is_shown_with_their_number(
+    app: Flask, client: FlaskClient, sign_in: Callable[[str], FlaskClient]
+) -> None:
+    """The automatic reply tells an unknown sender "A care navigator will call you": the
+    worklist must show the number to ring (review finding on issue 17). An emergency word
+    makes the card an emergency one."""
+    import uuid
+
+    from tests.sms.test_webhooks import TOKEN, post_signed
+
+    app.config["TWILIO_AUTH_TOKEN"] = TOKEN
+    params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": "+447700900999", "Body": "collapsed"}
+    assert post_signed(client, app, "/webhooks/twilio/inbound", params).status_code == 200
+    page = sign_in("navigator").get("/worklist").text
+    assert "Sender not in the directory" in page and "07700 900999" in page
+    assert "Collapsed" in page and "--emergency" in page

@@ -118,7 +118,7 @@ def test_a_navigator_sees_urgent_replies_first_links_an_unmatched_one_and_comple
     expect(cards).to_have_count(3)
     # Urgent first (oldest first among them), then the "2".
     expect(cards.nth(0)).to_contain_text("NEWS2 score")
-    expect(cards.nth(0)).to_contain_text("7 (7 or more: the care home was told to call 999)")
+    expect(cards.nth(0)).to_contain_text("7 (7 or more: call 999)")
     expect(cards.nth(0)).to_contain_text("More sleepy or hard to wake")
     expect(cards.nth(0)).to_contain_text("Resident Example")
     expect(cards.nth(1)).to_contain_text("This reply matched no call.")

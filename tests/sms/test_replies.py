@@ -21,6 +21,7 @@ from navigator.core.errors import Problem
 from navigator.core.extensions import db
 from navigator.navigation.models import Navigation
 from navigator.patients.models import Patient
+from navigator.sms.grammar import parse_reply
 from navigator.sms.models import (
     SENT,
     CallbackTask,
@@ -32,6 +33,8 @@ from navigator.sms.replies import (
     AUTO_REPLY_EMERGENCY,
     AUTO_REPLY_URGENT,
     NAVIGATIONS,
+    NO_REPLY_OPTED_OUT,
+    NO_REPLY_RECENT,
 )
 from navigator.sms.worklist import (
     complete_callback_task,
@@ -131,7 +134,7 @@ def test_news2_of_5_opens_an_urgent_task_and_one_auto_reply_even_when_twilio_ret
         followed_up["navigation_id"],
     )
     (message,) = auto_replies(app)
-    assert message.body == AUTO_REPLY_URGENT
+    assert message.body == AUTO_REPLY_URGENT.format(ref=f"R{rows(app, SmsReply)[0].id}")
     assert "A care navigator will call you" in message.body and "999" in message.body
     assert message.to_number == HOME_NUMBER and message.status == "scheduled"
     assert message.navigation_id == followed_up["navigation_id"]
@@ -143,7 +146,9 @@ def test_news2_of_7_or_more_auto_replies_with_999_advice(
 ) -> None:
     text_in(app, client, "news2=8")
     (message,) = auto_replies(app)
-    assert message.body == AUTO_REPLY_EMERGENCY and "call 999 now" in message.body
+    (reply,) = rows(app, SmsReply)
+    assert message.body == AUTO_REPLY_EMERGENCY.format(ref=f"R{reply.id}")
+    assert "Call 999 now" in message.body
 
 
 def test_a_soft_sign_opens_an_urgent_task_and_auto_replies_without_an_observation(
@@ -154,7 +159,7 @@ def test_a_soft_sign_opens_an_urgent_task_and_auto_replies_without_an_observatio
     assert reply.kind == "soft_signs" and reply.soft_signs == ["not_eating", "more_sleepy"]
     (task,) = rows(app, CallbackTask)
     assert (task.reason, task.urgent) == ("soft_signs", True)
-    assert [m.body for m in auto_replies(app)] == [AUTO_REPLY_URGENT]
+    assert [m.body for m in auto_replies(app)] == [AUTO_REPLY_URGENT.format(ref=f"R{reply.id}")]
     assert rows(app, CareHomeObservation) == []
 
 
@@ -279,3 +284,75 @@ def test_the_navigations_columns_replies_read_by_name_exist() -> None:
     assert isinstance(table, Table)
     assert {c.name for c in NAVIGATIONS.c} <= {c.name for c in table.c}
     assert table.c.patient_id.references(Patient.__table__.c.id)  # type: ignore[attr-defined]
+
+
+# --- review findings on issue 17 (each failed before the fix) -------------------------------
+
+
+def test_an_opted_out_home_gets_no_auto_reply_but_its_urgent_task_opens(
+    app: Flask, client: FlaskClient, followed_up: dict[str, Any]
+) -> None:
+    """STOP must be honoured by automatic replies too (PECR / the carrier's opt-out)."""
+    text_in(app, client, "STOP")
+    text_in(app, client, "NEWS2 8")
+    assert auto_replies(app) == []
+    urgent = [t for t in rows(app, CallbackTask) if t.reason == "news2"]
+    assert len(urgent) == 1 and urgent[0].urgent
+    reply = next(r for r in rows(app, SmsReply) if r.kind == "news2")
+    assert reply.note is not None and NO_REPLY_OPTED_OUT in reply.note
+
+
+@pytest.mark.parametrize("body", ["Resident unresponsive", "collapsed", "chest pain"])
+def test_an_emergency_word_opens_an_urgent_task_and_the_999_auto_reply(
+    app: Flask, client: FlaskClient, followed_up: dict[str, Any], body: str
+) -> None:
+    text_in(app, client, body)
+    (task,) = rows(app, CallbackTask)
+    assert task.urgent
+    (message,) = auto_replies(app)
+    assert "Call 999 now" in message.body
+
+
+@pytest.mark.parametrize("template", [AUTO_REPLY_URGENT, AUTO_REPLY_EMERGENCY])
+def test_the_auto_replies_never_read_as_a_score_or_sign(template: str) -> None:
+    """A peer that echoes our text back must not start a loop of urgent tasks and replies."""
+    for ref in ("R1", "R7", "R20", "R123456"):
+        parsed = parse_reply(template.format(ref=ref))
+        assert parsed.kind == "free_text" and not parsed.urgent and not parsed.unclear_score
+
+
+def test_at_most_one_auto_reply_per_number_in_10_minutes_and_each_body_is_distinct(
+    app: Flask, client: FlaskClient, followed_up: dict[str, Any]
+) -> None:
+    """Later urgent texts still open urgent tasks; the second reply's note says why no text
+    went. After 10 minutes another may go, and its body differs (the outbox finds a retried
+    message at the provider by number and exact body)."""
+    text_in(app, client, "NEWS2 8")
+    text_in(app, client, "NEWS2 9")
+    assert len(auto_replies(app)) == 1
+    tasks = rows(app, CallbackTask)
+    assert len(tasks) == 2 and all(t.urgent for t in tasks)
+    second = max(rows(app, SmsReply), key=lambda r: r.id)
+    assert second.note is not None and NO_REPLY_RECENT in second.note
+    with app.app_context():
+        db.session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.reply_id.is_not(None))
+            .values(created_at=utcnow() - timedelta(minutes=11))
+        )
+        db.session.commit()
+        db.session.remove()
+    text_in(app, client, "NEWS2 8")
+    bodies = [m.body for m in auto_replies(app)]
+    assert len(bodies) == 2 and len(set(bodies)) == 2
+
+
+def test_an_unknown_sender_is_on_the_api_worklist_with_their_number(
+    app: Flask, client: FlaskClient, auth: dict[str, dict[str, str]]
+) -> None:
+    app.config["TWILIO_AUTH_TOKEN"] = TOKEN
+    text_in(app, client, "NEWS2 8 Mrs Smith room 4", sender="+447700900999")
+    items = client.get("/api/v1/worklist", headers=auth["navigator"]).json["items"]
+    (item,) = items
+    assert item["care_home"] is None and item["reply"]["from_number"] == "+447700900999"
+    assert item["urgent"] and item["emergency"] and item["news2"] == 8
