@@ -29,6 +29,7 @@ from flask_login import current_user, login_required
 from navigator.auth.keys import Caller
 from navigator.auth.models import User
 from navigator.auth.sessions import resume_session
+from navigator.console.formatting import label
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import current_session, login_manager
 from navigator.web.access import AccessRule, declare
@@ -122,7 +123,7 @@ def requires(action: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not can(action):
-                abort(403, f"Your role ({current_user.role}) may not do this.")
+                abort(403, f"Your role ({label('user_roles', current_user.role)}) may not do this.")
             return view(*args, **kwargs)
 
         return declare(cast(F, login_required(wrapper)), rule)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from math import ceil
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from navigator.console.access import can, me, requires
 from navigator.console.blueprint import bp
+from navigator.console.formatting import label
 from navigator.console.forms import (
     api_fields,
     body_from_form,
@@ -49,13 +51,6 @@ SEARCH_NOT_ON_FORM = {
 }
 SEARCH_FIELDS = api_fields(ServiceSearchArgs, not_on_form=SEARCH_NOT_ON_FORM)
 PER_PAGE = 100
-# Capacity in words, as console/_capacity_tag.jinja shows it (amber is "busy but accepting",
-# navigation.routing).
-CAPACITY_WORDS = {
-    "green": "Taking patients",
-    "amber": "Busy, still taking patients",
-    "red": "Full, not taking patients",
-}
 # What an admin may change from the console (dotted paths into the directory record).
 EDITABLE = (
     ("name", "Name"),
@@ -104,9 +99,13 @@ def stale_capacity_ids(session: Session, now: datetime, hours: int) -> set[str]:
 
 def page_number(value: str | None) -> int:
     """The `page` of the query string: a whole number from 1, else page 1 (a link someone
-    edited by hand shows the first page rather than an error about a field they cannot see)."""
+    edited by hand shows the first page rather than an error about a field they cannot see).
+    Only ASCII digits, at most six of them: `str.isdigit` is true of "²" and "①", which `int`
+    refuses, and `int` refuses text of more than 4,300 digits."""
     text = (value or "").strip()
-    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+    if text.isascii() and text.isdecimal() and len(text) <= 6:
+        return max(1, min(int(text), 100_000))
+    return 1
 
 
 @dataclass(frozen=True)
@@ -159,17 +158,25 @@ def directory_listing(
         record = index.by_id[item["id"]].record
         item["assured_at"] = record["assured_at"]
         item["needs_checking"] = needs_checking(record, item["capacity"], now)
-    return Listing(result.items, result.total, result.page, max(1, ceil(result.total / PER_PAGE)))
+    pages = max(1, ceil(result.total / PER_PAGE))
+    # With nothing found there is one (empty) page, whatever page was asked for.
+    return Listing(result.items, result.total, min(result.page, pages), pages)
+
+
+# The query-string keys a page link carries: the search form's fields and the "needs
+# checking" view. Nothing else: any other key would reach `url_for` as one of its own
+# arguments (`endpoint`, `_method`, `_scheme` …) and break the page.
+KEPT_IN_LINKS = (*SEARCH_FIELDS, "checks")
 
 
 def page_links(values: dict[str, str], listing: Listing) -> dict[str, Any]:
     """The NHS.UK pagination component's parameters: previous and next links that keep the
-    search's filters, each labelled "Page 2 of 3"."""
+    search's filters (`KEPT_IN_LINKS`, in that order), each labelled "Page 2 of 3"."""
+    kept = [(name, values[name]) for name in KEPT_IN_LINKS if values.get(name)]
 
     def link(number: int) -> dict[str, str]:
-        kept: dict[str, Any] = {k: v for k, v in values.items() if v and k != "page"}
         return {
-            "href": url_for("console.directory", **kept, page=number),
+            "href": f"{url_for('console.directory')}?{urlencode([*kept, ('page', number)])}",
             "labelText": f"Page {number} of {listing.pages}",
         }
 
@@ -245,7 +252,7 @@ def _service_page(
             texts=texts,
             classifiable=classifiable(entry.record),
             term_labels=[term["name"] or term["code"] for term in entry.record["source_terms"]],
-            capacity_statuses=plain_options(CAPACITY_STATUSES),
+            capacity_statuses=[(code, label("capacity", code)) for code in CAPACITY_STATUSES],
             vocab=VOCABULARY.get(),
             values=values,
             errors=errors,
@@ -283,7 +290,7 @@ def service_capacity(service_id: str) -> ResponseReturnValue:
             now=utcnow(),
             default_reset_minutes=default_reset_minutes(),
         )
-    flash(f"Capacity updated: {CAPACITY_WORDS[body['status']]}.", "info")
+    flash(f"Capacity updated: {label('capacity', body['status'])}.", "info")
     return redirect(url_for("console.service", service_id=service_id))
 
 

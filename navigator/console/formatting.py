@@ -72,7 +72,13 @@ LABELS: dict[str, dict[str, str]] = {
         "temporarily_closed": "Temporarily closed",
         "defunct": "Closed for good",
     },
-    "capacity": {"green": "Green", "amber": "Amber", "red": "Red"},
+    # Capacity as a navigator reads it (amber is "busy but accepting", navigation.routing):
+    # the call page, the directory's tag (`_capacity_tag.jinja`) and the service page.
+    "capacity": {
+        "green": "Taking patients",
+        "amber": "Busy, still taking patients",
+        "red": "Full, not taking patients",
+    },
     "decisions": {"accepted": "Accepted", "overridden": "Overridden"},
     "dtoc_reasons": {
         "A": "A – Awaiting completion of assessment",
@@ -90,10 +96,14 @@ LABELS: dict[str, dict[str, str]] = {
     "dtoc_responsible": {"nhs": "NHS", "social_care": "Social care", "both": "Both"},
     "care_types": {"acute": "Acute", "non_acute": "Non-acute"},
     "user_roles": {"navigator": "Care navigator", "supervisor": "Supervisor", "admin": "Admin"},
+    # Why a call-back task was opened (`sms.models.TASK_REASONS`): the worklist and the call
+    # timeline both say it with these words.
     "task_reasons": {
-        "call_back": "Asked for a call back",
-        "free_text": "Replied in their own words",
-        "not_delivered": "Text not delivered",
+        "call_back": "Asked for a call back (replied 2)",
+        "free_text": "Sent a message",
+        "not_delivered": "Follow-up text not delivered: ring the care home",
+        "news2": "Sent a NEWS2 score",
+        "soft_signs": "Sent soft signs of deterioration",
     },
     "fallbacks": {
         "fallback": "No service met every criterion",
@@ -363,6 +373,9 @@ RECORD_FIELDS = {
     "email": "Email",
     "website": "Website",
 }
+# The history's fields that hold an instant (ISO text): shown on the London clock. Any other
+# text is shown as written, even when it starts like a time ("2026-01-01T10:00 new hours").
+_INSTANT_FIELDS = frozenset({"assured_at"})
 _CODED_FIELDS = {
     "service_type": "service_types",
     "sector": "sectors",
@@ -380,16 +393,20 @@ def _shown_value(field: str, value: Any) -> str | None:
         return label(_CODED_FIELDS[field], value) if isinstance(value, str) else None
     if isinstance(value, bool):
         return yes_no(value)
-    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", value):
-        return when(value)
+    if field in _INSTANT_FIELDS and isinstance(value, str):
+        try:
+            return when(value)
+        except ValueError:  # not an instant after all: the text as it is
+            return value
     if isinstance(value, (str, int, float)):
         return str(value)
     return None
 
 
 def service_change(field: str, old: Any, new: Any) -> str:
-    """One entry of a service's change history as a sentence: "Capacity set to Red: No crews
-    until 2pm. Back to green at 5:56pm (was Green)", "Follow-up texts switched off", "Status
+    """One entry of a service's change history as a sentence: "Capacity set to Full, not
+    taking patients: No crews until 2pm. Back to taking patients Tuesday 1 December, 5:56pm
+    (was Taking patients)", "Follow-up texts switched off", "Status
     changed from Open to Temporarily closed", "Opening times changed". Never a raw dict, an ISO
     time or "None"."""
     if field == "created":
@@ -400,7 +417,7 @@ def service_change(field: str, old: Any, new: Any) -> str:
         if new.get("note"):
             text += f": {new['note']}"
         if new.get("reset_at"):
-            text += f". Back to green {when(new['reset_at'])}"
+            text += f". Back to taking patients {when(new['reset_at'])}"
         if isinstance(old, dict) and old.get("status"):
             text += f" (was {label('capacity', old['status'])})"
         return text
@@ -437,7 +454,19 @@ def or_text(value: Any, missing: str) -> Any:
     return missing if value is None or value == "" or value == [] else value
 
 
+def nhs_number(value: str | None) -> str:
+    """An NHS number as it is printed and read out, in groups of 3, 3 and 4 ("943 476 5919",
+    NHS Digital's NHS number standard); other text unchanged, "" for None."""
+    if not value:
+        return ""
+    digits = value.replace(" ", "")
+    if len(digits) == 10 and digits.isascii() and digits.isdigit():
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return value
+
+
 FILTERS = {
+    "nhs_number": nhs_number,
     "when": when,
     "day": day,
     "clock": clock,

@@ -198,6 +198,14 @@ def _capitalised(text: str) -> str:
     return text[0].upper() + text[1:] if text else text
 
 
+# Messages the API's schemas write for integrators, naming API fields: said the console's way
+# (fresh-eyes review of issue 17: "Give the patient's age (age in years or age_days)").
+_API_WORDING = {
+    "Give the patient's age (age in years or age_days)": "Enter the patient's age or date of birth",
+    "Give age or age_days, not both": "Enter the patient's age or date of birth, not both",
+}
+
+
 def named_message(name: str, message: str) -> str:
     """One of marshmallow's messages for field `name`, as an NHS-style error message that
     names the field ("Missing data for required field." on `age` -> "Enter the patient's age
@@ -205,6 +213,10 @@ def named_message(name: str, message: str) -> str:
     service's own, like "Not a plausible date of birth") is kept as it is."""
     what = field_name(name)
     noun = what.noun
+    if message in _API_WORDING:
+        return _API_WORDING[message]
+    if name == "postcode" and message.startswith("Not a valid UK postcode"):
+        return "Enter a real postcode, like LU1 2LJ"
     if message in _MISSING:
         return f"{'Select' if what.choose else 'Enter'} {noun}"
     if message in _NOT_A_NUMBER:

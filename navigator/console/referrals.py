@@ -18,6 +18,7 @@ from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.directory.reference import directory_index, service_names
+from navigator.navigation.models import Navigation
 from navigator.patients.audit import audit_record
 from navigator.patients.models import Patient
 from navigator.referrals.models import Referral
@@ -49,6 +50,7 @@ def referrals() -> ResponseReturnValue:
         # The list names each patient, so each referral on it is a read of patient data
         # (console users see every referral; each read is audited, as on the referral page).
         patients = patients_of(session, rows)
+        ages = call_ages(session, rows)
         for row in rows:
             audit_record(session, row, actor=actor, action="read", entity="referral")
         markers = flag_markers(session, [r.id for r in rows])
@@ -60,6 +62,7 @@ def referrals() -> ResponseReturnValue:
         overdue=overdue,
         others=others,
         patients=patients,
+        call_ages=ages,
         # BaRS referrals with safeguarding or reasonable-adjustment flags (categories only).
         flag_markers=markers,
         names=service_names(),
@@ -76,6 +79,20 @@ def patients_of(session: Session, rows: list[Referral]) -> dict[str, Patient]:
     return {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(ids)))}
 
 
+def call_ages(session: Session, rows: list[Referral]) -> dict[str, int]:
+    """The age in days given on each referral's call, by referral id (only where one was
+    given): the age to show when the patient record has no date of birth, as when the caller
+    gave only an age (fresh-eyes review of issue 17: every such referral read "Age not
+    known")."""
+    by_call = {row.navigation_id: row.id for row in rows if row.navigation_id}
+    if not by_call:
+        return {}
+    found = session.execute(
+        select(Navigation.id, Navigation.age_days).where(Navigation.id.in_(by_call))
+    )
+    return {by_call[nav_id]: days for nav_id, days in found if days is not None}
+
+
 def _referral_page(
     referral_id: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> ResponseReturnValue:
@@ -85,6 +102,7 @@ def _referral_page(
         audit_record(session, referral, actor=me().caller.label, action="read", entity="referral")
         data = referral_dict(session, referral, now, history=True)
         patient = session.get(Patient, referral.patient_id)
+        call_age = call_ages(session, [referral]).get(referral.id)
         # Part of the referral read (and audited) above: None unless it came by BaRS.
         bars = referral_shown(session, referral.id)
         bars_deliveries = deliveries(session, referral.id) if bars else []
@@ -97,6 +115,7 @@ def _referral_page(
             bars=bars,
             bars_deliveries=bars_deliveries,
             patient=patient,
+            call_age=call_age,
             service_name=entry.record["name"] if entry else referral.service_id,
             next_statuses=[(s, label("referral_statuses", s)) for s in NEXT[data["status"]]],
             reasons=[(r, label("rejection_reasons", r)) for r in REJECTION_REASONS],

@@ -15,6 +15,9 @@ from navigator.navigation.models import Navigation
 from navigator.referrals.models import Referral, ReferralEvent
 from navigator.sms.history import navigation_timeline
 
+# A title for each follow-up text event of `sms.history.navigation_timeline`: "text_" and a
+# final message status, "reply_" and a reply kind (`sms.models.REPLY_KINDS`: a test checks
+# every kind has one), the call-back task's two.
 SMS_TITLES = {
     "text_scheduled": "Follow-up text scheduled",
     "text_sent": "Follow-up text sent",
@@ -25,6 +28,8 @@ SMS_TITLES = {
     "reply_well": "Care home replied: resident well",
     "reply_call_back": "Care home replied: please call back",
     "reply_free_text": "Care home replied",
+    "reply_news2": "Care home sent a NEWS2 score",
+    "reply_soft_signs": "Care home reported soft signs of deterioration",
     "reply_stop": "Care home replied STOP",
     "reply_start": "Care home replied START",
     "callback_opened": "Call-back task opened",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from navigator.console.access import can, me, requires
 from navigator.console.blueprint import bp
+from navigator.console.formatting import LABELS
 from navigator.console.forms import form_values
 from navigator.core.db import transaction, utcnow
 from navigator.core.errors import Problem
@@ -34,13 +35,8 @@ from navigator.sms.worklist import (
     open_task_counts,
 )
 
-REASONS = {
-    "call_back": "Asked for a call back (replied 2)",
-    "free_text": "Sent a message",
-    "not_delivered": "Follow-up text not delivered: ring the care home",
-    "news2": "Sent a NEWS2 score",
-    "soft_signs": "Sent soft signs of deterioration",
-}
+# Why each task was opened, in the words the call timeline uses too (one table).
+REASONS = LABELS["task_reasons"]
 # The calls an unmatched reply may be linked to: the home's calls of the last fortnight (the
 # follow-ups' reply window is a week; a fortnight covers a late reply), newest first.
 RECENT_CALL_DAYS = 14

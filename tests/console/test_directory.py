@@ -337,3 +337,83 @@ def test_the_search_form_offers_every_api_filter_but_those_left_out_on_purpose(
     assert set(SEARCH_FIELDS) == api - set(SEARCH_NOT_ON_FORM)
     page = sign_in("navigator").get("/directory").text
     assert set(SEARCH_FIELDS) <= form_controls(page, "/directory")
+
+
+@pytest.mark.parametrize("page", ["²", "①", "٣", "9" * 5000, "99999999999999999999", "-1", "1e9"])
+def test_a_page_that_is_no_whole_number_shows_the_first_page(
+    sign_in: Callable[[str], FlaskClient], app: Flask, page: str
+) -> None:
+    """`?page=` edited by hand never breaks the list: "²" and "①" pass `str.isdigit` but not
+    `int`, and `int` refuses more than 4,300 digits (Python's integer-string limit); each shows
+    the first page."""
+    many_services(app, 135)
+    client = sign_in("navigator")
+    response = client.get("/directory", query_string={"page": page})
+    assert response.status_code == 200
+    assert "Showing 1 to 100 of 138 services" in response.text
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"endpoint": "x"}, {"_method": "DELETE"}, {"_scheme": "javascript"}, {"_external": "1"}],
+)
+def test_the_page_links_carry_only_the_search_forms_fields(
+    sign_in: Callable[[str], FlaskClient], app: Flask, extra: dict[str, str]
+) -> None:
+    """A query key that is no search field (here one of `url_for`'s own arguments) is left
+    out of the page links rather than breaking the page; the form's fields are kept."""
+    many_services(app, 135)
+    client = sign_in("navigator")
+    response = client.get("/directory", query_string={"q": "service"} | extra)
+    assert response.status_code == 200
+    link = response.text.split('rel="next"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    assert link.startswith("/directory?")
+    assert parse_qs(urlsplit(link.replace("&amp;", "&")).query) == {
+        "q": ["service"],
+        "page": ["2"],
+    }
+
+
+def test_a_page_past_the_end_of_an_empty_search_is_titled_as_the_page_shown(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    response = sign_in("navigator").get("/directory?q=zzzznothing&page=5")
+    assert response.status_code == 200
+    assert "<title>Directory" in response.text and "(page 5)" not in response.text
+
+
+def test_a_description_that_starts_like_a_time_is_shown_as_written(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    """Only a history field that holds an instant is read as one: a description beginning
+    "2026-01-01T10:00" is text, and the service page still opens (it raised before)."""
+    client = sign_in("admin")
+    description = "2026-01-01T10:00 new opening hours from January"
+    edited = post_form(
+        client,
+        "/directory/ucr-one/edit",
+        {"name": "UCR One", "status": "active", "description": description},
+    )
+    assert edited.status_code == 302, edited.text
+    page = client.get("/directory/ucr-one")
+    assert page.status_code == 200
+    assert description in page.text
+
+
+def test_capacity_is_said_in_one_set_of_words(
+    sign_in: Callable[[str], FlaskClient], app: Flask
+) -> None:
+    """The service page's choices and its confirmation use the directory tag's words
+    (`LABELS["capacity"]`), not "Green" or "Red"."""
+    client = sign_in("navigator")
+    page = client.get("/directory/ucr-one").text
+    for words in ("Taking patients", "Busy, still taking patients", "Full, not taking patients"):
+        assert f">{words}</option>" in page
+    assert ">Red</option>" not in page
+    updated = post_form(
+        client, "/directory/ucr-one/capacity", {"status": "red"}, page="/directory/ucr-one"
+    )
+    assert updated.status_code == 302
+    shown = client.get("/directory/ucr-one").text
+    assert "Capacity updated: Full, not taking patients." in shown
+    assert "Capacity set to Full, not taking patients" in shown

@@ -26,6 +26,7 @@ from navigator.console.formatting import (
     day,
     full_date,
     label,
+    nhs_number,
     person,
     place,
     service_change,
@@ -155,3 +156,13 @@ def test_a_contact_change_names_each_number_that_changed() -> None:
         "Phone for professionals set to 01632 960111; "
         "Phone for the public changed from 01632 960000 to 01632 960555"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("9434765919", "943 476 5919"), ("943 476 5919", "943 476 5919"), (None, ""), ("abc", "abc")],
+)
+def test_an_nhs_number_is_shown_in_groups_of_3_3_and_4(value: str | None, shown: str) -> None:
+    """Source: NHS Digital, NHS number standard (displayed 3-3-4); fresh-eyes review of issue
+    17 ("9997372255" unspaced on the call page)."""
+    assert nhs_number(value) == shown

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from marshmallow import Schema, fields
 
-from navigator.console.forms import api_fields, parse_date
+from navigator.console.forms import api_fields, named_message, parse_date
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,21 @@ def test_api_fields_are_the_request_names_less_the_named_exclusions() -> None:
 def test_an_exclusion_of_a_field_the_schema_no_longer_has_is_an_error() -> None:
     with pytest.raises(ValueError, match="per_page"):
         api_fields(_Query, not_on_form={"per_page": "one page"})
+
+
+@pytest.mark.parametrize(
+    ("field", "api_message", "shown"),
+    [
+        (
+            "age",
+            "Give the patient's age (age in years or age_days)",
+            "Enter the patient's age or date of birth",
+        ),
+        ("postcode", "Not a valid UK postcode", "Enter a real postcode, like LU1 2LJ"),
+        ("need", "Missing data for required field.", "Select the need"),
+    ],
+)
+def test_api_messages_are_said_the_consoles_way(field: str, api_message: str, shown: str) -> None:
+    """NHS design system error messages name the field in the user's words, never an API
+    field name (fresh-eyes review of issue 17: "age in years or age_days" on the call form)."""
+    assert named_message(field, api_message) == shown

@@ -85,7 +85,9 @@ def test_the_pages_of_this_part_read_in_plain_english(
 
     page.goto(demo.pages["service with capacity history"])
     history = page.locator("#change-history")
-    expect(history).to_contain_text("Capacity set to Red: No crews until 2pm. Back to green")
+    expect(history).to_contain_text(
+        "Capacity set to Full, not taking patients: No crews until 2pm. Back to taking patients"
+    )
     expect(history).to_contain_text("nick.navigator@nhs.net")
     summary = page.locator(".nhsuk-summary-list")
     expect(summary).to_contain_text("All ages")

@@ -12,23 +12,31 @@ https://service-manual.nhs.uk/design-system/components/error-message).
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import html as lxml_html
+from sqlalchemy import update
 
+from navigator.core.db import utcnow
 from navigator.core.extensions import db
-from tests.builders import console_user, load_directory, organisation, service
+from navigator.sms.models import SENT, SmsMessage
+from tests.builders import api_key_for, console_user, load_directory, organisation, service
 from tests.console.calls.conftest import take_call
 from tests.console.conftest import post_form
 from tests.console.test_bars_flags import SAFEGUARDING, bars_case
+from tests.sms.conftest import HOME_NUMBER, care_home_call
+from tests.sms.test_webhooks import TOKEN, post_signed
 
 RAW = {
     "None": re.compile(r"\bNone\b"),
     "a Python dict": re.compile(r"\{'"),
-    "an ISO timestamp": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"),
+    # With a "T" as the API writes it, or a space as a database prints it.
+    "an ISO timestamp": re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
     "a snake_case code": re.compile(r"\b[a-z]+_[a-z_]+\b"),
 }
 # marshmallow's own wording, which no console form may show (each names its field instead).
@@ -59,16 +67,20 @@ def test_the_checker_finds_each_kind_of_raw_value() -> None:
     """The checker itself: each pattern is caught in text and ignored in <code> and attributes."""
     page = (
         "<html><body><p>Phone: None</p><p>{'status': 'red'}</p><p>at 2026-12-01T09:00:00</p>"
-        "<p>care_home</p><code>on_hold None</code><a href='/x?a_b=None'>Link</a></body></html>"
+        "<p>care_home</p><code>on_hold None</code><a href='/x?a_b=None'>Link</a>"
+        "<p>since 2026-12-01 09:00</p></body></html>"
     )
     found = raw_values(visible_text(page))
     assert [item.split(":")[0] for item in found] == [
         "None",
         "a Python dict",
         "an ISO timestamp",
+        "an ISO timestamp",
         "a snake_case code",
     ]
     assert raw_values(visible_text("<p>Tuesday 1 December, 9am <code>on_hold</code></p>")) == []
+    words = "<p>NEWS2 score 6, 2nd call, 5:30pm, MK42 9DJ, amy@nhs.net, 07700 900101</p>"
+    assert raw_values(visible_text(words)) == []
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,47 @@ class Demo:
     admin: FlaskClient
     navigator: FlaskClient
     pages: dict[str, str]  # name -> path
+
+
+def _care_home_texts(app: Flask, navigator: FlaskClient) -> tuple[str, str]:
+    """A care home's call with follow-up texts (through the API, as 111 sends it), the first
+    text sent an hour ago, and the home's replies: a NEWS2 score, soft signs, a call back,
+    and a reply from a number in no directory record (unmatched); one task then completed.
+    Returns the call's path and the completed task's id."""
+    app.config["TWILIO_AUTH_TOKEN"] = TOKEN
+    with app.app_context():
+        integrator = {"Authorization": f"Bearer {api_key_for(role='integrator')}"}
+        db.session.remove()
+    client = app.test_client()
+    made = client.post(
+        "/api/v1/navigations",
+        json=care_home_call(care_home_service_id="care-home-a"),
+        headers=integrator,
+    )
+    assert made.status_code == 201, made.json
+    navigation_id, first = made.json["id"], made.json["follow_ups"][0]["id"]
+    with app.app_context():
+        db.session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == first)
+            .values(status=SENT, sent_at=utcnow() - timedelta(hours=1))
+        )
+        db.session.commit()
+        db.session.remove()
+    for sender, body in (
+        (HOME_NUMBER, "NEWS2 6"),
+        (HOME_NUMBER, "more sleepy today"),
+        (HOME_NUMBER, "2"),
+        ("+447700900999", "NEWS2 8 Mrs Smith room 4"),
+    ):
+        params = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": sender, "Body": body}
+        assert post_signed(client, app, "/webhooks/twilio/inbound", params).status_code == 200
+    worklist = navigator.get("/worklist").text
+    task = re.search(r'id="task-(\d+)"', worklist)
+    assert task, "no call-back task listed"
+    done = post_form(navigator, f"/worklist/{task.group(1)}", {"outcome": "Rang"}, page="/worklist")
+    assert done.status_code == 302, done.text
+    return f"/calls/{navigation_id}", task.group(1)
 
 
 def _client_for(app: Flask, role: str, email: str) -> FlaskClient:
@@ -95,7 +148,17 @@ def demo(app: Flask) -> Demo:
             services=[
                 service(id="ucr-one", name="UCR One"),
                 service(id="ucr-two", name="UCR Two", postcode="MK40 1AA", lat=52.2, lng=-0.5),
-                service(id="care-home-a", service_type="care_home", sector="social_care", needs=[]),
+                service(
+                    id="care-home-a",
+                    service_type="care_home",
+                    sector="social_care",
+                    needs=[],
+                    sms={
+                        "number": "07700 900101",
+                        "consent": True,
+                        "consent_recorded_at": "2026-09-01T09:00:00Z",
+                    },
+                ),
                 service(
                     id="befriend",
                     name="Befriending Bedford",
@@ -164,6 +227,7 @@ def demo(app: Flask) -> Demo:
     )
     assert episode.status_code == 302, episode.text
     episode_path = episode.location
+    texts_call, _task = _care_home_texts(app, navigator)
     pages = {
         "home": "/",
         "new call": "/calls/new",
@@ -174,6 +238,8 @@ def demo(app: Flask) -> Demo:
         "referral with events": referral_path,
         "BaRS referral": f"/referrals/{bars_referral}",
         "worklist": "/worklist",
+        "completed tasks": "/worklist/completed",
+        "call with follow-up texts": texts_call,
         "directory": "/directory",
         "directory search": "/directory?postcode=MK42+9DJ&need=fall_no_injury",
         "service with capacity history": "/directory/ucr-one",
@@ -213,6 +279,8 @@ PAGES = (
     "directory search",
     "dashboard",
     "worklist",
+    "completed tasks",
+    "call with follow-up texts",
 )
 
 

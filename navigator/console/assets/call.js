@@ -6,6 +6,8 @@
 //   red-flag box, where the navigator's eyes are; untick them all and it goes again.
 // - Choosing a care home fills in an empty postcode with the home's, and an unanswered
 //   "Who is calling" with "Care home staff".
+// - Finding the patient by NHS number sends what is already on the call form with it, so
+//   nothing entered (a ticked red flag above all) is lost when the page comes back filled in.
 
 const form = document.getElementById("new-call-form");
 
@@ -36,7 +38,25 @@ function careHomeChosen(event) {
   }
 }
 
+function carryCallForm(event) {
+  const find = event.target;
+  find.querySelectorAll("input[data-carried]").forEach((input) => input.remove());
+  for (const [name, value] of new FormData(form)) {
+    if (name === "csrf_token" || name === "nhs_number" || typeof value !== "string") continue;
+    const carried = document.createElement("input");
+    carried.type = "hidden";
+    carried.name = name;
+    carried.value = value;
+    carried.dataset.carried = "";
+    find.appendChild(carried);
+  }
+}
+
 if (form) {
+  const find = document.getElementById("find-patient-form");
+  if (find) {
+    find.addEventListener("submit", carryCallForm);
+  }
   form.querySelectorAll("input[name=red_flags]").forEach((box) => {
     box.addEventListener("change", showRedFlagNow);
   });

@@ -32,6 +32,7 @@ from navigator.navigation.decisions import (
     override_options,
 )
 from navigator.navigation.models import Navigation
+from navigator.navigation.routing import NATIONAL_TYPES
 from navigator.navigation.service import get_navigation
 from navigator.patients.audit import audit, audit_record
 from navigator.patients.models import Patient
@@ -250,7 +251,6 @@ def _gp_practice_text(ods: str | None) -> str:
 # `contact.professional_phone`, "for clinicians, care homes and 111"); the public's number
 # is for everyone.
 PROFESSIONAL_ROLES = frozenset({"care_home", "professional", "nhs111"})
-NATIONAL_TYPES = frozenset({"ambulance_999", "nhs_111"})
 
 
 def how_to_reach(service: dict[str, Any], caller_role: str | None) -> list[tuple[str, str]]:
@@ -277,7 +277,12 @@ def how_to_reach(service: dict[str, Any], caller_role: str | None) -> list[tuple
 
 
 def capacity_text(capacity: dict[str, Any]) -> str:
-    """ "Green", "Amber: short of staff", with "not confirmed recently" for a stale report."""
+    """A service's capacity (`search.render_item`'s `capacity`: status, note, updated_at,
+    stale) in the directory's words (`LABELS["capacity"]`): "Taking patients", "Busy, still
+    taking patients: short of staff", with "not confirmed recently" for a stale report;
+    "Not reported" when the service never reported (its status is then only the default)."""
+    if not capacity.get("updated_at"):
+        return "Not reported"
     text = label("capacity", capacity.get("status"))
     if capacity.get("note"):
         text += f": {capacity['note']}"

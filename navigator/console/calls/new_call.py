@@ -4,7 +4,8 @@ need, routed and recorded through the same service as the API; and the patient l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -61,11 +62,58 @@ CALL_DETAILS = ("caller_name", "caller_phone", "notes")  # the console's own: Ca
 class Choice:
     """A care home or GP practice as the form offers it: the value the form posts (the care
     home's directory id, the practice's ODS code), the text shown ("Greenacre, Dunstable
-    LU6 1UU": two homes of one name told apart by town and postcode) and its postcode."""
+    LU6 1UU": two homes of one name told apart by town and postcode), unique among the
+    choices (`_told_apart`), its postcode, and `short`, the name, town and postcode alone
+    (what several choices may share)."""
 
     value: str
     text: str
     postcode: str
+    short: str = ""
+
+
+def _street(entry: Entry) -> str:
+    """The first location's address less its town ("1 Brewers Hill Road, Dunstable" ->
+    "1 Brewers Hill Road"); "" when it has only a town."""
+    location = entry.record["locations"][0] if entry.record["locations"] else None
+    parts = (location.get("address") or "").rsplit(",", 1) if location else []
+    return parts[0].strip() if len(parts) == 2 else ""
+
+
+def _location_name(entry: Entry) -> str:
+    """The first location's name ("Nursing wing"); "" when it has none."""
+    location = entry.record["locations"][0] if entry.record["locations"] else {}
+    return str(location.get("name") or "")
+
+
+def _told_apart(found: list[tuple[Entry, Choice]]) -> list[Choice]:
+    """The choices with every shown text unique (case aside): two homes of one name, town and
+    postcode (a nursing and a residential wing on one site) are told apart by the street, or
+    else by the location's name ("Greenacre, Nursing wing, Dunstable LU6 1UU") and, when even
+    those are the same, by their directory id; so the home a navigator picks from the list is
+    the home recorded."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
+    for entry, choice in found:
+        groups[choice.text.casefold()].append(entry)
+    told: list[Choice] = []
+    for entry, choice in found:
+        same = groups[choice.text.casefold()]
+        if len(same) == 1:
+            told.append(choice)
+            continue
+        extra = ""
+        for detail in (_street, _location_name):
+            mine = detail(entry).casefold()
+            if mine and [detail(other).casefold() for other in same].count(mine) == 1:
+                extra = detail(entry)
+                break
+        name, _, where = choice.text.partition(", ")
+        if extra:
+            text = ", ".join(part for part in (name, extra, where) if part)
+        else:
+            text = f"{choice.text} (directory id {entry.id})"
+        told.append(replace(choice, text=text))
+    return told
 
 
 def _where(entry: Entry) -> tuple[str, str]:
@@ -82,7 +130,7 @@ def _choices(index: DirectoryIndex, service_type: str, *, by_ods: bool) -> list[
     """Every active service of `service_type`, by name then town; by ODS code (`by_ods`:
     GP practices, whose code is their organisation's; those without one are left out, as
     the form asks for the code) or by directory id."""
-    found: list[Choice] = []
+    found: list[tuple[Entry, Choice]] = []
     for position in index.by_type.get(service_type, ()):
         entry = index.entries[position]
         value = (entry.organisation.get("ods_code") or "") if by_ods else entry.id
@@ -92,8 +140,8 @@ def _choices(index: DirectoryIndex, service_type: str, *, by_ods: bool) -> list[
         text = ", ".join(
             part for part in (entry.record["name"], f"{town} {postcode}".strip()) if part
         )
-        found.append(Choice(value, text, postcode))
-    return sorted(found, key=lambda choice: (choice.text, choice.value))
+        found.append((entry, Choice(value, text, postcode, short=text)))
+    return sorted(_told_apart(found), key=lambda choice: (choice.text, choice.value))
 
 
 def care_homes() -> list[Choice]:
@@ -124,19 +172,27 @@ def _form_options() -> dict[str, Any]:
     }
 
 
+AMBIGUOUS_CARE_HOME = "Select the care home from the list: more than one home has this name"
+
+
 def resolve_care_home(values: dict[str, Any], errors: dict[str, str]) -> None:
     """The care home as typed or picked (`care_home_service_id`: a home's text as the list
-    shows it, or its directory id) made its id, in `values`; an error naming the field when
-    it is neither. With no postcode given, the home's postcode is the patient's (they are
-    there): one field fewer on a care-home call."""
+    shows it, its name, town and postcode when no other home shares them, or its directory
+    id) made its id, in `values`; an error naming the field when it is none of these, or
+    when the text fits more than one home (`AMBIGUOUS_CARE_HOME`: never a guess at which).
+    With no postcode given, the home's postcode is the patient's (they are there): one field
+    fewer on a care-home call."""
     typed = (values.get("care_home_service_id") or "").strip()
     if not typed:
         return
     homes = care_homes()
-    match = next(
-        (h for h in homes if typed in (h.value, h.text) or typed.casefold() == h.text.casefold()),
-        None,
-    )
+    match = next((h for h in homes if typed in (h.value, h.text)), None)
+    if match is None:
+        fits = [h for h in homes if typed.casefold() in (h.text.casefold(), h.short.casefold())]
+        if len(fits) > 1:
+            errors["care_home_service_id"] = AMBIGUOUS_CARE_HOME
+            return
+        match = fits[0] if fits else None
     if match is None:
         errors["care_home_service_id"] = (
             "Choose the care home from the list, or leave it blank if the patient is not in one"
@@ -316,7 +372,17 @@ def find_patient() -> ResponseReturnValue:
     """Prefill the new-call form from the patient record (POST: no NHS number in URLs/logs)."""
     errors: dict[str, str] = {}
     found = _prefill_from_nhs_number(request.form.get("nhs_number", ""), errors)
-    return _new_call_page({"red_flags": [], **found}, errors)
+    # What the navigator had already entered (call.js sends the call form's fields with the
+    # look-up) is kept: a red flag ticked before the look-up must still be ticked after it
+    # (fresh-eyes review of issue 17: the look-up wiped a ticked "Possible sepsis"). The
+    # record fills in the patient's details it holds, over what was typed.
+    typed = {
+        name: request.form.getlist(name) if name == "red_flags" else request.form.get(name, "")
+        for name in request.form
+        if name not in ("csrf_token", "nhs_number")
+    }
+    held = {name: value for name, value in found.items() if value}
+    return _new_call_page({"red_flags": [], **typed, **held}, errors)
 
 
 def _prefill_from_nhs_number(raw: str, errors: dict[str, str]) -> dict[str, Any]:

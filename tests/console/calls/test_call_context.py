@@ -25,6 +25,7 @@ from navigator.console.calls.new_call import care_homes, resolve_care_home
 from navigator.core.clock_words import clock_time, spoken_time
 from navigator.core.extensions import db
 from navigator.navigation.models import Navigation
+from tests.builders import load_directory, organisation, service
 from tests.console.calls.conftest import FALL, take_call
 from tests.console.conftest import post_form
 
@@ -69,7 +70,12 @@ SERVICE = {
     "referral_method": "phone",
     "referral_info": "Ask for the coordinator.",
     "opening_summary": "Open 8am to 8pm, every day",
-    "capacity": {"status": "green", "note": None, "stale": True},
+    "capacity": {
+        "status": "green",
+        "note": None,
+        "updated_at": "2026-11-29T09:00:00+00:00",
+        "stale": True,
+    },
 }
 
 
@@ -85,6 +91,23 @@ def test_how_to_reach_gives_the_number_the_callers_role_may_use(app: Flask) -> N
     assert home["How to refer"] == "Phone. Ask for the coordinator."
     assert "not confirmed recently" in home["Capacity"] and "stale" not in home["Capacity"]
     assert "Capacity" not in ambulance  # nobody reports a 999 service's capacity
+    assert home["Capacity"].startswith("Taking patients")  # the directory's words
+
+
+def test_a_service_that_never_reported_capacity_says_not_reported(app: Flask) -> None:
+    """As the directory says it (`_capacity_tag.jinja`): never "Green" for a default."""
+    never = SERVICE | {"capacity": {"status": "green", "note": None, "updated_at": None}}
+    with app.app_context():
+        assert dict(how_to_reach(never, "care_home"))["Capacity"] == "Not reported"
+
+
+def test_the_call_page_says_not_reported_on_a_fresh_directory(
+    sign_in: Callable[[str], FlaskClient],
+) -> None:
+    client = sign_in("navigator")
+    page = client.get(f"/calls/{take_call(client)}").text
+    reach = page.split('id="reach"', 1)[1].split("</dl>", 1)[0]
+    assert "Not reported" in reach and "Green" not in reach
 
 
 def test_care_homes_are_told_apart_and_lend_their_postcode(app: Flask) -> None:
@@ -98,6 +121,84 @@ def test_care_homes_are_told_apart_and_lend_their_postcode(app: Flask) -> None:
         typed = {"care_home_service_id": "Nowhere House"}
         resolve_care_home(typed, errors)
     assert errors["care_home_service_id"].startswith("Choose the care home from the list")
+
+
+def _two_wings(app: Flask, **second: object) -> None:
+    """Two care homes of one name at one address and postcode (a nursing and a residential
+    wing on one site), as a directory may list them."""
+    with app.app_context():
+        load_directory(
+            organisations=[organisation()],
+            services=[
+                service(id="ucr", needs=["fall_no_injury"]),
+                service(id="wing-a", name="Greenacre", service_type="care_home", needs=[]),
+                service(
+                    id="wing-b", name="Greenacre", service_type="care_home", needs=[], **second
+                ),
+            ],
+        )
+        db.session.remove()
+
+
+def test_two_homes_of_one_name_and_postcode_are_told_apart_and_the_chosen_one_recorded(
+    app: Flask, sign_in: Callable[[str], FlaskClient]
+) -> None:
+    """Each home's text in the list is unique (here by the directory id: nothing else tells
+    them apart), and the second one chosen is the one recorded, not the first."""
+    _two_wings(app)
+    client = sign_in("navigator")
+    page = client.get("/calls/new").text
+    options = re.findall(r'<option value="([^"]*Greenacre[^"]*)" data-id="([^"]+)"', page)
+    assert len(options) == 2 and len({text for text, _ in options}) == 2, options
+    text, chosen = options[1]
+    made = post_form(
+        client,
+        "/calls/new",
+        {
+            "caller_role": "care_home",
+            "need": "fall_no_injury",
+            "age": "88",
+            "postcode": "MK42 9DJ",
+            "care_home_service_id": text,
+        },
+    )
+    assert made.status_code == 302, made.text
+    with app.app_context():
+        navigation = db.session.get(Navigation, made.location.rsplit("/", 1)[1])
+        assert navigation is not None and navigation.care_home_service_id == chosen
+        db.session.remove()
+
+
+def test_homes_of_one_name_are_told_apart_by_the_location_name_first(app: Flask) -> None:
+    location = {
+        "name": "Residential wing",
+        "address": "1 Test Street, Bedford",
+        "postcode": "MK42 9DJ",
+        "lat": 52.126,
+        "lng": -0.472,
+    }
+    _two_wings(app, locations=[location])
+    with app.test_request_context():
+        texts = sorted(home.text for home in care_homes() if "Greenacre" in home.text)
+    assert texts == [
+        "Greenacre, Base, Bedford MK42 9DJ",
+        "Greenacre, Residential wing, Bedford MK42 9DJ",
+    ]
+
+
+def test_text_that_fits_more_than_one_home_asks_which(app: Flask) -> None:
+    """The name, town and postcode two homes share is no choice: the field says so, rather
+    than the first home being recorded."""
+    _two_wings(app)
+    with app.test_request_context():
+        values = {"care_home_service_id": "greenacre, Bedford MK42 9DJ", "postcode": ""}
+        errors: dict[str, str] = {}
+        resolve_care_home(values, errors)
+    assert errors == {
+        "care_home_service_id": "Select the care home from the list: more than one home has "
+        "this name"
+    }
+    assert values["postcode"] == ""
 
 
 def test_the_call_page_shows_the_call_and_the_list_finds_it_by_the_day_taken(
