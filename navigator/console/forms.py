@@ -158,7 +158,9 @@ FIELD_NAMES: dict[str, FieldName] = {
     "caller_roles": FieldName("who may call or refer", choose=True),
     "min_age_years": FieldName("the youngest age seen"),
     "max_age_years": FieldName("the oldest age seen"),
-    "reset_after_minutes": FieldName("how many minutes until capacity goes back to green"),
+    "reset_after_minutes": FieldName(
+        "how many minutes until the service is shown as taking patients again"
+    ),
     # The dashboard
     "from": FieldName("the first month"),
     "to": FieldName("the last month"),

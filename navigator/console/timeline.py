@@ -104,7 +104,11 @@ def call_timeline(session: Session, navigation: Navigation) -> list[Moment]:
     for event, service_id in events:
         to_status = label("referral_statuses", event.to_status)
         if event.from_status:
-            change = f"{label('referral_statuses', event.from_status)} to {to_status.lower()}"
+            # "Sent to on hold" read as "sent to a service" (second-look review of issue 17).
+            change = (
+                f"status changed from {label('referral_statuses', event.from_status).lower()} "
+                f"to {to_status.lower()}"
+            )
         else:
             change = to_status
         detail = f"{service(service_id)}: {change}"

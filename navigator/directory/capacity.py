@@ -54,9 +54,13 @@ def effective(row: Any, now: datetime, stale_hours: int) -> Capacity:
         return Capacity("green", None, None, None, None, stale=True)
     stale = now - row.updated_at > timedelta(hours=stale_hours)
     if row.status != "green" and row.reset_at is not None and row.reset_at <= now:
+        # Said without colour codes, and as what it is: a time-out, not a report (second-look
+        # review of issue 17: "reset to green" read as "taking patients again").
+        reported = "full" if row.status == "red" else "busy"
         note = (
-            f"{row.status.capitalize()} until {spoken_time(row.reset_at, now=now)}, then "
-            "automatically reset to green."
+            f"Reported {reported} until {spoken_time(row.reset_at, now=now)}, then "
+            "automatically reset to taking patients: nothing reported since, so check when "
+            "you call."
         )
         return Capacity("green", note, row.updated_at, row.updated_by, None, stale)
     return Capacity(row.status, row.note, row.updated_at, row.updated_by, row.reset_at, stale)

@@ -77,7 +77,7 @@ def test_the_pages_of_this_part_read_in_plain_english(
     expect(page.locator(".nhsuk-summary-list")).to_contain_text("Pat Example")
     expect(page.locator(".nhsuk-summary-list")).to_contain_text("(born 15 March 1940)")
     history = page.locator("ol.nhsuk-list").last
-    expect(history).to_contain_text("Sent to on hold: Waiting for a call back")
+    expect(history).to_contain_text("Status changed from sent to on hold: Waiting for a call back")
     expect(history).to_contain_text("by nick.navigator@nhs.net")
     assert visible_raw(page) == []
     assert_arial_first(page)

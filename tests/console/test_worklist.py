@@ -106,3 +106,5 @@ def test_a_sender_not_in_the_directory_is_shown_with_their_number(
     page = sign_in("navigator").get("/worklist").text
     assert "Sender not in the directory" in page and "07700 900999" in page
     assert "Collapsed" in page and "--emergency" in page
+    # An emergency says who calls 999 (second-look review: the same words as "not eating").
+    assert "If they have not called 999, tell them to call 999 now." in page
