@@ -158,7 +158,7 @@ def test_full_call_from_new_call_to_accepted_referral(sign_in_as: Callable[[str]
     expect(page.locator("#safety-netting")).to_be_visible()
     check_page(page, "call-recommendation")
     page.get_by_role("button", name="Accept and refer to UCR One").click()
-    expect(page.get_by_text("Referral sent to UCR One")).to_be_visible()
+    expect(page.get_by_text("Referral recorded for UCR One")).to_be_visible()
     expect(page.locator("#timeline")).to_contain_text("Referral sent")
     page.get_by_role("link", name="Referrals").click()
     check_page(page, "referrals")
@@ -189,7 +189,7 @@ def test_override_with_a_reason(sign_in_as: Callable[[str], Page]) -> None:
         "The family asked for the team that already visits. " + "x" * 1500
     )
     page.get_by_role("button", name="Override and refer").click()
-    expect(page.get_by_text("Referral sent to UCR Two")).to_be_visible()
+    expect(page.get_by_text("Referral recorded for UCR Two")).to_be_visible()
     # The page is now about the chosen service, with its referral (issue 13 §8, H24).
     expect(page.get_by_role("heading", name="Referred instead to: UCR Two")).to_be_visible()
     expect(page.locator("#referrals")).to_contain_text("UCR Two")

@@ -116,7 +116,7 @@ def test_the_dashboard_fits_a_phone_and_a_desktop(
         "The family asked for the team that already visits. " + "x" * 300
     )
     page.get_by_role("button", name="Override and refer").click()
-    expect(page.get_by_text("Referral sent to UCR Two")).to_be_visible()
+    expect(page.get_by_text("Referral recorded for UCR Two")).to_be_visible()
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/dashboard")  # at 320 px the header's menu folds the link away
     expect(page.locator("#recent-overrides")).to_contain_text("already visits")

@@ -96,12 +96,36 @@ def _handed_over(handoff: Handoff) -> str:
         return "Decision recorded."
     name = service_name(referral.service_id)
     if handoff.created:
-        return f"Referral sent to {name}: reference {referral.id[:8]}."
+        step = _next_step(referral.service_id, referral.id[:8])
+        done = f"Referral recorded for {name}" if step else f"Referral sent to {name}"
+        return f"{done}: reference {referral.id[:8]}.{step}"
     return (
         f"{name} already had an open referral for this call (reference {referral.id[:8]}, "
         f"{referral.status.replace('_', ' ')}): no second referral was sent. Decision "
         "recorded."
     )
+
+
+def _next_step(service_id: str, reference: str) -> str:
+    """What the navigator must still do by the service's way of taking referrals: a service
+    that takes them by phone is rung, and a walk-in or self-referral service needs none (the
+    fresh-eyes review of issue 17: "Referral sent" to a phone-only service read as handed
+    over, and the case waited until it was overdue). "" for the other ways."""
+    entry = directory_index().by_id.get(service_id)
+    if entry is None:
+        return ""
+    method = (entry.record.get("referral") or {}).get("method")
+    contact = entry.record.get("contact") or {}
+    if method == "phone":
+        number = contact.get("professional_phone") or contact.get("public_phone")
+        ring = f"phone {number}" if number else "phone them"
+        return f" Nothing is sent to them by navigator: {ring} now and give reference {reference}."
+    if method in ("walk_in", "self_referral"):
+        return (
+            " They take no referrals: tell the caller how to go there or refer themselves "
+            "(see How to reach, above)."
+        )
+    return ""
 
 
 def _patient_from_call(session: Session, navigation: Navigation, name: str) -> str:
