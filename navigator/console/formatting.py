@@ -174,8 +174,8 @@ def place(code: str | None) -> str:
 
 
 def _instant(value: datetime | str) -> datetime:
-    """An aware datetime, ISO text, or a naive datetime taken as UTC (how the database gives
-    `UTCDateTime` columns back on SQLite), as an aware instant."""
+    """An aware datetime, ISO text, or a naive datetime taken as UTC (`UTCDateTime` columns come
+    back aware; a naive value is one built in a template or a test), as an aware instant."""
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
