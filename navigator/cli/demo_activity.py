@@ -43,6 +43,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
+import nhs_number
 from flask import current_app
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
@@ -350,12 +351,10 @@ class ActivityRefused(Exception):
 
 def nhs_check_digit(nine: str) -> int | None:
     """The modulus-11 check digit for the first nine digits (NHS Data Dictionary), None when
-    the number would be invalid (a remainder that gives 10)."""
-    total = sum(int(digit) * weight for digit, weight in zip(nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    return None if check == 10 else check
+    the number would be invalid (a remainder that gives 10). Calculated by `nhs_number`, the
+    library `core.identifiers` validates NHS numbers with."""
+    check = nhs_number.calculate_checksum(nine)
+    return None if check is None or check == 10 else check
 
 
 def test_range_nhs_number(rng: random.Random, taken: set[str]) -> str:
