@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import resource
+import secrets
 import shutil
 import statistics
 import tempfile
@@ -45,7 +46,9 @@ def fresh_app(database_url: str | None) -> tuple[Flask, str]:
     os.environ.setdefault(
         "NAVIGATOR_INSTANCE_DIR", tempfile.mkdtemp(prefix="navigator-bench-inst-")
     )
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "LOG_LEVEL": "WARNING"})
+    # One process, so a throwaway signing key (required on PostgreSQL: docs/deployment.md).
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "LOG_LEVEL": "WARNING"}
+    app = create_app(config | {"SECRET_KEY": secrets.token_urlsafe(32)})
     return app, database_url
 
 

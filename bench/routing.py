@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -128,6 +129,7 @@ def over_http(
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # every worker signs alike
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "--preload", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--threads", str(threads), "--timeout", "120", "--log-level", "warning"]

@@ -12,7 +12,7 @@ from navigator.cli import register_commands
 from navigator.console import configure_templates, init_console
 from navigator.core.errors import register_error_handlers
 from navigator.core.extensions import db
-from navigator.core.settings import instance_dir, settings_from_env
+from navigator.core.settings import instance_dir, resolve_secret_key, settings_from_env
 from navigator.rules.reference import RULESET
 from navigator.sms.reference import FOLLOW_UP_PLAN
 from navigator.web.edge import install_edge
@@ -26,6 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env())
     if config:
         app.config.update(config)
+    # Raises SettingsError: on a database server every node must share one SECRET_KEY.
+    app.config["SECRET_KEY"] = resolve_secret_key(app.config)
     _configure_logging(app)
     install_proxy_fix(app)  # the client's address behind TRUSTED_PROXIES proxies (throttling)
     RULESET.install(app)  # raises RuleSetError: the service refuses to start with invalid rules

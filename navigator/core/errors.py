@@ -11,7 +11,11 @@ from typing import Any
 from flask import Flask, Response, current_app, json, request
 from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
+
+from navigator.core.outage import RETRY_AFTER_SECONDS, is_database_outage
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +238,29 @@ def _handle_unexpected(exc: Exception) -> Response:
     return problem_response(500, detail=_SORRY)
 
 
+_OUTAGE = "The service cannot reach its database just now. Nothing was saved; try again shortly."
+
+
+def _handle_database_error(exc: Exception) -> Response:
+    """A database outage (PostgreSQL restarting, unreachable, out of connections) is 503 with
+    `Retry-After`, so clients retry (with the same idempotency key) instead of reporting a
+    bug; nothing in the request was committed. Any other database error is unexpected."""
+    if not is_database_outage(exc):
+        return _handle_unexpected(exc)
+    # The exception's text names the host and may quote SQL; only its type is logged.
+    log.warning(
+        "database unavailable (%s) on %s %s", type(exc).__name__, request.method, request.path
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    html = _html_error(503, "Sorry, the service is unavailable", _OUTAGE, headers)
+    if html is not None:
+        return html
+    return problem_response(503, detail=_OUTAGE, code="database_unavailable", headers=headers)
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(DBAPIError, _handle_database_error)
+    app.register_error_handler(PoolTimeoutError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)

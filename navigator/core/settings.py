@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,39 @@ def database_url() -> str:
     return url
 
 
-def secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong: navigator refuses to start, saying which and why."""
+
+
+def node_local_secret_key() -> str:
+    """A SECRET_KEY generated once and kept under instance/: only for the embedded SQLite
+    database, where everything runs on one machine."""
     path = instance_dir() / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def resolve_secret_key(config: Mapping[str, Any]) -> str:
+    """The SECRET_KEY to sign sessions, CSRF tokens and device cookies with.
+
+    Given (environment or config): that. Otherwise, on SQLite (embedded: one machine, so one
+    node) a key generated once per instance directory. On any other database several nodes
+    may serve the same users behind a load balancer, and each would generate a different key:
+    a console session signed by one node would be refused by the next. So there it must be
+    set, to the same value on every node. Raises SettingsError saying so."""
+    if key := config.get("SECRET_KEY"):
+        return str(key)
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        return node_local_secret_key()
+    raise SettingsError(
+        "SECRET_KEY is not set. With DATABASE_URL on a database server, navigator may run on "
+        "several nodes, which must all sign console sessions with the same key: set SECRET_KEY "
+        "to the same long random value on every node (generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`). "
+        "See docs/deployment.md."
+    )
 
 
 def _int(name: str, default: int) -> int:
@@ -84,6 +109,9 @@ def twilio_settings() -> dict[str, Any]:
         "SMS_RETRY_MAX_SECONDS": _float("SMS_RETRY_MAX_SECONDS", 1800.0),
         "SMS_SENDING_LEASE_SECONDS": _float("SMS_SENDING_LEASE_SECONDS", 120.0),
         "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+        # Twilio calls in flight at once while a claimed batch is sent (threads, each with its
+        # own database session: keep it below the engine's pool size, 5 + 10 overflow).
+        "SMS_SEND_CONCURRENCY": _int("SMS_SEND_CONCURRENCY", 8),
         "SMS_DISPATCH_INTERVAL_SECONDS": _float("SMS_DISPATCH_INTERVAL_SECONDS", 5.0),
         "SMS_SWEEP_INTERVAL_SECONDS": _float("SMS_SWEEP_INTERVAL_SECONDS", 60.0),
     }
@@ -96,7 +124,9 @@ def settings_from_env() -> dict[str, Any]:
         # values bound to it, which are patient data on most tables (review of issue 16: a
         # DataError logged a BaRS message's safety-netting text and flags).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
-        "SECRET_KEY": secret_key(),
+        # Resolved by `resolve_secret_key` once the app's config is complete: required, and
+        # shared by every node, unless the database is the embedded SQLite one.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "NAVIGATOR_DIRECTORY_DATA": os.environ.get(
             "NAVIGATOR_DIRECTORY_DATA", str(PROJECT_ROOT / "directory_of_services")
@@ -116,6 +146,11 @@ def settings_from_env() -> dict[str, Any]:
         "CAPACITY_DEFAULT_RESET_MINUTES": _int("CAPACITY_DEFAULT_RESET_MINUTES", 240),
         "CAPACITY_STALE_HOURS": _int("CAPACITY_STALE_HOURS", 24),
         "ASSURANCE_STALE_DAYS": _int("ASSURANCE_STALE_DAYS", 90),
+        # Directory index refresh (directory/index.py): a change naming at most this many
+        # services is applied by the request that sees it; a full rebuild runs in that request
+        # only when the last one took less than this many milliseconds, else in the background.
+        "DIRECTORY_INDEX_INLINE_APPLY_MAX": _int("DIRECTORY_INDEX_INLINE_APPLY_MAX", 100),
+        "DIRECTORY_INDEX_INLINE_BUILD_MS": _int("DIRECTORY_INDEX_INLINE_BUILD_MS", 50),
         # Minutes a referral may wait for acceptance or rejection before it is overdue.
         "REFERRAL_ACK_MINUTES": {
             urgency: _int(f"REFERRAL_ACK_MINUTES_{urgency.upper()}", default)
@@ -144,6 +179,10 @@ def settings_from_env() -> dict[str, Any]:
         "BARS_RETRY_MAX_SECONDS": _float("BARS_RETRY_MAX_SECONDS", 1800.0),
         "BARS_SENDING_LEASE_SECONDS": _float("BARS_SENDING_LEASE_SECONDS", 120.0),
         "BARS_DISPATCH_INTERVAL_SECONDS": _float("BARS_DISPATCH_INTERVAL_SECONDS", 5.0),
+        # `navigator scheduler` fail-over (navigator.core.leader): how often a standby tries the
+        # leader lock and the active process checks it still holds it (seconds). A standby takes
+        # over within about this long of the active one dying; keep it well under 30.
+        "SCHEDULER_LEADER_POLL_SECONDS": _float("SCHEDULER_LEADER_POLL_SECONDS", 5.0),
         # Console sessions: signed out after this many idle minutes; cookies only over HTTPS
         # unless PUBLIC_BASE_URL is plain http (local use).
         "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),

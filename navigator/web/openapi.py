@@ -7,7 +7,8 @@
   every request before its view: a NUL in a header is 400, a body over the limit is 413 even
   on a GET, a NUL or lone surrogate in any query parameter, documented or not, is 422); a
   secured operation can answer 401, 429 and, if not every role may call it, 403; a JSON body
-  also 415; a path id 404. `problems(409, …)` adds what only
+  also 415; a path id 404; and every operation 503 with `Retry-After` while the database is
+  unreachable (`navigator.core.outage`). `problems(409, …)` adds what only
   the view knows. No `default` response: a status not listed is a bug, and the schemathesis
   test (`tests/web/test_schemathesis.py`) fails on it.
 - Fields validated by `InVocabulary(scheme)` list the scheme's codes as an `enum`, read from the
@@ -50,6 +51,8 @@ DESCRIPTIONS: dict[int, str] = {
     415: "The request body is not `application/json`",
     422: "Invalid input: `errors` names each field and what is wrong with it",
     429: "Too many failed authentications from your address; retry after `Retry-After` seconds",
+    503: "The database is unavailable (restarting, unreachable or busy): nothing was saved; "
+    "retry after `Retry-After` seconds, with the same `Idempotency-Key`",
 }
 HEADERS: dict[int, dict[str, dict[str, Any]]] = {
     401: {
@@ -71,11 +74,18 @@ HEADERS: dict[int, dict[str, dict[str, Any]]] = {
             "schema": {"type": "integer", "minimum": 0},
         }
     },
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 
 
 # Every `code` a problem response can carry (`Problem(..., code=...)`), and what it means.
 PROBLEM_CODES: dict[str, str] = {
+    "database_unavailable": "503: the database is restarting or unreachable; nothing was saved",
     "episode_closed": "The DTOC episode has ended (transferred) and cannot change",
     "event_id_reused": "The transition `event_id` was sent before with different content",
     "idempotency_key_reused": "The `Idempotency-Key` was used before for a different request",
@@ -165,8 +175,9 @@ class ErrorListPlugin(BasePlugin):
     ) -> None:
         for operation in (operations or {}).values():
             responses: dict[Any, Any] = operation.setdefault("responses", {})
-            # The edge answers these for any operation (see the module doc).
-            inferred: list[int] = [400, 413, 422]
+            # The edge answers these for any operation (see the module doc), and any operation
+            # can meet a database outage (503, `navigator.core.outage`).
+            inferred: list[int] = [400, 413, 422, 503]
             if operation.get("security"):
                 inferred += [401, 429]
                 roles = operation.get(ROLES_KEY, API_ROLES)
