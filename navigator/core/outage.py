@@ -8,7 +8,8 @@ distinction is made on what the driver reports, not on the class alone.
 
 Sources: PostgreSQL's SQLSTATE table (Appendix A, "PostgreSQL Error Codes"): class 08
 "Connection Exception", 57P01 `admin_shutdown`, 57P02 `crash_shutdown`, 57P03
-`cannot_connect_now` (starting up or in recovery), 53300 `too_many_connections`; SQLite's
+`cannot_connect_now` (starting up or in recovery), 53300 `too_many_connections`, 25006
+`read_only_sql_transaction` (the connection reached a standby during a fail-over); SQLite's
 result codes SQLITE_BUSY (5) and SQLITE_LOCKED (6).
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 # PostgreSQL restart or a pgbouncer reconnect takes, so a client's retry usually lands.
 RETRY_AFTER_SECONDS = 5
 
-_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "25006"})
 _SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 
 
@@ -35,9 +36,11 @@ def is_database_outage(exc: BaseException) -> bool:
         return False
     if exc.connection_invalidated:  # SQLAlchemy saw the connection drop under the statement
         return True
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "25006":  # psycopg's InternalError subclass
+        return True
     if not isinstance(exc, OperationalError | InterfaceError):
         return False
-    original = exc.orig
     sqlstate = getattr(original, "sqlstate", None)
     if sqlstate is not None:
         return str(sqlstate).startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
