@@ -2,7 +2,9 @@
 
 `navigator scheduler` (built in `navigator.sms.worker.build_scheduler`, which names this job
 by its string reference `navigator.bars.worker:dispatch_job`, every
-`BARS_DISPATCH_INTERVAL_SECONDS`) runs `dispatch_job` in a worker thread that already holds the
+`BARS_DISPATCH_INTERVAL_SECONDS`, in whichever scheduler process holds the leader lock: one
+active of any number, `navigator.core.leader`; the job runs whether or not SMS is configured)
+runs `dispatch_job` in a worker thread that already holds the
 app's context (the scheduler's thread pool enters it when each thread starts), so this module
 needs no import of the scheduler. Each run first re-queues messages stuck in `sending`, then
 claims and sends what is due; `dispatch_due` and `sweep_stuck` own the unit of work and commit

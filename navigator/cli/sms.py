@@ -1,4 +1,5 @@
-"""`navigator scheduler` and `navigator fake-twilio`: the SMS follow-up processes.
+"""`navigator scheduler` (active or standby: `navigator.sms.worker`) and
+`navigator fake-twilio`: the SMS follow-up processes.
 
 The SMS process modules are imported inside each command, so building the CLI (every app
 start registers it) loads neither APScheduler nor the fake Twilio.
@@ -18,7 +19,10 @@ from navigator.core.settings import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKE
 @click.command("scheduler")
 @with_appcontext
 def scheduler() -> None:
-    """Send follow-up texts (its own process; never run inside web workers). Stops on SIGTERM."""
+    """Send follow-up texts and BaRS responses (its own process; never inside web workers).
+
+    Run any number: one is active (it holds the leader lock), the rest stand by and take over
+    within SCHEDULER_LEADER_POLL_SECONDS of its death. Stops on SIGTERM."""
     # No unit of work here: the process runs for days; its jobs (`navigator.sms.worker`) open
     # their own, one per claim and one per message.
     from navigator.sms.worker import run_scheduler

@@ -1,7 +1,8 @@
 """The worker (`navigator.sms.worker`, run by `navigator scheduler`): it owns the outbox's
 commits, claiming before it sends, so a second worker never sends the same text; and as a
 real process, killed with SIGKILL mid-run and restarted, it loses nothing and sends nothing
-twice; SIGTERM stops it cleanly."""
+twice; SIGTERM stops it cleanly. Without Twilio settings it still runs (the BaRS job), one
+active and any other standing by."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from navigator.core.db import transaction, utcnow
 from navigator.core.extensions import db
+from navigator.core.migrations import JOBS_TABLE
 from navigator.sms.clients.twilio import TwilioSettings, TwilioSmsClient
 from navigator.sms.models import SCHEDULED, SENDING, SmsMessage
 from navigator.sms.outbox import claim_due
 from navigator.sms.plan import QuietHours
 from navigator.sms.worker import dispatch_due, sweep_stuck
+from tests.cluster.scheduler_support import start_scheduler as start_with_log
 from tests.conftest import PROJECT_ROOT
 from tests.sms.conftest import Live, care_home_call, load_care_home_directory, wait_for
 
@@ -80,6 +83,7 @@ def start_scheduler(
 ) -> Any:
     env = os.environ | {
         "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-only-secret",  # required, and shared by all nodes, on PostgreSQL
         "NAVIGATOR_INSTANCE_DIR": str(tmp_path),
         "NAVIGATOR_FOLLOW_UPS": follow_ups,
         "PUBLIC_BASE_URL": live.base_url,
@@ -89,7 +93,7 @@ def start_scheduler(
         "SMS_SENDING_LEASE_SECONDS": "1.5",
         "SMS_HTTP_TIMEOUT_SECONDS": "0.5",
         "SMS_BATCH_SIZE": "5",
-        "LOG_LEVEL": "WARNING",
+        "SCHEDULER_LEADER_POLL_SECONDS": "0.5",
     }
     return subprocess.Popen(  # noqa: S603 - our own console script
         [str(NAVIGATOR), "scheduler"],
@@ -144,14 +148,55 @@ def test_killed_scheduler_loses_nothing_and_sends_nothing_twice(
     assert [body for body, n in counts.items() if n > 1] == []
 
 
-@pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID"])
-def test_the_scheduler_refuses_to_start_without_twilio_settings(
-    missing: str, database_url: str, tmp_path: Path
-) -> None:
+def scheduler_without_sms_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_"))}
-    env |= {"DATABASE_URL": database_url, "NAVIGATOR_INSTANCE_DIR": str(tmp_path)}
+    return env | {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-only-secret",  # required, and shared by all nodes, on PostgreSQL
+        "NAVIGATOR_INSTANCE_DIR": str(tmp_path),
+        "SCHEDULER_LEADER_POLL_SECONDS": "0.5",
+    }
+
+
+def test_the_scheduler_refuses_to_start_with_half_the_twilio_settings(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Given but wrong is an error; absent is not (next test)."""
+    env = scheduler_without_sms_env(database_url, tmp_path) | {
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32
+    }
     result = subprocess.run(  # noqa: S603
-        [str(NAVIGATOR), "scheduler"], env=env, capture_output=True, timeout=30, check=False
+        [str(NAVIGATOR), "scheduler"], env=env, capture_output=True, timeout=60, check=False
     )
     assert result.returncode != 0
-    assert missing.encode() in result.stderr
+    assert b"TWILIO_AUTH_TOKEN" in result.stderr
+    assert b"TWILIO_FROM" in result.stderr
+
+
+def test_without_twilio_settings_the_scheduler_runs_the_bars_job_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    """BaRS responses must go out where SMS is not set up (issue 18 §3): the scheduler
+    starts, says texts are not sent, and becomes active; a second one stands by (on SQLite
+    too, through the file lock beside the database)."""
+    env = scheduler_without_sms_env(database_url, tmp_path)
+    first = start_with_log(env)
+    try:
+        wait_for(lambda: first.state() == "active", timeout=60)
+        second = start_with_log(env)
+        try:
+            wait_for(lambda: second.state() == "standby", timeout=60)
+            assert first.state() == "active"
+        finally:
+            assert second.terminate() == 0, second.log()
+    finally:
+        assert first.terminate() == 0, first.log()
+    assert "no TWILIO_* settings" in first.log()
+    assert "follow-up texts are not sent" in first.log()
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            jobs = set(conn.scalars(text(f"SELECT id FROM {JOBS_TABLE}")))  # noqa: S608
+    finally:
+        engine.dispose()
+    assert jobs == {"bars-dispatch"}
