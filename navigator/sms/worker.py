@@ -176,15 +176,20 @@ def dispatch_due(
     `session` and `client`, or through `pool` (its own sessions and clients) when given.
     Stops before claiming another batch once `active()` is false (this process is no longer
     the active scheduler)."""
+    given = now
     now = now or utcnow()
     report = DispatchReport()
     if in_quiet_hours(now, quiet):
         return report
     while active():
+        # Each batch's claim is stamped with the time it is made, not when this run began: a
+        # backlog takes minutes, and a batch claimed "as of" the run's start would look past
+        # its lease to the sweeper while still being sent, and be queued again (a duplicate).
+        claimed_at = given or utcnow()
         # The claim is committed before the provider is called: another worker's claim then
         # skips these rows (or its conditional UPDATE changes nothing), so no two send one.
         with transaction(session):
-            ids = claim_due(session, now=now, limit=settings.batch_size)
+            ids = claim_due(session, now=claimed_at, limit=settings.batch_size)
         if not ids:
             break
         report.claimed += len(ids)

@@ -6,16 +6,18 @@ active and any other standing by."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from navigator.core.db import transaction, utcnow
@@ -65,6 +67,36 @@ def test_a_claim_is_committed_before_twilio_is_called(
     assert (report.claimed, report.sent) == (2, 2)
     assert client.seen == [(SENDING, []), (SENDING, [])]  # committed, and not claimable
     assert len(live.fake.sent()) == 2
+
+
+class SlowTwilio(TwilioSmsClient):
+    """The real client, taking `delay` seconds longer per send (a slow provider)."""
+
+    def __init__(self, live: Live, delay: float) -> None:
+        super().__init__(TwilioSettings.from_config(live.app.config))
+        self.delay = delay
+
+    def send_sms(self, to: str, body: str, *, reference: str) -> str:
+        time.sleep(self.delay)
+        return super().send_sms(to, body, reference=reference)
+
+
+def test_each_batch_of_a_backlog_is_claimed_with_its_own_time(
+    live: Live, live_session: Session, due_messages: list[str]
+) -> None:
+    """A backlog sent batch by batch: a later batch's lease starts when it is claimed, not
+    when the run began, or the sweeper would take a message still being sent for a dead
+    sender's and queue it again (review of issue 18: a duplicate text under a backlog)."""
+    settings = dataclasses.replace(live.settings(), batch_size=1)
+    report = dispatch_due(live_session, SlowTwilio(live, 0.3), settings, NO_QUIET)
+    assert report.sent == 2
+    first, second = sorted(
+        live_session.scalars(
+            select(SmsMessage.first_claimed_at).where(SmsMessage.id.in_(due_messages))
+        )
+    )
+    assert first is not None and second is not None
+    assert (second - first).total_seconds() >= 0.3
 
 
 def test_the_sweep_commits_what_it_does(
