@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from navigator.core.db import Base, UTCDateTime, utcnow
@@ -16,6 +16,10 @@ class Navigation(Base):
     __table_args__ = (
         Index("ix_navigations_created_at", "created_at"),
         Index("ix_navigations_local_month_place", "local_month", "place"),
+        # A client's Idempotency-Key names one navigation, whatever the retries (issue 18 §4).
+        UniqueConstraint(
+            "client_id", "idempotency_key", name="uq_navigations_client_id_idempotency_key"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -39,6 +43,11 @@ class Navigation(Base):
     lives_in_care_home: Mapped[bool] = mapped_column(default=False)
     care_home_service_id: Mapped[str | None] = mapped_column(String(100))
     case_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    # Set when the client sent an Idempotency-Key: whose key (`Caller.client_ref`), the key,
+    # and the fingerprint of the body it came with (`core.idempotency.request_hash`).
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     urgency: Mapped[str] = mapped_column(String(20))
     rules_version: Mapped[str] = mapped_column(String(40))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from navigator.core.clock import local_month
 from navigator.core.db import load_or_404, utcnow
-from navigator.core.errors import field_error
+from navigator.core.errors import Problem, field_error
+from navigator.core.idempotency import KeyReused
 from navigator.core.places import Located, Postcode
 from navigator.core.reference import VOCABULARY
 from navigator.core.vocabulary import Vocabulary
@@ -27,6 +29,7 @@ from navigator.patients.audit import audit
 from navigator.rules.reference import RULESET
 from navigator.rules.ruleset import Facts, RuleSet, evaluate
 from navigator.sms.due import schedule_follow_ups
+from navigator.sms.history import follow_ups_for
 from navigator.sms.plan import FollowUpPlan
 from navigator.sms.reference import FOLLOW_UP_PLAN
 
@@ -108,6 +111,49 @@ def _item(ranked: Ranked, at: datetime, located: Located) -> dict[str, Any]:
     return item
 
 
+@dataclass(frozen=True)
+class Idempotency:
+    """A navigation asked for under a client's `Idempotency-Key`: whose key
+    (`Caller.client_ref`), the key, and the `request_hash` of the body as the client sent it."""
+
+    client_ref: str
+    key: str
+    fingerprint: str
+
+
+KEY_REUSED = KeyReused(
+    "This Idempotency-Key was already used for a different navigation.", "idempotency_key_reused"
+)
+
+
+def replay_navigation(
+    session: Session, idempotency: Idempotency, *, actor: str
+) -> dict[str, Any] | None:
+    """The navigation this client already made under this key, as `GET /navigations/{id}`
+    shows it (the answer first given, follow-up texts as they are now), or None if the key is
+    new. Raises Problem 409 `idempotency_key_reused` when the key came with another body.
+    A replay is a read: audited like one when the call carries an NHS number.
+
+    The unique constraint on (client_id, idempotency_key) settles a race between two sends of
+    one key: the loser rolls back and, rerun by `core.db.retry_on_conflict`, replays."""
+    existing = session.scalar(
+        select(Navigation).where(
+            Navigation.client_id == idempotency.client_ref,
+            Navigation.idempotency_key == idempotency.key,
+        )
+    )
+    if existing is None:
+        return None
+    if existing.request_hash != idempotency.fingerprint:  # `replay_or_conflict`'s rule
+        raise Problem(409, KEY_REUSED.detail, code=KEY_REUSED.code)
+    navigation = get_navigation(session, existing.id, actor=actor)
+    return {
+        "warnings": [],
+        **navigation.result,
+        "follow_ups": follow_ups_for(session, navigation.id),
+    }
+
+
 def navigate(  # returns the navigation as the API shows it
     session: Session,
     body: Mapping[str, Any],
@@ -120,8 +166,10 @@ def navigate(  # returns the navigation as the API shows it
     stale_hours: int,
     follow_ups: FollowUpPlan | None = None,
     require_postcode: bool = True,
+    idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
-    """Route one call and record it: `body` is what `NavigationRequestSchema` loaded (its
+    """Route one call and record it, under `idempotency`'s key when given (the caller asks
+    `replay_navigation` first). `body` is what `NavigationRequestSchema` loaded (its
     `warnings` go into the answer as they are). A call without a caller role or postcode is
     answered only when it has a red flag (the schema lets no other through); otherwise it is
     a 422 naming the field. `require_postcode=False`: a referral another system has already
@@ -211,6 +259,9 @@ def navigate(  # returns the navigation as the API shows it
         lives_in_care_home=facts.lives_in_care_home,
         care_home_service_id=care_home,
         case_ref=body.get("case_ref"),
+        client_id=idempotency.client_ref if idempotency else None,
+        idempotency_key=idempotency.key if idempotency else None,
+        request_hash=idempotency.fingerprint if idempotency else None,
         nhs_number=body.get("nhs_number"),
         urgency=routing.urgency,
         rules_version=ruleset.version,
@@ -320,6 +371,7 @@ def navigate_call(
     created_by: str,
     require_postcode: bool = True,
     index: DirectoryIndex | None = None,
+    idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     """Route and record one call in the caller's transaction (follow-up texts included).
     `index`: the directory index the caller already has for this request (`directory_index`
@@ -335,4 +387,5 @@ def navigate_call(
         stale_hours=stale_hours(),
         follow_ups=FOLLOW_UP_PLAN.get(),
         require_postcode=require_postcode,
+        idempotency=idempotency,
     )

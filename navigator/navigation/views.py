@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from navigator.core.db import transaction
+from navigator.core.db import retry_on_conflict, transaction
 from navigator.core.extensions import current_session
+from navigator.core.idempotency import request_hash
 from navigator.directory.reference import directory_index
 from navigator.navigation.need_to_know import may_see_navigation
 from navigator.navigation.schemas import (
@@ -18,10 +19,19 @@ from navigator.navigation.schemas import (
     NavigationRequestSchema,
     NavigationSchema,
 )
-from navigator.navigation.service import day_range, gap_report, get_navigation, navigate_call
+from navigator.navigation.service import (
+    Idempotency,
+    day_range,
+    gap_report,
+    get_navigation,
+    navigate_call,
+    replay_navigation,
+)
 from navigator.sms.history import follow_ups_for
 from navigator.web.auth import current_caller, require_roles
 from navigator.web.edge import sets_aside_bad_text
+from navigator.web.idempotency import idempotency_key
+from navigator.web.openapi import problems
 
 blp = Blueprint(
     "navigations", __name__, url_prefix="/api/v1", description="Routing a call to a service"
@@ -42,6 +52,10 @@ blp = Blueprint(
     },
 )
 @blp.response(201, NavigationSchema)
+@blp.alt_response(
+    200, schema=NavigationSchema, description="A retry with the same Idempotency-Key and body"
+)
+@problems(409)
 def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
     """Recommend a service for a call, with reasons, alternatives and safety-netting.
 
@@ -52,12 +66,29 @@ def create_navigation(body: dict[str, Any]) -> ResponseReturnValue:
     `{"chest_pain": true}`, each such reading warned about. Text with a NUL or a lone surrogate
     is left out of a red-flag call with a warning. Without a red flag, a missing or invalid
     fact is a 422 naming the field (text with a NUL or a lone surrogate too).
+
+    Send an `Idempotency-Key` header (1 to 200 characters, unique per call) so a retry is
+    safe: the same key with the same body answers 200 with the navigation first made; with
+    another body, 409 `idempotency_key_reused`.
     """
-    session = current_session()
-    with transaction(session):
-        result = navigate_call(session, body, created_by=current_caller().label)
+    key = idempotency_key()
+    session, caller = current_session(), current_caller()
+    idempotency = None
+    if key is not None:  # the fingerprint of what the client sent, before any reading of it
+        idempotency = Idempotency(caller.client_ref, key, request_hash(request.get_json()))
+
+    def once() -> tuple[dict[str, Any], bool]:
+        if idempotency is not None and (
+            replayed := replay_navigation(session, idempotency, actor=caller.label)
+        ):
+            return replayed, False
+        made = navigate_call(session, body, created_by=caller.label, idempotency=idempotency)
+        return made, True
+
+    # A concurrent send of the same key can win the unique constraint: rerun, replay it.
+    result, created = retry_on_conflict(session, once)
     response = jsonify(result)
-    response.status_code = 201
+    response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/navigations/{result['id']}"
     return response
 

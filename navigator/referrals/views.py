@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from navigator.core.db import retry_on_conflict, transaction, utcnow
-from navigator.core.errors import Problem
 from navigator.core.extensions import current_session
 from navigator.core.reference import GAZETTEER
 from navigator.directory.reference import directory_index
@@ -32,22 +31,10 @@ from navigator.referrals.service import (
     referral_dict,
 )
 from navigator.web.auth import current_caller, require_roles
+from navigator.web.idempotency import idempotency_key
 from navigator.web.openapi import problems
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Referrals (handoffs)")
-
-MAX_KEY_LENGTH = 200
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise Problem(
-            400,
-            "Idempotency-Key must be 1 to 200 characters.",
-            errors={"Idempotency-Key": ["1 to 200 characters"]},
-        )
-    return key
 
 
 @blp.route("/referrals", methods=["POST"])
@@ -65,7 +52,7 @@ def post_referral(body: dict[str, Any]) -> ResponseReturnValue:
     `open_referral_exists`: the navigation already has an open referral (sent, accepted, on
     hold) to this service, whatever the key; `existing_referral_id` names it.
     """
-    key = _idempotency_key()
+    key = idempotency_key()
     session, caller, now = current_session(), current_caller(), utcnow()
 
     def once() -> tuple[dict[str, Any], bool]:
