@@ -230,6 +230,8 @@ _SORRY = "Something went wrong on our side; it has been logged."
 
 
 def _handle_unexpected(exc: Exception) -> Response:
+    if is_database_outage(exc):  # e.g. PendingRollbackError after a connection was lost
+        return _database_unavailable(exc)
     # Log the type and where, never the request body: it may hold patient data.
     log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
     html = _html_error(500, "Sorry, there is a problem with the service", _SORRY)
@@ -247,6 +249,10 @@ def _handle_database_error(exc: Exception) -> Response:
     bug; nothing in the request was committed. Any other database error is unexpected."""
     if not is_database_outage(exc):
         return _handle_unexpected(exc)
+    return _database_unavailable(exc)
+
+
+def _database_unavailable(exc: BaseException) -> Response:
     # The exception's text names the host and may quote SQL; only its type is logged.
     log.warning(
         "database unavailable (%s) on %s %s", type(exc).__name__, request.method, request.path

@@ -27,20 +27,38 @@ _SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 
 
 def is_database_outage(exc: BaseException) -> bool:
-    """True when `exc` says the database is unreachable, restarting, shutting down, out of
-    connections or (SQLite) locked: transient, worth a retry. False for everything else,
-    including SQL errors, constraint violations and a schema that is not migrated."""
+    """True when `exc`, or an exception it was raised from or while handling, says the
+    database is unreachable, restarting, shutting down, out of connections, read-only (a
+    standby) or (SQLite) locked: transient, worth a retry. The chain matters because a
+    connection lost mid-request can surface as another error (SQLAlchemy's
+    `PendingRollbackError` after a failed flush, a raw driver error from a rollback).
+    False for everything else, including SQL errors, constraint violations and a schema
+    that is not migrated."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if _says_outage(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _says_outage(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeoutError):  # no connection free in the pool within its timeout
         return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:  # SQLAlchemy saw the connection drop under the statement
-        return True
-    original = exc.orig
-    if getattr(original, "sqlstate", None) == "25006":  # psycopg's InternalError subclass
-        return True
-    if not isinstance(exc, OperationalError | InterfaceError):
-        return False
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:  # SQLAlchemy saw the connection drop under the statement
+            return True
+        original: BaseException | None = exc.orig
+        if getattr(original, "sqlstate", None) == "25006":  # psycopg's InternalError subclass
+            return True
+        if not isinstance(exc, OperationalError | InterfaceError):
+            return False
+    else:
+        original = exc  # a driver's own exception, not wrapped by SQLAlchemy
+        if type(original).__name__ not in ("OperationalError", "InterfaceError"):
+            return getattr(original, "sqlstate", None) == "25006"
     sqlstate = getattr(original, "sqlstate", None)
     if sqlstate is not None:
         return str(sqlstate).startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES

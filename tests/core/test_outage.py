@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
 
 from navigator import create_app
 from navigator.core.outage import RETRY_AFTER_SECONDS, is_database_outage
@@ -134,3 +134,16 @@ def test_the_health_check_says_unavailable(unreachable_app: Flask) -> None:
     response = unreachable_app.test_client().get("/api/v1/health")
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_an_error_raised_while_handling_an_outage_is_still_an_outage() -> None:
+    """A connection lost mid-request can surface as another error (SQLAlchemy's
+    PendingRollbackError after a failed flush): the chain is followed (issue 18 fault test:
+    one 500 seen during a PostgreSQL restart)."""
+    url = f"postgresql+psycopg://navigator@127.0.0.1:{_closed_port()}/navigator"
+    refused = _raised(url, "SELECT 1", connect_timeout=2)
+    follow_on = PendingRollbackError("This Session's transaction has been rolled back")
+    follow_on.__cause__ = refused
+    assert is_database_outage(follow_on)
+    assert is_database_outage(refused.orig)  # the driver's own exception, unwrapped
+    assert not is_database_outage(PendingRollbackError("rolled back after a constraint"))
