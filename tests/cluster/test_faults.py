@@ -117,7 +117,8 @@ def assert_nothing_lost(cluster: Cluster, results: Results) -> dict[str, int]:
         assert not twice, f"{kind}s stored more than once for one key: {twice}"
     # A write sent by this client that was never acknowledged may be stored (its answer was
     # lost) but never more than once: already checked above for every stored key.
-    return {f"{kind}s stored": len(stored) for kind, stored in keys.items()}
+    names = {"navigation": "navigations", "referral": "referrals", "transition": "transitions"}
+    return {f"{names.get(kind, 'BaRS referrals')} stored": len(ids) for kind, ids in keys.items()}
 
 
 def assert_clean_answers(results: Results) -> None:
