@@ -13,6 +13,7 @@ Flushes, never commits: the callers own the units of work.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -63,12 +64,16 @@ def claim_request(
         select(REQUESTS.c.state, REQUESTS.c.claimed_at).where(REQUESTS.c.request_id == request_id)
     ).first()
     if held is None:  # released between our insert and this read: a retry is judged afresh
-        raise Problem(425, TOO_EARLY)
+        raise Problem(425, TOO_EARLY, headers={"Retry-After": "1"})
     state, claimed_at = held
     if state == PROCESSED:
         raise Problem(409, DUPLICATE, code="duplicate")
     if claimed_at > now - timedelta(seconds=lease_seconds):
-        raise Problem(425, TOO_EARLY)
+        # When to come back: the claim's lease runs out then (and is taken over if the first
+        # attempt died), so a sender need not poll (issue 18 fault test: a node killed
+        # mid-message left its claim, and senders retried blind until the lease ended).
+        left = (claimed_at + timedelta(seconds=lease_seconds) - now).total_seconds()
+        raise Problem(425, TOO_EARLY, headers={"Retry-After": str(max(1, math.ceil(left)))})
     taken = session.execute(
         update(REQUESTS)
         .where(

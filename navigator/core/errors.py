@@ -64,6 +64,7 @@ class Problem(Exception):
         errors: Mapping[str, Any] | None = None,
         code: str | None = None,
         extensions: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title or HTTPStatus(status).phrase)
         self.status = status
@@ -74,6 +75,8 @@ class Problem(Exception):
         # RFC 9457 §3.2 extension members, e.g. `existing_referral_id`; each one is documented
         # in `navigator.web.openapi.ProblemSchema`. Never patient data.
         self.extensions = dict(extensions) if extensions else None
+        # Response headers the client needs to act on it, e.g. `Retry-After` on a 425.
+        self.headers = dict(headers or {})
 
 
 def field_error(field: str, message: str, status: int = 422) -> Problem:
@@ -211,10 +214,12 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _handle_problem(exc: Problem) -> Response:
-    html = _html_error(exc.status, exc.title, exc.detail or "")
+    html = _html_error(exc.status, exc.title, exc.detail or "", _kept_headers(exc.headers))
     if html is not None:
         return html
-    headers = {"WWW-Authenticate": 'Bearer realm="navigator"'} if exc.status == 401 else None
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="navigator"'
     return problem_response(
         exc.status,
         title=exc.title,

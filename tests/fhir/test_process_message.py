@@ -248,9 +248,12 @@ def test_a_request_id_still_processing_is_425_until_its_lease_runs_out(
             now=utcnow(),
             lease_seconds=30,
         )
-    status, body, _ = post(client, referral(), headers)
+    status, body, answer = post(client, referral(), headers)
     assert status == 425
     assert_outcome(body, 425, "transient", "REC_TOO_EARLY")
+    # When the lease runs out, so the sender need not poll (issue 18's node-kill fault test).
+    lease = app.config["BARS_PROCESSING_LEASE_SECONDS"]
+    assert 1 <= int(answer["Retry-After"]) <= lease
     assert counts(session)[0] == 0
     # The first attempt died: once its lease has run out, a retry takes the claim over.
     session.execute(
