@@ -149,7 +149,7 @@ def settings_from_env() -> dict[str, Any]:
         # Directory index refresh (directory/index.py): a change naming at most this many
         # services is applied by the request that sees it; a full rebuild runs in that request
         # only when the last one took less than this many milliseconds, else in the background.
-        "DIRECTORY_INDEX_INLINE_APPLY_MAX": _int("DIRECTORY_INDEX_INLINE_APPLY_MAX", 100),
+        "DIRECTORY_INDEX_INLINE_APPLY_MAX": _int("DIRECTORY_INDEX_INLINE_APPLY_MAX", 50),
         "DIRECTORY_INDEX_INLINE_BUILD_MS": _int("DIRECTORY_INDEX_INLINE_BUILD_MS", 50),
         # Minutes a referral may wait for acceptance or rejection before it is overdue.
         "REFERRAL_ACK_MINUTES": {

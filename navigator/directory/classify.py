@@ -185,7 +185,7 @@ def classify_service(
         raise ClassificationRejected(_by_parameter(errors))
     if new != old:
         update_service(session, old, new, changed_by=changed_by)
-        bump_revision(session)
+        bump_revision(session, [service_id])
     return new
 
 

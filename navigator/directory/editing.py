@@ -2,7 +2,8 @@
 
 A change is applied to the service's canonical record, and the result must pass the data
 format's schema and vocabulary checks before anything is written; every changed field then
-lands in the change history, and the search index is rebuilt (revision bump).
+lands in the change history, and the change is logged for every node's index (`bump_revision`
+with the service's id: each applies it on its next request).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def edit_service(
         raise EditRejected(errors)
     if new != old:
         update_service(session, old, new, changed_by=changed_by)
-        bump_revision(session)
+        bump_revision(session, [service_id])
     return new
 
 

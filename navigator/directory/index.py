@@ -1,29 +1,61 @@
 """An in-memory index of the directory's static data, shared by search and routing.
 
-Built from the canonical records (three queries) and rebuilt when the directory's revision
-token changes. Lookups intersect small integer sets (by type, need, place, district and a
-coarse grid for radius coverage) before any per-service check, which is what keeps a
-postcode + need + open-now search on 100,000 services within a few milliseconds.
-Capacity is deliberately not here: it is read live (see `capacity`).
+Built from the canonical records (three queries), then kept current from the directory's
+change log (`store.changed_service_ids`): a worker whose index is at change `seq` N re-reads
+only the services changed since and replaces their entries. Lookups intersect small integer
+sets (by type, need, place, district and a coarse grid for radius coverage) before any
+per-service check, which is what keeps a postcode + need + open-now search on 100,000
+services within a few milliseconds. Capacity is deliberately not here: it is read live (see
+`capacity`).
+
+Refreshing never makes a request wait long (issue 18 §2; `get_index`):
+
+- an index is immutable once published. A change makes a new `DirectoryIndex` that shares
+  every untouched set with the old one and has fresh copies of the touched ones (each copied
+  once per batch), then replaces the old in one reference swap, so a reader holding the old
+  one never sees a set change under it or half of a change;
+- a few changed services (at most `INLINE_APPLY_MAX`) are applied inline by the request that
+  notices them (a few milliseconds at 100,000 services);
+- more (a bulk load, a "everything" change, a worker behind the pruned log horizon) need a
+  full build: inline when the last full build took less than `inline_build_seconds` (a small
+  directory, as in the tests), otherwise in a background thread while every request keeps
+  using the current index, which is swapped for the new one when it is ready (hazard H42:
+  meanwhile, this worker serves the index as it was);
+- only a process with no index at all builds inline whatever the size. wsgi.py builds it in
+  the gunicorn master before forking, so no worker, including one the master restarts later
+  (it forks from the master's index and catches up as above), starts cold.
 """
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
+import logging
 import math
 import threading
+import time
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from navigator.core.places import Gazetteer, Located, Point
 from navigator.directory.opening import Schedule, schedule_from_opening
 from navigator.directory.opening_summary import describe
 from navigator.directory.records import Record
-from navigator.directory.store import current_revision, read_organisations, read_services
+from navigator.directory.store import (
+    changed_service_ids,
+    current_version,
+    read_organisations,
+    read_services,
+)
+
+log = logging.getLogger(__name__)
 
 # Grid cell for radius coverage, about 11 km square at England's latitudes. A service is filed
 # under every cell its coverage circle reaches, so a postcode's cell lists its candidates.
@@ -99,12 +131,112 @@ class Entry:
         return distance is not None and distance <= self.radius_km
 
 
+CHUNK_BITS = 10  # EntryList chunks of 1,024 entries
+
+
+class EntryList(Sequence[Entry]):
+    """Entries by position, in chunks of 1,024, so that a new index replacing a few entries
+    copies the list of ~100 chunks and the touched chunks only. Copying one flat list of
+    100,000 entries would write every entry's reference count, which after a fork turns the
+    pages holding them from shared into private memory in every worker, and took up to a
+    second per worker on its first refresh (bench/index_refresh.py). Never changed once its
+    index is published; `append` is for building."""
+
+    __slots__ = ("_chunks", "_length")
+
+    def __init__(self, chunks: list[list[Entry]] | None = None, length: int = 0) -> None:
+        self._chunks, self._length = chunks if chunks is not None else [], length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, pos: int) -> Entry:  # type: ignore[override]  # no slices
+        if pos < 0:
+            pos += self._length
+        if not 0 <= pos < self._length:
+            raise IndexError(pos)
+        return self._chunks[pos >> CHUNK_BITS][pos & ((1 << CHUNK_BITS) - 1)]
+
+    def __iter__(self) -> Iterator[Entry]:
+        for chunk in self._chunks:
+            yield from chunk
+
+    def append(self, entry: Entry) -> None:
+        if not self._chunks or len(self._chunks[-1]) == 1 << CHUNK_BITS:
+            self._chunks.append([])
+        self._chunks[-1].append(entry)
+        self._length += 1
+
+    def with_changes(self, replaced: Mapping[int, Entry], added: list[Entry]) -> EntryList:
+        """A new list: these positions replaced, then `added` appended; this one unchanged."""
+        chunks = list(self._chunks)
+        copied: set[int] = set()
+
+        def chunk_for(pos: int) -> list[Entry]:
+            number = pos >> CHUNK_BITS
+            if number == len(chunks):
+                chunks.append([])
+                copied.add(number)
+            elif number not in copied:
+                chunks[number] = list(chunks[number])
+                copied.add(number)
+            return chunks[number]
+
+        for pos, entry in replaced.items():
+            chunk_for(pos)[pos & ((1 << CHUNK_BITS) - 1)] = entry
+        length = self._length
+        for entry in added:
+            chunk_for(length).append(entry)
+            length += 1
+        return EntryList(chunks, length)
+
+
+class EntriesById(Mapping[str, Entry]):
+    """Service id -> entry, read through positions: a service keeps its position for the
+    life of an index and its descendants (`DirectoryIndex.updated`), so replacing its entry
+    changes only the entry list, and this mapping need not be copied per change. Iterating
+    goes through this index's own entry list, so it is that snapshot's services."""
+
+    __slots__ = ("_entries", "_positions")
+
+    def __init__(self, positions: dict[str, int], entries: EntryList) -> None:
+        self._positions, self._entries = positions, entries
+
+    def __getitem__(self, key: str) -> Entry:
+        pos = self._positions[key]
+        if pos >= len(self._entries):  # filed by a newer index sharing `_positions`
+            raise KeyError(key)
+        return self._entries[pos]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        pos = self._positions.get(key)
+        return default if pos is None or pos >= len(self._entries) else self._entries[pos]
+
+    def __contains__(self, key: object) -> bool:
+        pos = self._positions.get(key)  # type: ignore[call-overload]
+        return pos is not None and pos < len(self._entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return (entry.id for entry in self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 @dataclass
 class DirectoryIndex:
+    """Entries by position, and sets of positions filed by what lookups ask about.
+
+    Published indexes are never mutated: `updated` returns a new one (copy-on-write)."""
+
     revision: str | None
     gazetteer: Gazetteer
-    entries: list[Entry] = field(default_factory=list)
-    by_id: dict[str, Entry] = field(default_factory=dict)
+    # The directory change (`directory_state.seq`) this index includes, and how long the full
+    # build it descends from took (seconds; decides inline or background for the next one).
+    seq: int = 0
+    build_seconds: float = 0.0
+    entries: EntryList = field(default_factory=EntryList)
+    by_id: EntriesById = field(init=False)
     by_type: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_need: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_sector: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -124,6 +256,9 @@ class DirectoryIndex:
     _schedules: dict[str, tuple[Schedule, str]] = field(default_factory=dict)
     _eligibilities: dict[tuple[object, ...], tuple[object, ...]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.by_id = EntriesById({}, self.entries)
+
     def _schedule(self, opening: Record) -> tuple[Schedule, str]:
         # Most services share a handful of opening patterns: build each Schedule once.
         key = json.dumps(opening, sort_keys=True)
@@ -132,7 +267,7 @@ class DirectoryIndex:
             self._schedules[key] = (schedule, describe(schedule))
         return self._schedules[key]
 
-    def add(self, record: Record, organisation: Record) -> None:
+    def _entry(self, pos: int, record: Record, organisation: Record) -> Entry:
         schedule, summary = self._schedule(record["opening"])
         elig, cov = record["eligibility"], record["coverage"]
         points = tuple(
@@ -140,8 +275,8 @@ class DirectoryIndex:
             for loc in record["locations"]
             if loc["lat"] is not None and loc["lng"] is not None
         )
-        entry = Entry(
-            pos=len(self.entries),
+        return Entry(
+            pos=pos,
             record=record,
             organisation=organisation,
             schedule=schedule,
@@ -174,23 +309,91 @@ class DirectoryIndex:
                 ]
             ).lower(),
         )
-        self.entries.append(entry)
-        self.by_id[entry.id] = entry
-        pos = entry.pos
-        self.by_type[entry.service_type].add(pos)
-        self.by_sector[record["sector"]].add(pos)
+
+    def _filings(self, entry: Entry) -> Iterator[tuple[str, object]]:
+        """Every (table, key) whose set lists this entry's position: `add` files the entry
+        under each and `updated` takes it out of each, so the two cannot drift apart."""
+        yield "by_type", entry.service_type
+        yield "by_sector", entry.record["sector"]
         for need in entry.needs:
-            self.by_need[need].add(pos)
+            yield "by_need", need
         for place in entry.coverage_places:
-            self.by_place[place].add(pos)
+            yield "by_place", place
         for district in entry.coverage_districts:
-            self.by_district[district].add(pos)
+            yield "by_district", district
         if entry.radius_km:
-            for cell in self._cells_within(points, entry.radius_km):
-                self.by_cell[cell].add(pos)
-                self.by_cell_type[(*cell, entry.service_type)].add(pos)
+            for cell in self._cells_within(entry.points, entry.radius_km):
+                yield "by_cell", cell
+                yield "by_cell_type", (*cell, entry.service_type)
                 for need in entry.needs:
-                    self.by_cell_need[(*cell, need)].add(pos)
+                    yield "by_cell_need", (*cell, need)
+
+    def add(self, record: Record, organisation: Record) -> None:
+        """File a new service (building an index; a published index is never changed)."""
+        entry = self._entry(len(self.entries), record, organisation)
+        self.entries.append(entry)
+        self.by_id._positions[entry.id] = entry.pos
+        pos = entry.pos
+        for table, key in self._filings(entry):
+            getattr(self, table)[key].add(pos)
+
+    def updated(
+        self,
+        services: Mapping[str, Record],
+        organisations: Mapping[str, Record],
+        *,
+        seq: int,
+        revision: str | None,
+    ) -> DirectoryIndex:
+        """A new index with these services' entries replaced (or added, for new ids), at
+        change `seq`; this one is left exactly as it was (readers may be using it).
+
+        Copy-on-write: the entry list's touched chunks (`EntryList`) and each table touched
+        are shallow copies, and each touched set is copied once, then changed; untouched
+        chunks, tables and sets are shared with this index. A replaced service keeps its
+        position, so sets that do not mention it stay valid. `organisations` must hold each
+        service's organisation."""
+        new = copy.copy(self)
+        new.seq, new.revision = seq, revision
+        positions = self.by_id._positions
+        if any(service_id not in positions for service_id in services):
+            positions = dict(positions)  # new services: never add to a shared dict
+        tables: dict[str, dict[object, set[int]]] = {}
+        copied: set[tuple[str, object]] = set()
+
+        def fresh_set(table: str, key: object) -> set[int]:
+            if table not in tables:
+                tables[table] = getattr(self, table).copy()  # a defaultdict stays one
+                setattr(new, table, tables[table])
+            if (table, key) not in copied:
+                copied.add((table, key))
+                tables[table][key] = set(tables[table].get(key, ()))
+            return tables[table][key]
+
+        replaced: dict[int, Entry] = {}
+        added: list[Entry] = []
+        for service_id in sorted(services):
+            record = services[service_id]
+            old = self.by_id.get(service_id)
+            pos = len(self.entries) + len(added) if old is None else old.pos
+            entry = new._entry(pos, record, organisations[record["organisation"]])
+            if old is None:
+                added.append(entry)
+                positions[service_id] = pos
+            else:
+                replaced[pos] = entry
+            # The same position stays filed where both versions are filed: only the sets
+            # the edit moves it in or out of are copied (none for status, hours or
+            # eligibility, which no set is keyed by).
+            was = set(self._filings(old)) if old is not None else set()
+            now = set(self._filings(entry))
+            for table, key in was - now:
+                fresh_set(table, key).discard(pos)
+            for table, key in now - was:
+                fresh_set(table, key).add(pos)
+        new.entries = self.entries.with_changes(replaced, added)
+        new.by_id = EntriesById(positions, new.entries)
+        return new
 
     @staticmethod
     def _cells_within(points: Iterable[Point], radius_km: float) -> set[tuple[int, int]]:
@@ -245,32 +448,140 @@ def narrow(current: set[int] | None, more: set[int]) -> set[int]:
     return current & more if len(current) <= len(more) else more & current
 
 
-def build_index(session: Session, gazetteer: Gazetteer, revision: str | None) -> DirectoryIndex:
-    index = DirectoryIndex(revision=revision, gazetteer=gazetteer)
+# Changes naming at most this many services are applied inline by the request that notices
+# them. Set from bench/index_refresh.py at 100,000 synthetic services (bench/README.md): a
+# fixed cost per batch (the change-log and record reads, copying the entry list) plus about
+# 0.5 ms a service on an idle 2-core machine (2 ms under load 10), so 50 stays inside the
+# 50 ms budget when the machine is not saturated.
+INLINE_APPLY_MAX = 50
+# A full build runs inline when the last one took less than this (a small directory: the
+# tests' few services build in about a millisecond), otherwise in the background.
+INLINE_BUILD_SECONDS = 0.05
+
+
+def build_index(session: Session, gazetteer: Gazetteer) -> DirectoryIndex:
+    """A full index of the directory as it is now (its version is read first, so the records
+    are at least that new; a change read twice is harmless)."""
+    started = time.perf_counter()
+    revision, seq = current_version(session)
+    index = DirectoryIndex(revision=revision, gazetteer=gazetteer, seq=seq)
     organisations = read_organisations(session)
     for record in sorted(read_services(session).values(), key=lambda r: r["id"]):
         index.add(record, organisations[record["organisation"]])
+    index.build_seconds = time.perf_counter() - started
     return index
 
 
-_lock = threading.Lock()
-_cache: dict[str, DirectoryIndex] = {}
+def apply_changes(
+    session: Session,
+    index: DirectoryIndex,
+    service_ids: Iterable[str],
+    *,
+    seq: int,
+    revision: str | None,
+) -> DirectoryIndex | None:
+    """`index` brought to change `seq` by re-reading these services (and their
+    organisations); None if one no longer exists (only a full build can drop an entry)."""
+    wanted = sorted(set(service_ids))
+    services = read_services(session, wanted)
+    if len(services) != len(wanted):
+        return None
+    organisations = read_organisations(session, {r["organisation"] for r in services.values()})
+    return index.updated(services, organisations, seq=seq, revision=revision)
 
 
-def get_index(session: Session, gazetteer: Gazetteer) -> DirectoryIndex:
-    """The current index for this database, rebuilt when the revision token has moved."""
-    key = str(session.get_bind().engine.url)
-    revision = current_revision(session)
-    cached = _cache.get(key)
-    if cached is not None and cached.revision == revision:
+_lock = threading.Lock()  # guards _cache and _busy
+# The published index of each engine (one per app, so two apps in one process are two nodes).
+_cache: weakref.WeakKeyDictionary[Engine, DirectoryIndex] = weakref.WeakKeyDictionary()
+# Engines whose index a thread is refreshing now: others keep using the published one.
+_busy: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def get_index(
+    session: Session,
+    gazetteer: Gazetteer,
+    *,
+    inline_build_seconds: float = INLINE_BUILD_SECONDS,
+    inline_apply_max: int = INLINE_APPLY_MAX,
+) -> DirectoryIndex:
+    """The index for this session's database, brought up to date without stalling.
+
+    One indexed read of `directory_state` per call. When the directory has moved on: if
+    another thread is already refreshing, the current index is returned as it is; otherwise
+    up to `inline_apply_max` changed services are applied here, and anything more is a full
+    build, here if the last took under `inline_build_seconds`, else in a background thread
+    (this call returns the current index). With no index yet, it is built here."""
+    engine = session.get_bind().engine
+    revision, seq = current_version(session)
+    cached = _cache.get(engine)
+    if cached is not None and cached.seq == seq and cached.revision == revision:
+        return cached
+    if cached is None:
+        with _lock:  # the first build: everyone waits for it (wsgi.py does it before forking)
+            cached = _cache.get(engine)
+            if cached is None:
+                cached = _cache[engine] = build_index(session, gazetteer)
+                gc.collect()  # before freezing, so that garbage is not kept for good
+                gc.freeze()
         return cached
     with _lock:
-        cached = _cache.get(key)
-        if cached is None or cached.revision != revision:
-            cached = build_index(session, gazetteer, revision)
-            _cache[key] = cached
-            # The index is long-lived: move it out of the cyclic GC's way so that full
-            # collections stay short and do not show up as latency spikes.
-            gc.collect()
-            gc.freeze()
-    return cached
+        if engine in _busy:
+            return cached
+        cached = _cache.get(engine, cached)
+        if cached.seq == seq and cached.revision == revision:
+            return cached
+        _busy.add(engine)
+    in_background, started = False, time.perf_counter()
+    try:
+        ids = None
+        if 0 <= cached.seq < seq:
+            ids = changed_service_ids(session, cached.seq, cached.revision, seq)
+        if ids is not None and len(ids) <= inline_apply_max:
+            refreshed = apply_changes(session, cached, ids, seq=seq, revision=revision)
+            if refreshed is not None:
+                log.info(
+                    "directory index: %d changed services applied inline in %.1f ms",
+                    len(ids),
+                    (time.perf_counter() - started) * 1000,
+                )
+                return _publish(engine, refreshed, freeze=False)
+        if cached.build_seconds < inline_build_seconds:
+            return _publish(engine, build_index(session, gazetteer))
+        log.info("directory index: full rebuild started in the background")
+        in_background = True
+        threading.Thread(
+            target=_build_in_background,
+            args=(engine, gazetteer),
+            name="directory-index-build",
+            daemon=True,
+        ).start()
+        return cached
+    finally:
+        if not in_background:
+            with _lock:
+                _busy.discard(engine)
+
+
+def _publish(engine: Engine, index: DirectoryIndex, *, freeze: bool = True) -> DirectoryIndex:
+    with _lock:
+        _cache[engine] = index
+    if freeze:
+        # The index is long-lived: move it out of the cyclic GC's way so that full
+        # collections stay short and do not show up as latency spikes (and, after a fork,
+        # so that collections do not write to its shared pages). No gc.collect() first: a
+        # full collection of a big heap would stall every thread of the worker.
+        gc.freeze()
+    return index
+
+
+def _build_in_background(engine: Engine, gazetteer: Gazetteer) -> None:
+    try:
+        with Session(engine) as session:
+            index = build_index(session, gazetteer)
+        _publish(engine, index)
+        log.info("directory index rebuilt in the background in %.1f s", index.build_seconds)
+    except Exception:  # the current index stays in use; the next request tries again
+        log.exception("background directory index build failed")
+    finally:
+        with _lock:
+            _busy.discard(engine)

@@ -39,6 +39,7 @@ from navigator.directory.store import (
     chunks,
     insert_organisations,
     insert_services,
+    organisation_service_ids,
     read_organisations,
     read_services,
     update_organisation,
@@ -281,6 +282,10 @@ def load_documents(
     created = [r for sid, r in valid.items() if sid not in existing]
     insert_services(session, created, changed_by=changed_by)
     report.services["created"] += len(created)
+    # What changed, for every node's index: services created or updated, and the services of
+    # an organisation whose record changed (index entries carry the organisation's name).
+    touched = {r["id"] for r in created}
+    touched |= organisation_service_ids(session, [r["id"] for r in changed_orgs])
     for sid, record in valid.items():
         if sid not in existing:
             continue
@@ -293,6 +298,7 @@ def load_documents(
         else:
             update_service(session, existing[sid], record, changed_by=changed_by)
             report.services["updated"] += 1
+            touched.add(sid)
     # Warnings and reasons only for services kept; a rejected one has its rejection instead.
     report.warnings = {sid: lines for sid, lines in report.warnings.items() if sid in valid}
     report.unclassified = {
@@ -301,7 +307,7 @@ def load_documents(
         if record["service_type"] == UNCLASSIFIED
     }
     if report.changed:
-        bump_revision(session)
+        bump_revision(session, touched)
     session.flush()
     return report
 

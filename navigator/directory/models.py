@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -144,14 +144,38 @@ class ServiceChange(Base):
 
 
 class DirectoryState(Base):
-    """A token that changes whenever the directory's static data changes.
+    """The directory's version: one row (id 1), moved by every change to its static data.
 
-    Every web worker keeps an in-memory index of the directory and rebuilds it when the
-    token differs, so an edit in one worker reaches all of them on their next request.
+    `revision` is an opaque token that differs after every change; `seq` counts changes and
+    is the `seq` of the latest `directory_changes` row. Every web worker keeps an in-memory
+    index of the directory at some `seq` and, when the row's is higher, applies the changes
+    logged since (`directory.index`), so an edit on one node reaches all of them.
     """
 
     __tablename__ = "directory_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class DirectoryChange(Base):
+    """One change to the directory's static data: the services it touched.
+
+    `seq` is allocated under the `directory_state` row lock (`store.bump_revision`), so on
+    PostgreSQL the seqs become visible in commit order and a reader that has seen seq N and
+    then finds N+2 knows N+1 was pruned, never that it is still to commit. `service_ids` is
+    a JSON list of service ids, or NULL for "everything" (a bulk load; rebuild the index).
+    Old rows are pruned (`store.CHANGE_LOG_KEEP`): a worker further behind rebuilds whole.
+    """
+
+    __tablename__ = "directory_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The `directory_state.revision` this change left: a worker at (seq, revision) checks the
+    # row of its own seq still says its revision, so a database restored or emptied under it
+    # (seqs reused) is rebuilt from, never patched.
+    revision: Mapped[str] = mapped_column(String(32))
+    service_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

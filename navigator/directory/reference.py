@@ -10,7 +10,15 @@ from navigator.directory.index import DirectoryIndex, get_index
 
 
 def directory_index() -> DirectoryIndex:
-    return get_index(current_session(), GAZETTEER.get())
+    """The app's directory index, brought up to date without stalling (`get_index`; the
+    thresholds are settings `DIRECTORY_INDEX_INLINE_BUILD_MS`, `..._INLINE_APPLY_MAX`)."""
+    config = current_app.config
+    return get_index(
+        current_session(),
+        GAZETTEER.get(),
+        inline_build_seconds=int(config["DIRECTORY_INDEX_INLINE_BUILD_MS"]) / 1000,
+        inline_apply_max=int(config["DIRECTORY_INDEX_INLINE_APPLY_MAX"]),
+    )
 
 
 def service_names() -> dict[str, str]:

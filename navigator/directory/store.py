@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from navigator.core.clock import WEEKDAYS
 from navigator.core.db import utcnow
 from navigator.directory.models import (
+    DirectoryChange,
     DirectoryState,
     OpeningSession,
     Organisation,
@@ -47,30 +48,105 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 # Read on every search and routing call, so built once and run on the session's connection.
 _REVISION = select(DirectoryState.revision).where(DirectoryState.id == bindparam("id"))
+_VERSION = select(DirectoryState.revision, DirectoryState.seq).where(
+    DirectoryState.id == bindparam("id")
+)
+
+# Change-log rows kept: a worker more than this many changes behind rebuilds its index whole
+# (it would anyway: so many changes are a bulk load's worth). Each row is one edit's ids.
+CHANGE_LOG_KEEP = 1000
+# A change naming more services than this is logged as "everything" (NULL): every worker
+# rebuilds for it anyway (`index.INLINE_APPLY_MAX` is far lower), so the ids are not stored.
+CHANGE_LOG_MAX_IDS = 5000
 
 
 def current_revision(session: Session) -> str | None:
     return session.connection().execute(_REVISION, {"id": 1}).scalar()
 
 
-def bump_revision(session: Session) -> str:
-    """Mark the directory as changed so every worker rebuilds its index."""
-    token = uuid.uuid4().hex
-    state = session.get(DirectoryState, 1)
-    if state is None:
-        session.add(DirectoryState(id=1, revision=token, changed_at=utcnow()))
-    else:
-        state.revision, state.changed_at = token, utcnow()
-    session.flush()
+def current_version(session: Session) -> tuple[str | None, int]:
+    """(revision token, seq) of the directory now: (None, 0) before its first change."""
+    row = session.connection().execute(_VERSION, {"id": 1}).first()
+    return (None, 0) if row is None else (row[0], int(row[1]))
+
+
+def bump_revision(session: Session, service_ids: Iterable[str] | None = None) -> str:
+    """Mark the directory as changed, logging which services changed; the new token.
+
+    `service_ids` are the services whose records (or organisation) changed; None means
+    "everything" (every worker rebuilds its index). The change's `seq` is allocated by an
+    UPDATE of the `directory_state` row, which holds its lock until the caller commits, so
+    two editors' seqs commit in seq order (an autoincrement id could commit out of order
+    and a reader that had moved past it would skip it forever). Call it last in the unit
+    of work to keep that lock short. Prunes log rows older than `CHANGE_LOG_KEEP` changes.
+    """
+    token, now = uuid.uuid4().hex, utcnow()
+    seq = session.execute(
+        update(DirectoryState)
+        .where(DirectoryState.id == 1)
+        .values(seq=DirectoryState.seq + 1, revision=token, changed_at=now)
+        .returning(DirectoryState.seq)
+    ).scalar()
+    if seq is None:  # the first change ever: no row to lock yet
+        seq = 1
+        session.execute(insert(DirectoryState).values(id=1, revision=token, changed_at=now, seq=1))
+    ids = None if service_ids is None else sorted(set(service_ids))
+    if ids is not None and len(ids) > CHANGE_LOG_MAX_IDS:
+        ids = None
+    session.execute(
+        insert(DirectoryChange).values(seq=seq, revision=token, service_ids=ids, changed_at=now)
+    )
+    if seq > CHANGE_LOG_KEEP:
+        session.execute(delete(DirectoryChange).where(DirectoryChange.seq <= seq - CHANGE_LOG_KEEP))
     return token
+
+
+def changed_service_ids(
+    session: Session, since: int, since_revision: str | None, upto: int
+) -> set[str] | None:
+    """The services changed after change `since` (which left `since_revision`) up to and
+    including change `upto`, from the change log; None when the log cannot say, and the
+    reader must rebuild whole: a change of "everything", a row pruned (the reader is behind
+    the horizon), or the row of `since` gone or naming another revision (the database was
+    emptied or restored under the reader). Seqs commit in order (`bump_revision`), so every
+    row up to `upto`, the `directory_state.seq` just read, is visible."""
+    rows = session.execute(
+        select(DirectoryChange.seq, DirectoryChange.revision, DirectoryChange.service_ids)
+        .where(DirectoryChange.seq >= since, DirectoryChange.seq <= upto)
+        .order_by(DirectoryChange.seq)
+    ).all()
+    if since > 0:
+        if not rows or rows[0][0] != since or rows[0][1] != since_revision:
+            return None
+        rows = rows[1:]
+    if [row[0] for row in rows] != list(range(since + 1, upto + 1)):
+        return None
+    ids: set[str] = set()
+    for _, _, service_ids in rows:
+        if service_ids is None:
+            return None
+        ids.update(service_ids)
+    return ids
+
+
+def organisation_service_ids(session: Session, organisation_ids: Iterable[str]) -> set[str]:
+    """Ids of the services of these organisations (whose index entries show their name)."""
+    wanted = list(organisation_ids)
+    found: set[str] = set()
+    for batch in chunks(wanted):
+        found.update(session.scalars(select(Service.id).where(Service.organisation_id.in_(batch))))
+    return found
 
 
 # --- tables -> records ---------------------------------------------------------------------
 
 
-def read_organisations(session: Session) -> dict[str, Record]:
-    """Every organisation's canonical record, by id."""
-    rows = session.execute(select(Organisation.__table__)).mappings()
+def read_organisations(session: Session, ids: Iterable[str] | None = None) -> dict[str, Record]:
+    """Canonical organisation records by id: all, or those of `ids` that exist."""
+    query = select(Organisation.__table__)
+    if ids is not None:
+        query = query.where(Organisation.id.in_(list(ids)))
+    rows = session.execute(query).mappings()
     return {row["id"]: canonical_organisation(dict(row)) for row in rows}
 
 

@@ -144,7 +144,11 @@ def test_the_shapes_the_issue_named(spec: dict[str, Any]) -> None:
     [
         ("get", "/api/v1/health", {"200", "400", "413", "422", "503"}),
         ("get", "/api/v1/services", {"200", "400", "401", "413", "422", "429", "503"}),
-        ("get", "/api/v1/services/{service_id}", {"200", "400", "401", "404", "413", "422", "429", "503"}),
+        (
+            "get",
+            "/api/v1/services/{service_id}",
+            {"200", "400", "401", "404", "413", "422", "429", "503"},
+        ),
         (
             "post",
             "/api/v1/referrals",
