@@ -12,20 +12,37 @@ inherited index answers). The master never refreshes: it serves no requests.
 """
 
 import logging
+import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from navigator import create_app
 from navigator.core.extensions import db
+from navigator.core.outage import is_database_outage
 from navigator.directory.reference import directory_index
 
-app = create_app()
+# How long the master waits for an unreachable database before it gives up and starts
+# anyway: a node started during a PostgreSQL restart must not fork workers with no index,
+# each of which would then build it inline on its first request (minutes at national scale,
+# past gunicorn's worker timeout, so the worker is killed and the next one starts over).
+PREBUILD_WAIT_SECONDS = 120
 
+app = create_app()
+log = logging.getLogger(__name__)
+deadline = time.monotonic() + PREBUILD_WAIT_SECONDS
 with app.app_context():
-    try:
-        directory_index()
-    except SQLAlchemyError:  # e.g. not migrated yet: the index is then built on first use
-        logging.getLogger(__name__).warning("directory index not prebuilt; building on demand")
-    finally:
-        db.session.remove()
-        db.engine.dispose()  # never share database connections across the fork
+    while True:
+        try:
+            directory_index()
+            break
+        except SQLAlchemyError as exc:
+            db.session.remove()
+            if is_database_outage(exc) and time.monotonic() < deadline:
+                log.warning("database unavailable: directory index not built yet; retrying")
+                time.sleep(2)
+                continue
+            # Not migrated yet, or still unreachable: the index is then built on first use.
+            log.warning("directory index not prebuilt; building on demand")
+            break
+    db.session.remove()
+    db.engine.dispose()  # never share database connections across the fork

@@ -245,13 +245,20 @@ def _handle_unexpected(exc: Exception) -> Response:
     return problem_response(500, detail=_SORRY)
 
 
-_OUTAGE = "The service cannot reach its database just now. Nothing was saved; try again shortly."
+# "May not": a connection lost during COMMIT leaves the outcome unknown to navigator itself, so
+# the client is told to retry with the same idempotency key rather than that nothing happened.
+_OUTAGE = (
+    "The service cannot reach its database just now, so your request may not have been saved. "
+    "Try again shortly, with the same Idempotency-Key."
+)
 
 
 def _handle_database_error(exc: Exception) -> Response:
     """A database outage (PostgreSQL restarting, unreachable, out of connections) is 503 with
     `Retry-After`, so clients retry (with the same idempotency key) instead of reporting a
-    bug; nothing in the request was committed. Any other database error is unexpected."""
+    bug. The request's transaction was rolled back, unless the connection was lost during its
+    COMMIT, when its outcome is unknown: hence the key. Any other database error is
+    unexpected."""
     if not is_database_outage(exc):
         return _handle_unexpected(exc)
     return _database_unavailable(exc)

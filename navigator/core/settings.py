@@ -109,6 +109,9 @@ def twilio_settings() -> dict[str, Any]:
         "SMS_RETRY_MAX_SECONDS": _float("SMS_RETRY_MAX_SECONDS", 1800.0),
         "SMS_SENDING_LEASE_SECONDS": _float("SMS_SENDING_LEASE_SECONDS", 120.0),
         "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+        # The scheduler refuses to start without Twilio settings unless this says texts are
+        # deliberately off (it then sends only BaRS responses; follow-ups stay queued).
+        "SMS_DISABLED": _flag("SMS_DISABLED", False),
         # Twilio calls in flight at once while a claimed batch is sent (threads, each with its
         # own database session: keep it below the engine's pool size, 5 + 10 overflow).
         "SMS_SEND_CONCURRENCY": _int("SMS_SEND_CONCURRENCY", 8),

@@ -177,6 +177,10 @@ def dispatch_due(
     Stops before claiming another batch once `active()` is false (this process is no longer
     the active scheduler)."""
     given = now
+    # Through a pool, claim one message per send thread: every claimed message starts at
+    # once, so none waits behind others long enough to outlive its sending lease (which is
+    # checked against two client timeouts, one message's worst case: H43).
+    limit = settings.batch_size if pool is None else min(settings.batch_size, pool.size)
     now = now or utcnow()
     report = DispatchReport()
     if in_quiet_hours(now, quiet):
@@ -189,7 +193,7 @@ def dispatch_due(
         # The claim is committed before the provider is called: another worker's claim then
         # skips these rows (or its conditional UPDATE changes nothing), so no two send one.
         with transaction(session):
-            ids = claim_due(session, now=claimed_at, limit=settings.batch_size)
+            ids = claim_due(session, now=claimed_at, limit=limit)
         if not ids:
             break
         report.claimed += len(ids)
@@ -211,7 +215,7 @@ def dispatch_due(
                 report.retrying += 1
             elif outcome == FAILED:
                 report.failed += 1
-        if len(ids) < settings.batch_size:
+        if len(ids) < limit:
             break
     return report
 
@@ -380,16 +384,29 @@ def run_scheduler(app: Flask) -> None:
     if sms:
         api_base = config.get("TWILIO_API_BASE")
         log.info("scheduler: texts go to Twilio at %s", api_base or "api.twilio.com")
+    elif not config.get("SMS_DISABLED"):
+        # Refused rather than run quietly: lost Twilio settings after a redeploy would
+        # otherwise leave every follow-up text queued with nobody told (hazards H20, H43).
+        raise SystemExit(
+            "navigator scheduler: no TWILIO_* settings, so follow-up texts would never be "
+            "sent. Configure Twilio, or set SMS_DISABLED=1 to run without texts (BaRS "
+            "responses only)."
+        )
     else:
         log.warning(
-            "scheduler: no TWILIO_* settings, so follow-up texts are not sent (they stay "
-            "queued in the outbox); BaRS responses are sent"
+            "scheduler: SMS_DISABLED and no TWILIO_* settings, so follow-up texts are not "
+            "sent (they stay queued in the outbox); BaRS responses are sent"
         )
     lock = leader_lock(config["SQLALCHEMY_DATABASE_URI"], LOCK_NAME)
     running: list[BackgroundScheduler] = []
     stopping = threading.Event()
 
     def elected() -> None:
+        # A fresh event per term: a dispatch still running from a term that ended (deposed
+        # with wait=False) keeps the old, cleared one and claims nothing more, even if this
+        # process wins the lock straight back.
+        global _active
+        _active = threading.Event()
         _active.set()
         scheduler = build_scheduler(app, sms=sms)
         running.append(scheduler)

@@ -51,8 +51,8 @@ DESCRIPTIONS: dict[int, str] = {
     415: "The request body is not `application/json`",
     422: "Invalid input: `errors` names each field and what is wrong with it",
     429: "Too many failed authentications from your address; retry after `Retry-After` seconds",
-    503: "The database is unavailable (restarting, unreachable or busy): nothing was saved; "
-    "retry after `Retry-After` seconds, with the same `Idempotency-Key`",
+    503: "The database is unavailable (restarting, unreachable or busy): the request may not "
+    "have been saved; retry after `Retry-After` seconds, with the same `Idempotency-Key`",
 }
 HEADERS: dict[int, dict[str, dict[str, Any]]] = {
     401: {
@@ -85,7 +85,7 @@ HEADERS: dict[int, dict[str, dict[str, Any]]] = {
 
 # Every `code` a problem response can carry (`Problem(..., code=...)`), and what it means.
 PROBLEM_CODES: dict[str, str] = {
-    "database_unavailable": "503: the database is restarting or unreachable; nothing was saved",
+    "database_unavailable": "503: the database is restarting or unreachable; retry with the key",
     "episode_closed": "The DTOC episode has ended (transferred) and cannot change",
     "event_id_reused": "The transition `event_id` was sent before with different content",
     "idempotency_key_reused": "The `Idempotency-Key` was used before for a different request",

@@ -187,7 +187,22 @@ def scheduler_without_sms_env(database_url: str, tmp_path: Path) -> dict[str, st
         "SECRET_KEY": "test-only-secret",  # required, and shared by all nodes, on PostgreSQL
         "NAVIGATOR_INSTANCE_DIR": str(tmp_path),
         "SCHEDULER_LEADER_POLL_SECONDS": "0.5",
+        "SMS_DISABLED": "1",
     }
+
+
+def test_without_twilio_settings_or_sms_disabled_the_scheduler_refuses_to_start(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Lost Twilio settings must not leave follow-ups queued with nobody told (H20, H43):
+    running without texts is an explicit choice (review of issue 18)."""
+    env = scheduler_without_sms_env(database_url, tmp_path)
+    del env["SMS_DISABLED"]
+    result = subprocess.run(  # noqa: S603
+        [str(NAVIGATOR), "scheduler"], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert b"SMS_DISABLED=1" in result.stderr
 
 
 def test_the_scheduler_refuses_to_start_with_half_the_twilio_settings(
@@ -223,7 +238,7 @@ def test_without_twilio_settings_the_scheduler_runs_the_bars_job_only(
             assert second.terminate() == 0, second.log()
     finally:
         assert first.terminate() == 0, first.log()
-    assert "no TWILIO_* settings" in first.log()
+    assert "SMS_DISABLED and no TWILIO_* settings" in first.log()
     assert "follow-up texts are not sent" in first.log()
     engine = create_engine(database_url)
     try:
