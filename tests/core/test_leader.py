@@ -20,9 +20,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -37,17 +36,9 @@ from navigator.core.leader import (
     PostgresAdvisoryLock,
     leader_lock,
 )
+from tests.sms.conftest import wait_for
 
 LEADER_PY = Path(leader.__file__)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture
@@ -120,7 +111,7 @@ def test_exactly_one_of_two_connections_gets_the_advisory_lock(
     assert (first.holds(), second.holds()) == (True, False)
     first.release()  # closes its connection: the session, and so the lock, ends
     assert first.holds() is False
-    wait_until(second.try_acquire)  # as soon as the server has ended that backend
+    wait_for(second.try_acquire, timeout=20)  # as soon as the server has ended that backend
     assert first.try_acquire() is False
 
 
@@ -136,7 +127,7 @@ def test_a_killed_holder_process_frees_the_advisory_lock(
         killed(holder)
     # PostgreSQL ends the backend when the dead process's socket closes: well within a poll.
     started = time.monotonic()
-    wait_until(waiting.try_acquire, timeout=20)
+    wait_for(waiting.try_acquire, timeout=20)
     assert time.monotonic() - started < 20
 
 
@@ -149,7 +140,7 @@ def test_the_holder_notices_its_connection_was_terminated(
     pid = holder.backend_pid()
     with psycopg.connect(libpq(pg_url), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    wait_until(lambda: not holder.holds())
+    wait_for(lambda: not holder.holds(), timeout=20)
     assert other.try_acquire() is True
     assert holder.try_acquire() is False  # reconnects, and finds the lock taken
 
@@ -196,11 +187,11 @@ def test_the_election_steps_down_when_the_lock_is_lost_and_comes_back(
     thread = threading.Thread(target=election.run, daemon=True)
     thread.start()
     try:
-        wait_until(lambda: events == ["elected"])
+        wait_for(lambda: events == ["elected"], timeout=20)
         with psycopg.connect(libpq(pg_url), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (lock.backend_pid(),))
         # Noticed within a poll, deposed, and (the lock being free) elected again.
-        wait_until(lambda: events == ["elected", "deposed", "elected"])
+        wait_for(lambda: events == ["elected", "deposed", "elected"], timeout=20)
         assert election.active.is_set()
     finally:
         election.stop()
@@ -238,7 +229,7 @@ def test_a_killed_holder_process_frees_the_file_lock(
         assert waiting.try_acquire() is False
     finally:
         killed(holder)
-    wait_until(waiting.try_acquire, timeout=10)
+    wait_for(waiting.try_acquire, timeout=10)
 
 
 def test_a_deleted_lock_file_counts_as_lost(tmp_path: Path, locks: list[LeaderLock]) -> None:
